@@ -1,0 +1,52 @@
+/** Logging to stderr (stdout is reserved for Singer messages), with secrets redacted. */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export class Logger {
+  private readonly secrets = new Set<string>();
+  private readonly threshold: number;
+
+  constructor(
+    private readonly name: string,
+    level: LogLevel = (process.env["LOG_LEVEL"]?.toLowerCase() as LogLevel | undefined) ?? "info",
+    private readonly sink: (line: string) => void = (line) => process.stderr.write(line + "\n"),
+  ) {
+    this.threshold = LEVELS[level] ?? LEVELS.info;
+  }
+
+  /** Registers a value that must never appear in output; it is replaced by `***`. */
+  addSecret(value: string | undefined): void {
+    if (value && value.length >= 4) this.secrets.add(value);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join("***");
+    return out;
+  }
+
+  debug(message: string): void {
+    this.log("debug", message);
+  }
+  info(message: string): void {
+    this.log("info", message);
+  }
+  warn(message: string): void {
+    this.log("warn", message);
+  }
+  error(message: string): void {
+    this.log("error", message);
+  }
+
+  /** A Singer metric line: `INFO METRIC: {"type":…,"metric":…,"value":…,"tags":{…}}`. */
+  metric(type: "counter" | "timer", metric: string, value: number, tags: Record<string, unknown> = {}): void {
+    if (this.threshold > LEVELS.info) return;
+    this.sink(this.redact(`INFO METRIC: ${JSON.stringify({ type, metric, value, tags })}`));
+  }
+
+  private log(level: LogLevel, message: string): void {
+    if (LEVELS[level] < this.threshold) return;
+    this.sink(this.redact(`${level.toUpperCase()} ${this.name}: ${message}`));
+  }
+}
