@@ -1,0 +1,250 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+import {
+  SingerInputError,
+  type ActivateVersionMessage,
+  type Logger,
+  type ReadItem,
+  type RecordMessage,
+  type SchemaMessage,
+} from "../../singer/src/index.js";
+import { activateVersionStatement, METADATA_COLUMNS, mergeStatements, type MergeStatements } from "./merge.js";
+import { RecordValidators, type RecordValidator } from "./record-validator.js";
+import type { TargetSettings } from "./settings.js";
+import { StreamStage } from "./stream-stage.js";
+import { createSchemaIfMissing, prepareTable } from "./table-ddl.js";
+import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
+
+interface LoadedStream {
+  name: string;
+  /** The SCHEMA message's schema and key properties, serialised: a different one means a schema change. */
+  signature: string;
+  keyProperties: string[];
+  columns: ColumnSpec[];
+  validate: RecordValidator | undefined;
+  stage: StreamStage;
+  merge: MergeStatements;
+  received: number;
+}
+
+export type StateSink = (value: unknown) => Promise<void>;
+
+/**
+ * Applies Singer messages to DuckDB: SCHEMA prepares tables, RECORDs are staged per stream and
+ * committed together in one transaction, and the latest STATE goes to `emitState` only once
+ * everything received before it is committed.
+ */
+export class Loader {
+  private readonly streams = new Map<string, LoadedStream>();
+  private readonly validators = new RecordValidators();
+  private readonly warnedTypes = new Set<string>();
+  private pendingState: { value: unknown } | undefined;
+  private schemaCreated = false;
+  private stagesCreated = 0;
+  /** The asynchronous work in progress (a flush, a schema change), if any; nothing else may touch the database meanwhile. */
+  busy: Promise<void> | undefined;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly settings: TargetSettings,
+    private readonly logger: Logger,
+    private readonly emitState: StateSink,
+    private readonly source = "stdin",
+  ) {}
+
+  /** Handles one message; returns a promise only when the message needs database work beyond buffering. */
+  handle(item: ReadItem, line: string): Promise<void> | undefined {
+    if (item.kind === "unknown") {
+      const type = item.type.toUpperCase();
+      if (!this.warnedTypes.has(type)) {
+        this.warnedTypes.add(type);
+        this.logger.warn(`line ${item.lineNumber}: messages of type "${item.type}" are not supported and are skipped`);
+      }
+      return undefined;
+    }
+    const { message, lineNumber } = item;
+    switch (message.type) {
+      case "RECORD":
+        return this.track(this.handleRecord(message, lineNumber, line));
+      case "SCHEMA":
+        return this.track(this.handleSchema(message, lineNumber));
+      case "STATE":
+        this.pendingState = { value: message.value };
+        return this.bufferedRows() === 0 ? this.track(this.emitPendingState()) : undefined;
+      case "ACTIVATE_VERSION":
+        return this.track(this.handleActivateVersion(message, lineNumber));
+    }
+  }
+
+  /** Rows received per stream so far. */
+  receivedCounts(): Map<string, number> {
+    return new Map([...this.streams.values()].map((s) => [s.name, s.received]));
+  }
+
+  bufferedRows(): number {
+    let rows = 0;
+    for (const stream of this.streams.values()) rows += stream.stage.rows;
+    return rows;
+  }
+
+  /** Starts a flush when the oldest buffered record is older than `maxAgeMs` and nothing else is running. */
+  flushIfOlderThan(maxAgeMs: number, now = Date.now()): Promise<void> | undefined {
+    if (this.busy) return undefined;
+    const oldest = Math.min(...[...this.streams.values()].map((s) => s.stage.oldestAt ?? Infinity));
+    if (now - oldest < maxAgeMs) return undefined;
+    return this.track(this.flushAll());
+  }
+
+  /** End of input: commit everything and emit the latest state. */
+  async finish(): Promise<void> {
+    if (this.busy) await this.busy;
+    await this.flushAll();
+  }
+
+  close(): void {
+    for (const stream of this.streams.values()) stream.stage.close();
+  }
+
+  private track(work: Promise<void> | undefined): Promise<void> | undefined {
+    if (!work) return undefined;
+    const tracked = work.finally(() => {
+      if (this.busy === tracked) this.busy = undefined;
+    });
+    this.busy = tracked;
+    return tracked;
+  }
+
+  private inputError(message: string, lineNumber: number, stream?: string, field?: string): SingerInputError {
+    return new SingerInputError(message, { source: this.source, lineNumber, stream, field });
+  }
+
+  private handleRecord(message: RecordMessage, lineNumber: number, line: string): Promise<void> | undefined {
+    const stream = this.streams.get(message.stream);
+    if (!stream) throw this.inputError("RECORD arrived before the stream's SCHEMA", lineNumber, message.stream);
+    for (const key of stream.keyProperties) {
+      if (!(key in message.record)) throw this.inputError("record lacks a key property", lineNumber, message.stream, key);
+    }
+    const failure = stream.validate?.(message.record);
+    if (failure) throw this.inputError(`record does not match the schema: ${failure.message}`, lineNumber, message.stream, failure.field);
+    stream.stage.append(line, (performance.timeOrigin + performance.now()) * 1000);
+    stream.received += 1;
+    return stream.stage.rows >= this.settings.batch_size_rows ? this.flushAll() : undefined;
+  }
+
+  private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
+    const { stream: name, schema, key_properties: keys } = message;
+    const signature = JSON.stringify([schema, keys]);
+    const previous = this.streams.get(name);
+    if (previous?.signature === signature) return;
+
+    const fail = (text: string, field?: string) => this.inputError(text, lineNumber, name, field);
+    if (typeof schema.properties !== "object" || schema.properties === null || Array.isArray(schema.properties)) {
+      throw fail('schema has no "properties" object', "schema.properties");
+    }
+    for (const key of keys) {
+      if (!(key in schema.properties)) throw fail("key property is not among the schema's properties", key);
+    }
+    if (keys.length === 0 && this.settings.primary_key_required) {
+      throw fail("stream has no key_properties and primary_key_required is set", "key_properties");
+    }
+    let validate: RecordValidator | undefined;
+    if (this.settings.validate_records) {
+      try {
+        validate = this.validators.forSchema(schema);
+      } catch (error) {
+        throw fail(`schema cannot be compiled: ${(error as Error).message}`, "schema");
+      }
+    }
+    const metadataNames = new Set(METADATA_COLUMNS.map((c) => c.name));
+    const wanted = columnsForSchema(schema, this.settings.flattening_max_level, keys).filter(
+      (column) => !(this.settings.add_metadata_columns && metadataNames.has(column.name)),
+    );
+    const seen = new Map<string, string>();
+    for (const column of wanted) {
+      const other = seen.get(column.name.toLowerCase());
+      if (other !== undefined) throw fail(`properties "${other}" and "${column.name}" would share one column (names are case-insensitive)`, column.name);
+      seen.set(column.name.toLowerCase(), column.name);
+    }
+
+    if (previous && previous.stage.rows > 0) await this.flushAll();
+    if (!this.schemaCreated) {
+      await createSchemaIfMissing(this.connection, this.settings.schema);
+      this.schemaCreated = true;
+    }
+    const all = await prepareTable(this.connection, this.settings.schema, name, [
+      ...wanted,
+      ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
+    ]);
+    const columns = all.slice(0, wanted.length);
+    const stage = previous?.stage ?? (await StreamStage.create(this.connection, this.stagesCreated++));
+    const merge = mergeStatements(
+      {
+        schema: this.settings.schema,
+        table: name,
+        columns,
+        keyProperties: keys,
+        metadata: this.settings.add_metadata_columns,
+        hardDelete: this.settings.hard_delete,
+      },
+      stage.sqlName,
+    );
+    this.streams.set(name, { name, signature, keyProperties: keys, columns, validate, stage, merge, received: previous?.received ?? 0 });
+  }
+
+  private async handleActivateVersion(message: ActivateVersionMessage, lineNumber: number): Promise<void> {
+    const stream = this.streams.get(message.stream);
+    if (!stream) {
+      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION for stream "${message.stream}" before its SCHEMA is ignored`);
+      return;
+    }
+    if (!this.settings.add_metadata_columns) {
+      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION ignored: it needs add_metadata_columns (rows carry no version)`);
+      return;
+    }
+    await this.flushAll();
+    const statement = activateVersionStatement(this.settings.schema, stream.name, this.settings.hard_delete);
+    const version = BigInt(Math.trunc(message.version));
+    const values = this.settings.hard_delete ? [version] : [new Date().toISOString(), version];
+    await this.connection.run(statement, values);
+  }
+
+  /** Commits every stream's buffered rows in one transaction, then emits the latest state. */
+  private async flushAll(): Promise<void> {
+    const pending = [...this.streams.values()].filter((s) => s.stage.rows > 0);
+    if (pending.length > 0) {
+      const batchedAt = new Date().toISOString();
+      for (const stream of pending) stream.stage.seal();
+      await this.connection.run("BEGIN TRANSACTION");
+      try {
+        for (const stream of pending) await this.mergeStream(stream, batchedAt);
+        await this.connection.run("COMMIT");
+      } catch (error) {
+        await this.connection.run("ROLLBACK");
+        throw error;
+      }
+      for (const stream of pending) {
+        this.logger.debug(`committed ${stream.stage.rows} rows of stream "${stream.name}"`);
+        await stream.stage.reset();
+      }
+    }
+    await this.emitPendingState();
+  }
+
+  private async mergeStream(stream: LoadedStream, batchedAt: string): Promise<void> {
+    const { deleteReplaced, insert, deleteMarked } = stream.merge;
+    try {
+      if (deleteReplaced) await this.connection.run(deleteReplaced);
+      await this.connection.run(insert, this.settings.add_metadata_columns ? [batchedAt] : []);
+      if (deleteMarked) await this.connection.run(deleteMarked);
+      await this.connection.run(stream.stage.clearSql);
+    } catch (error) {
+      throw new SingerInputError(`loading a batch failed: ${(error as Error).message}`, { stream: stream.name });
+    }
+  }
+
+  private async emitPendingState(): Promise<void> {
+    if (!this.pendingState) return;
+    const { value } = this.pendingState;
+    this.pendingState = undefined;
+    await this.emitState(value);
+  }
+}
