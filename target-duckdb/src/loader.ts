@@ -24,6 +24,25 @@ interface LoadedStream {
   stage: StreamStage;
   merge: MergeStatements;
   received: number;
+  /** Rows received since the last commit, and when the first of them arrived (ms since epoch). */
+  uncommitted: number;
+  oldestUncommittedAt: number | undefined;
+  /** Keys of the staged rows, while they are all distinct; undefined once a key repeats (or without keys). */
+  stagedKeys: Set<string> | undefined;
+}
+
+/**
+ * Staged rows are merged into the open batch transaction a chunk at a time (a fifth of a batch,
+ * at most 20,000 rows), so the staging table and each merge stay small; the commit still covers the whole batch.
+ */
+export function mergeChunkRows(batchSizeRows: number): number {
+  return Math.max(1, Math.min(20_000, Math.ceil(batchSizeRows / 5)));
+}
+
+/** A record's key as a string; values DuckDB could cast to the same key map to the same string (or merely collide, which is harmless). */
+function keyOf(record: Record<string, unknown>, keys: string[]): string {
+  const part = (value: unknown) => (typeof value === "object" && value !== null ? JSON.stringify(value) : String(value));
+  return keys.length === 1 ? part(record[keys[0] as string]) : keys.map((k) => part(record[k])).join("\u0000");
 }
 
 export type StateSink = (value: unknown) => Promise<void>;
@@ -40,6 +59,9 @@ export class Loader {
   private pendingState: { value: unknown } | undefined;
   private schemaCreated = false;
   private stagesCreated = 0;
+  /** The batch transaction, open from the first merged chunk until the commit. */
+  private batch: { startedAt: string } | undefined;
+  private readonly chunkRows: number;
   /** The asynchronous work in progress (a flush, a schema change), if any; nothing else may touch the database meanwhile. */
   busy: Promise<void> | undefined;
 
@@ -49,7 +71,9 @@ export class Loader {
     private readonly logger: Logger,
     private readonly emitState: StateSink,
     private readonly source = "stdin",
-  ) {}
+  ) {
+    this.chunkRows = mergeChunkRows(settings.batch_size_rows);
+  }
 
   /** Handles one message; returns a promise only when the message needs database work beyond buffering. */
   handle(item: ReadItem, line: string): Promise<void> | undefined {
@@ -82,14 +106,14 @@ export class Loader {
 
   bufferedRows(): number {
     let rows = 0;
-    for (const stream of this.streams.values()) rows += stream.stage.rows;
+    for (const stream of this.streams.values()) rows += stream.uncommitted;
     return rows;
   }
 
   /** Starts a flush when the oldest buffered record is older than `maxAgeMs` and nothing else is running. */
   flushIfOlderThan(maxAgeMs: number, now = Date.now()): Promise<void> | undefined {
     if (this.busy) return undefined;
-    const oldest = Math.min(...[...this.streams.values()].map((s) => s.stage.oldestAt ?? Infinity));
+    const oldest = Math.min(...[...this.streams.values()].map((s) => s.oldestUncommittedAt ?? Infinity));
     if (now - oldest < maxAgeMs) return undefined;
     return this.track(this.flushAll());
   }
@@ -125,9 +149,17 @@ export class Loader {
     }
     const failure = stream.validate?.(message.record);
     if (failure) throw this.inputError(`record does not match the schema: ${failure.message}`, lineNumber, message.stream, failure.field);
+    if (stream.stagedKeys) {
+      const key = keyOf(message.record, stream.keyProperties);
+      if (stream.stagedKeys.has(key)) stream.stagedKeys = undefined;
+      else stream.stagedKeys.add(key);
+    }
     stream.stage.append(line, (performance.timeOrigin + performance.now()) * 1000);
     stream.received += 1;
-    return stream.stage.rows >= this.settings.batch_size_rows ? this.flushAll() : undefined;
+    if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
+    stream.uncommitted += 1;
+    if (stream.uncommitted >= this.settings.batch_size_rows) return this.flushAll();
+    return stream.stage.rows >= this.chunkRows ? this.mergeStaged(stream) : undefined;
   }
 
   private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
@@ -165,7 +197,7 @@ export class Loader {
       seen.set(column.name.toLowerCase(), column.name);
     }
 
-    if (previous && previous.stage.rows > 0) await this.flushAll();
+    if (previous && previous.uncommitted > 0) await this.flushAll();
     if (!this.schemaCreated) {
       await createSchemaIfMissing(this.connection, this.settings.schema);
       this.schemaCreated = true;
@@ -187,7 +219,19 @@ export class Loader {
       },
       stage.sqlName,
     );
-    this.streams.set(name, { name, signature, keyProperties: keys, columns, validate, stage, merge, received: previous?.received ?? 0 });
+    this.streams.set(name, {
+      name,
+      signature,
+      keyProperties: keys,
+      columns,
+      validate,
+      stage,
+      merge,
+      received: previous?.received ?? 0,
+      uncommitted: 0,
+      oldestUncommittedAt: undefined,
+      stagedKeys: keys.length > 0 ? new Set() : undefined,
+    });
   }
 
   private async handleActivateVersion(message: ActivateVersionMessage, lineNumber: number): Promise<void> {
@@ -207,38 +251,46 @@ export class Loader {
     await this.connection.run(statement, values);
   }
 
-  /** Commits every stream's buffered rows in one transaction, then emits the latest state. */
+  /** Commits every stream's rows received so far in one transaction, then emits the latest state. */
   private async flushAll(): Promise<void> {
-    const pending = [...this.streams.values()].filter((s) => s.stage.rows > 0);
-    if (pending.length > 0) {
-      const batchedAt = new Date().toISOString();
-      for (const stream of pending) stream.stage.seal();
-      await this.connection.run("BEGIN TRANSACTION");
-      try {
-        for (const stream of pending) await this.mergeStream(stream, batchedAt);
+    try {
+      for (const stream of this.streams.values()) if (stream.stage.rows > 0) await this.mergeStaged(stream);
+      if (this.batch) {
         await this.connection.run("COMMIT");
-      } catch (error) {
-        await this.connection.run("ROLLBACK");
-        throw error;
+        this.batch = undefined;
       }
-      for (const stream of pending) {
-        this.logger.debug(`committed ${stream.stage.rows} rows of stream "${stream.name}"`);
-        await stream.stage.reset();
-      }
+    } catch (error) {
+      if (this.batch) await this.connection.run("ROLLBACK");
+      this.batch = undefined;
+      throw error;
+    }
+    for (const stream of this.streams.values()) {
+      if (stream.uncommitted > 0) this.logger.debug(`committed ${stream.uncommitted} rows of stream "${stream.name}"`);
+      stream.uncommitted = 0;
+      stream.oldestUncommittedAt = undefined;
     }
     await this.emitPendingState();
   }
 
-  private async mergeStream(stream: LoadedStream, batchedAt: string): Promise<void> {
-    const { deleteReplaced, insert, deleteMarked } = stream.merge;
+  /** Moves a stream's staged rows into its table inside the batch transaction (opening it if needed). */
+  private async mergeStaged(stream: LoadedStream): Promise<void> {
+    stream.stage.seal();
+    if (!this.batch) {
+      await this.connection.run("BEGIN TRANSACTION");
+      this.batch = { startedAt: new Date().toISOString() };
+    }
+    const { deleteReplaced, insert, insertAll, deleteMarked } = stream.merge;
+    const distinctKeys = stream.stagedKeys !== undefined || stream.keyProperties.length === 0;
     try {
       if (deleteReplaced) await this.connection.run(deleteReplaced);
-      await this.connection.run(insert, this.settings.add_metadata_columns ? [batchedAt] : []);
+      await this.connection.run(distinctKeys ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
       if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stream.stage.clearSql);
     } catch (error) {
       throw new SingerInputError(`loading a batch failed: ${(error as Error).message}`, { stream: stream.name });
     }
+    await stream.stage.reset();
+    stream.stagedKeys = stream.keyProperties.length > 0 ? new Set() : undefined;
   }
 
   private async emitPendingState(): Promise<void> {

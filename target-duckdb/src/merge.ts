@@ -25,8 +25,10 @@ export interface MergeTarget {
 export interface MergeStatements {
   /** Removes target rows whose keys are in the batch (upsert); absent without keys. */
   deleteReplaced?: string;
-  /** Inserts the batch, the last record per key only; takes one parameter: the batch time (ISO string). */
+  /** Inserts the staged rows, the last record per key only; takes one parameter: the batch time (ISO string) when metadata is on. */
   insert: string;
+  /** Inserts every staged row: the cheaper statement when the staged keys are known to be distinct. */
+  insertAll: string;
   /** Drops rows marked deleted (hard_delete with metadata). */
   deleteMarked?: string;
 }
@@ -74,11 +76,11 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
   const keys = target.keyProperties;
   const latestPerKey =
     keys.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.map((k) => valueAt([k])).join(", ")} ORDER BY seq DESC) = 1` : "";
-  const insert =
+  const insertAll =
     `INSERT INTO ${table} (${names.map(quoteIdentifier).join(", ")}) ` +
-    `SELECT ${values.join(", ")} FROM ${parsed(structureOf(target.columns, target.metadata))}${latestPerKey}`;
+    `SELECT ${values.join(", ")} FROM ${parsed(structureOf(target.columns, target.metadata))}`;
 
-  const statements: MergeStatements = { insert };
+  const statements: MergeStatements = { insert: insertAll + latestPerKey, insertAll };
   if (keys.length > 0) {
     const keyColumns = keys.map((key) => {
       const column = target.columns.find((c) => c.path.length === 1 && c.path[0] === key);

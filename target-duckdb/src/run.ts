@@ -23,7 +23,7 @@ export interface RunOptions {
  */
 export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | undefined> {
   const { settings, input, source, logger } = options;
-  const instance = await DuckDBInstance.create(settings.path);
+  const instance = await DuckDBInstance.create(settings.path, settings.memory_limit ? { memory_limit: settings.memory_limit } : {});
   const connection = await instance.connect();
   const writer = new NdjsonWriter(options.output);
   const loader = new Loader(connection, settings, logger, (value) => writer.writeLine(value), source);

@@ -11,6 +11,7 @@ export interface TargetSettings {
   validate_records: boolean;
   flattening_max_level: number;
   primary_key_required: boolean;
+  memory_limit: string;
 }
 
 type SettingName = keyof TargetSettings;
@@ -47,6 +48,11 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     description: "Flatten nested objects into parent__child columns up to this depth; 0 keeps them as JSON columns.",
   },
   primary_key_required: { type: "boolean", default: false, description: "Refuse streams without key_properties." },
+  memory_limit: {
+    type: "string",
+    default: "",
+    description: "DuckDB memory limit, e.g. 256MB; empty keeps DuckDB's default (80% of RAM). A lower limit bounds the target's memory, DuckDB spilling to disk instead.",
+  },
 };
 
 /** Names other targets use for the same setting (Meltano's default_target_schema, jwills' filepath). */
@@ -107,7 +113,7 @@ function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value:
   };
   switch (spec.type) {
     case "string":
-      if (typeof value !== "string" || value.length === 0) bad("must be a non-empty string");
+      if (typeof value !== "string" || (value.length === 0 && spec.default !== "")) bad("must be a non-empty string");
       return value;
     case "boolean":
       if (typeof value !== "boolean") bad("must be true or false");

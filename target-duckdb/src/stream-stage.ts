@@ -2,14 +2,13 @@ import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import { quoteIdentifier } from "./sql.js";
 
 /**
- * A stream's buffer: a temporary table holding each buffered RECORD line as received, filled
- * through the DuckDB appender. Being temporary, it vanishes with the process, so a crash leaves
- * nothing behind; JavaScript memory stays flat whatever the batch size.
+ * A stream's staging area: a temporary table holding RECORD lines as received, filled through
+ * the DuckDB appender and merged into the target table a chunk at a time. Being temporary, it
+ * vanishes with the process, so a crash leaves nothing behind.
  */
 export class StreamStage {
   private appender: DuckDBAppender | undefined;
   private rowCount = 0;
-  private firstBufferedAt: number | undefined;
 
   private constructor(
     private readonly connection: DuckDBConnection,
@@ -32,11 +31,6 @@ export class StreamStage {
     return this.rowCount;
   }
 
-  /** When the oldest buffered row arrived (ms since epoch), if any. */
-  get oldestAt(): number | undefined {
-    return this.firstBufferedAt;
-  }
-
   private async open(): Promise<void> {
     this.appender = await this.connection.createAppender(this.table, "main", "temp");
   }
@@ -48,7 +42,6 @@ export class StreamStage {
     appender.appendVarchar(line);
     appender.appendDouble(receivedUs);
     appender.endRow();
-    if (this.rowCount === 0) this.firstBufferedAt = Date.now();
     this.rowCount += 1;
   }
 
@@ -58,15 +51,14 @@ export class StreamStage {
     this.appender = undefined;
   }
 
-  /** Statement that empties the table; run inside the merge transaction. */
+  /** Statement that empties the table once its rows are merged. */
   get clearSql(): string {
     return `DELETE FROM ${this.sqlName}`;
   }
 
-  /** After the merge committed: start buffering anew. */
+  /** After the rows were merged: start buffering anew. */
   async reset(): Promise<void> {
     this.rowCount = 0;
-    this.firstBufferedAt = undefined;
     if (!this.appender) await this.open();
   }
 

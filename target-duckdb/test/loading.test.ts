@@ -105,8 +105,9 @@ describe("target-duckdb loading", function () {
       record("tickets", { id: 2, region: "eu", status: "open" }),
       record("tickets", { id: 1, region: "eu", status: "closed" }),
     ];
-    // A batch size of 2 splits the duplicates across batches; one large batch keeps them together.
-    for (const batch_size_rows of [2, 100]) {
+    // Batches of 2 split the duplicates across commits; batches of 10 and 15 keep them in one commit but
+    // merge it in chunks of 2 and 3 rows (with and without a repeated key inside a chunk); 100 is one chunk.
+    for (const batch_size_rows of [2, 10, 15, 100]) {
       const fresh = tempDatabase();
       try {
         const result = await runTarget(fresh.path, ndjson(messages), { batch_size_rows });

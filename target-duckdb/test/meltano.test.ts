@@ -42,6 +42,7 @@ describe("target-duckdb as a Meltano loader", function () {
       "flattening_max_level",
       "hard_delete",
       "max_batch_age_seconds",
+      "memory_limit",
       "path",
       "primary_key_required",
       "schema",
