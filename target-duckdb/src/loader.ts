@@ -7,7 +7,7 @@ import {
   type RecordMessage,
   type SchemaMessage,
 } from "../../singer/src/index.js";
-import { activateVersionStatement, METADATA_COLUMNS, mergeStatements, type MergeStatements } from "./merge.js";
+import { activateVersionStatement, METADATA_COLUMNS, mergeStatements, type MergeTarget } from "./merge.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import type { TargetSettings } from "./settings.js";
 import { StreamStage } from "./stream-stage.js";
@@ -21,8 +21,10 @@ interface LoadedStream {
   keyProperties: string[];
   columns: ColumnSpec[];
   validate: RecordValidator | undefined;
-  stage: StreamStage;
-  merge: MergeStatements;
+  target: MergeTarget;
+  /** Two staging tables: records go to `active` while DuckDB merges the other in the background. */
+  active: StreamStage;
+  spare: StreamStage;
   received: number;
   /** Rows received since the last commit, and when the first of them arrived (ms since epoch). */
   uncommitted: number;
@@ -62,6 +64,9 @@ export class Loader {
   /** The batch transaction, open from the first merged chunk until the commit. */
   private batch: { startedAt: string } | undefined;
   private readonly chunkRows: number;
+  /** A chunk merge running while records keep arriving, and how the last one failed, if it did. */
+  private background: Promise<void> | undefined;
+  private backgroundFailure: unknown;
   /** The asynchronous work in progress (a flush, a schema change), if any; nothing else may touch the database meanwhile. */
   busy: Promise<void> | undefined;
 
@@ -124,8 +129,17 @@ export class Loader {
     await this.flushAll();
   }
 
+  /** Waits for any database work still running, ignoring its outcome (before closing after a failure). */
+  async quiesce(): Promise<void> {
+    await this.busy?.catch(() => undefined);
+    await this.background;
+  }
+
   close(): void {
-    for (const stream of this.streams.values()) stream.stage.close();
+    for (const stream of this.streams.values()) {
+      stream.active.close();
+      stream.spare.close();
+    }
   }
 
   private track(work: Promise<void> | undefined): Promise<void> | undefined {
@@ -142,6 +156,7 @@ export class Loader {
   }
 
   private handleRecord(message: RecordMessage, lineNumber: number, line: string): Promise<void> | undefined {
+    if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("RECORD arrived before the stream's SCHEMA", lineNumber, message.stream);
     for (const key of stream.keyProperties) {
@@ -154,12 +169,12 @@ export class Loader {
       if (stream.stagedKeys.has(key)) stream.stagedKeys = undefined;
       else stream.stagedKeys.add(key);
     }
-    stream.stage.append(line, (performance.timeOrigin + performance.now()) * 1000);
+    stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000);
     stream.received += 1;
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
     if (stream.uncommitted >= this.settings.batch_size_rows) return this.flushAll();
-    return stream.stage.rows >= this.chunkRows ? this.mergeStaged(stream) : undefined;
+    return stream.active.rows >= this.chunkRows ? this.mergeInBackground(stream) : undefined;
   }
 
   private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
@@ -197,6 +212,7 @@ export class Loader {
       seen.set(column.name.toLowerCase(), column.name);
     }
 
+    await this.settleBackground();
     if (previous && previous.uncommitted > 0) await this.flushAll();
     if (!this.schemaCreated) {
       await createSchemaIfMissing(this.connection, this.settings.schema);
@@ -207,26 +223,23 @@ export class Loader {
       ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
     ]);
     const columns = all.slice(0, wanted.length);
-    const stage = previous?.stage ?? (await StreamStage.create(this.connection, this.stagesCreated++));
-    const merge = mergeStatements(
-      {
-        schema: this.settings.schema,
-        table: name,
-        columns,
-        keyProperties: keys,
-        metadata: this.settings.add_metadata_columns,
-        hardDelete: this.settings.hard_delete,
-      },
-      stage.sqlName,
-    );
+    const target: MergeTarget = {
+      schema: this.settings.schema,
+      table: name,
+      columns,
+      keyProperties: keys,
+      metadata: this.settings.add_metadata_columns,
+      hardDelete: this.settings.hard_delete,
+    };
     this.streams.set(name, {
       name,
       signature,
       keyProperties: keys,
       columns,
       validate,
-      stage,
-      merge,
+      target,
+      active: previous?.active ?? (await StreamStage.create(this.connection, this.stagesCreated++)),
+      spare: previous?.spare ?? (await StreamStage.create(this.connection, this.stagesCreated++)),
       received: previous?.received ?? 0,
       uncommitted: 0,
       oldestUncommittedAt: undefined,
@@ -254,7 +267,10 @@ export class Loader {
   /** Commits every stream's rows received so far in one transaction, then emits the latest state. */
   private async flushAll(): Promise<void> {
     try {
-      for (const stream of this.streams.values()) if (stream.stage.rows > 0) await this.mergeStaged(stream);
+      await this.settleBackground();
+      for (const stream of this.streams.values()) {
+        if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, this.takeDistinctKeys(stream));
+      }
       if (this.batch) {
         await this.connection.run("COMMIT");
         this.batch = undefined;
@@ -272,25 +288,56 @@ export class Loader {
     await this.emitPendingState();
   }
 
-  /** Moves a stream's staged rows into its table inside the batch transaction (opening it if needed). */
-  private async mergeStaged(stream: LoadedStream): Promise<void> {
-    stream.stage.seal();
+  /** Waits for the background merge; rethrows its failure. */
+  private async settleBackground(): Promise<void> {
+    if (this.background) await this.background;
+    if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
+  }
+
+  /**
+   * Swaps the stream's staging tables and merges the full one while records keep going to the
+   * other; waits first if the previous merge is still running.
+   */
+  private mergeInBackground(stream: LoadedStream): Promise<void> | undefined {
+    if (this.background) return this.settleBackground().then(() => this.mergeInBackground(stream));
+    const full = stream.active;
+    stream.active = stream.spare;
+    stream.spare = full;
+    const distinctKeys = this.takeDistinctKeys(stream);
+    const merging = this.mergeStaged(stream, full, distinctKeys).catch((error: unknown) => {
+      this.backgroundFailure = error;
+    });
+    this.background = merging;
+    void merging.then(() => {
+      if (this.background === merging) this.background = undefined;
+    });
+    return undefined;
+  }
+
+  /** Whether the staged rows' keys are all distinct (so no per-key dedupe is needed); starts tracking afresh. */
+  private takeDistinctKeys(stream: LoadedStream): boolean {
+    const distinct = stream.stagedKeys !== undefined || stream.keyProperties.length === 0;
+    stream.stagedKeys = stream.keyProperties.length > 0 ? new Set() : undefined;
+    return distinct;
+  }
+
+  /** Moves a staging table's rows into the stream's table inside the batch transaction (opening it if needed). */
+  private async mergeStaged(stream: LoadedStream, stage: StreamStage, distinctKeys: boolean): Promise<void> {
+    stage.seal();
     if (!this.batch) {
       await this.connection.run("BEGIN TRANSACTION");
       this.batch = { startedAt: new Date().toISOString() };
     }
-    const { deleteReplaced, insert, insertAll, deleteMarked } = stream.merge;
-    const distinctKeys = stream.stagedKeys !== undefined || stream.keyProperties.length === 0;
+    const { deleteReplaced, insert, insertAll, deleteMarked } = mergeStatements(stream.target, stage.sqlName);
     try {
       if (deleteReplaced) await this.connection.run(deleteReplaced);
       await this.connection.run(distinctKeys ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
       if (deleteMarked) await this.connection.run(deleteMarked);
-      await this.connection.run(stream.stage.clearSql);
+      await this.connection.run(stage.clearSql);
     } catch (error) {
       throw new SingerInputError(`loading a batch failed: ${(error as Error).message}`, { stream: stream.name });
     }
-    await stream.stage.reset();
-    stream.stagedKeys = stream.keyProperties.length > 0 ? new Set() : undefined;
+    await stage.reset();
   }
 
   private async emitPendingState(): Promise<void> {

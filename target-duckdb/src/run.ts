@@ -64,7 +64,7 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
     clearInterval(timer);
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
-    await loader.busy?.catch(() => undefined);
+    await loader.quiesce();
     loader.close();
     connection.closeSync();
     instance.closeSync();
