@@ -98,7 +98,7 @@ export class Loader {
         return this.track(this.handleSchema(message, lineNumber));
       case "STATE":
         this.pendingState = { value: message.value };
-        return this.bufferedRows() === 0 ? this.track(this.emitPendingState()) : undefined;
+        return this.bufferedRows() === 0 ? this.track(this.settleBackground().then(() => this.emitPendingState())) : undefined;
       case "ACTIVATE_VERSION":
         return this.track(this.handleActivateVersion(message, lineNumber));
     }
@@ -173,7 +173,7 @@ export class Loader {
     stream.received += 1;
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
-    if (stream.uncommitted >= this.settings.batch_size_rows) return this.flushAll();
+    if (stream.uncommitted >= this.settings.batch_size_rows) return this.commitInBackground();
     return stream.active.rows >= this.chunkRows ? this.mergeInBackground(stream) : undefined;
   }
 
@@ -266,26 +266,63 @@ export class Loader {
 
   /** Commits every stream's rows received so far in one transaction, then emits the latest state. */
   private async flushAll(): Promise<void> {
-    try {
-      await this.settleBackground();
-      for (const stream of this.streams.values()) {
-        if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, this.takeDistinctKeys(stream));
-      }
-      if (this.batch) {
-        await this.connection.run("COMMIT");
-        this.batch = undefined;
-      }
-    } catch (error) {
-      if (this.batch) await this.connection.run("ROLLBACK");
-      this.batch = undefined;
-      throw error;
-    }
+    await this.settleBackground();
     for (const stream of this.streams.values()) {
-      if (stream.uncommitted > 0) this.logger.debug(`committed ${stream.uncommitted} rows of stream "${stream.name}"`);
+      if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, this.takeDistinctKeys(stream));
+    }
+    await this.commit();
+    this.startNextBatch();
+    await this.emitPendingState();
+  }
+
+  /**
+   * A full batch: its rows are merged and committed, then the state received so far is emitted,
+   * in the background while records of the next batch are staged.
+   */
+  private commitInBackground(): Promise<void> | undefined {
+    if (this.background) return this.settleBackground().then(() => this.commitInBackground());
+    const full = [...this.streams.values()]
+      .filter((stream) => stream.active.rows > 0)
+      .map((stream) => {
+        const stage = stream.active;
+        stream.active = stream.spare;
+        stream.spare = stage;
+        return { stream, stage, distinctKeys: this.takeDistinctKeys(stream) };
+      });
+    const state = this.pendingState;
+    this.pendingState = undefined;
+    this.startNextBatch();
+    this.runInBackground(async () => {
+      for (const { stream, stage, distinctKeys } of full) await this.mergeStaged(stream, stage, distinctKeys);
+      await this.commit();
+      if (state) await this.emitState(state.value);
+    });
+    return undefined;
+  }
+
+  private async commit(): Promise<void> {
+    if (!this.batch) return;
+    this.batch = undefined;
+    await this.connection.run("COMMIT");
+  }
+
+  private startNextBatch(): void {
+    for (const stream of this.streams.values()) {
+      if (stream.uncommitted > 0) this.logger.debug(`committing ${stream.uncommitted} rows of stream "${stream.name}"`);
       stream.uncommitted = 0;
       stream.oldestUncommittedAt = undefined;
     }
-    await this.emitPendingState();
+  }
+
+  /** Runs database work while records keep arriving; a failure is kept and rethrown at the next chance. */
+  private runInBackground(work: () => Promise<void>): void {
+    const running = work().catch((error: unknown) => {
+      this.backgroundFailure = error;
+    });
+    this.background = running;
+    void running.then(() => {
+      if (this.background === running) this.background = undefined;
+    });
   }
 
   /** Waits for the background merge; rethrows its failure. */
@@ -304,13 +341,7 @@ export class Loader {
     stream.active = stream.spare;
     stream.spare = full;
     const distinctKeys = this.takeDistinctKeys(stream);
-    const merging = this.mergeStaged(stream, full, distinctKeys).catch((error: unknown) => {
-      this.backgroundFailure = error;
-    });
-    this.background = merging;
-    void merging.then(() => {
-      if (this.background === merging) this.background = undefined;
-    });
+    this.runInBackground(() => this.mergeStaged(stream, full, distinctKeys));
     return undefined;
   }
 
