@@ -213,7 +213,8 @@ export class Loader {
     }
 
     await this.settleBackground();
-    if (previous && previous.uncommitted > 0) await this.flushAll();
+    // Table changes run outside batch transactions: commit first if this stream has rows pending or a batch is open.
+    if (this.batch || (previous && previous.uncommitted > 0)) await this.flushAll();
     if (!this.schemaCreated) {
       await createSchemaIfMissing(this.connection, this.settings.schema);
       this.schemaCreated = true;

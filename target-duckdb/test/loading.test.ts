@@ -171,6 +171,29 @@ describe("target-duckdb loading", function () {
     ]);
   });
 
+  it("evolves one stream's table while another stream's rows are merged but not yet committed", async () => {
+    await runTarget(db.path, ndjson([schema("b", { id: { type: "integer" } }), record("b", { id: 1 })]));
+    const result = await runTarget(
+      db.path,
+      ndjson([
+        schema("a", { id: { type: "integer" } }),
+        ...[1, 2, 3].map((id) => record("a", { id })),
+        schema("b", { id: { type: "integer" }, extra: { type: "string" } }),
+        record("b", { id: 2, extra: "new" }),
+        state({ bookmarks: { done: true } }),
+      ]),
+      // Chunks of 2 rows: stream a's first chunk is merged into the open batch transaction before b's SCHEMA.
+      { batch_size_rows: 10 },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(stateLines(result), [{ bookmarks: { done: true } }]);
+    assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.a"), [["3"]]);
+    assert.deepEqual(await query(db.path, "SELECT id, extra FROM tap_intercom.b ORDER BY id"), [
+      ["1", null],
+      ["2", "new"],
+    ]);
+  });
+
   it("fills the _sdc_ metadata columns", async () => {
     const result = await runTarget(
       db.path,
