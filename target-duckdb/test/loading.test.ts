@@ -276,6 +276,21 @@ describe("target-duckdb loading", function () {
     assert.deepEqual(await query(db.path, "SELECT id FROM tap_intercom.full ORDER BY id"), [["2"], ["3"]]);
   });
 
+  it("with hard_delete, removes rows whose records carry _sdc_deleted_at", async () => {
+    const result = await runTarget(
+      db.path,
+      ndjson([
+        schema("log", { id: { type: "integer" } }),
+        record("log", { id: 1 }),
+        record("log", { id: 2 }),
+        record("log", { id: 2, _sdc_deleted_at: "2024-05-01T00:00:00Z" }),
+      ]),
+      { hard_delete: true },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await query(db.path, "SELECT id FROM tap_intercom.log ORDER BY id"), [["1"]]);
+  });
+
   it("treats hostile stream and property names as plain identifiers", async () => {
     const hostile = 'x"; DROP TABLE y; --';
     await query(db.path, "CREATE SCHEMA tap_intercom; CREATE TABLE tap_intercom.y (keep INTEGER); INSERT INTO tap_intercom.y VALUES (1)");
