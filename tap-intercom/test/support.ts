@@ -47,10 +47,16 @@ export async function runTap(config: Record<string, unknown>, extra: { state?: u
 }
 
 /**
- * Runs the tap and kills it (SIGKILL) right after the STATE that follows the `afterRecords`-th
- * RECORD of `stream`; returns what it wrote up to then.
+ * Runs the tap and kills it (SIGKILL) once it has written `afterRecords` RECORDs of `stream`: right
+ * after the next STATE, or right after that record with `at: "record"`; returns what it wrote up to then.
  */
-export async function runTapUntilKilled(config: Record<string, unknown>, stream: string, afterRecords: number, state?: unknown): Promise<TapRun> {
+export async function runTapUntilKilled(
+  config: Record<string, unknown>,
+  stream: string,
+  afterRecords: number,
+  options: { state?: unknown; at?: "state" | "record" } = {},
+): Promise<TapRun> {
+  const { state, at = "state" } = options;
   const args = ["--config", await writeJson(config, "config.json")];
   if (state !== undefined) args.push("--state", await writeJson(state, "state.json"));
   const child = spawn(TAP_BIN, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -65,7 +71,7 @@ export async function runTapUntilKilled(config: Record<string, unknown>, stream:
     const message = JSON.parse(line) as TapMessage;
     messages.push(message);
     if (message.type === "RECORD" && message.stream === stream) seen += 1;
-    if (message.type === "STATE" && seen >= afterRecords) {
+    if (seen >= afterRecords && (at === "record" || message.type === "STATE")) {
       killed = true;
       child.kill("SIGKILL");
     }

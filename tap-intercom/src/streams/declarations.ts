@@ -44,10 +44,9 @@ export const declarations: StreamDeclaration[] = [
     schema: schema(segmentDefinitions),
     keyProperties: ["id"],
     path: "/segments",
-    query: { include_count: "true" },
+    query: { type: "company", include_count: "true" },
     recordsKey: "segments",
     paged: true,
-    filter: (record) => record["person_type"] === "company",
   },
   {
     kind: "list",
