@@ -6,7 +6,8 @@ import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, 
 import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
 import { resolveConfig } from "../src/settings.js";
 import { sync } from "../src/tap.js";
-import { countBy, discoverCatalog, keyString, lastState, parseLines, recordsOf, runTap, runTapUntilKilled, selectOnly, type TapMessage } from "./support.js";
+import { runCommand, TAP_BIN } from "../../test/helpers.js";
+import { countBy, discoverCatalog, keyString, lastState, parseLines, recordsOf, runTap, runTapUntilKilled, selectOnly, writeJson, type TapMessage } from "./support.js";
 
 const REST_STREAMS = [
   "admins",
@@ -122,6 +123,48 @@ describe("tap-intercom against the fixture server", function () {
       const schema = run.messages.find((m) => m.type === "SCHEMA" && m.stream === "contacts")?.schema as { properties: object };
       assert.deepEqual(Object.keys(schema.properties).sort(), ["email", "id", "updated_at"]);
       assertExactlyOnce(server, run.messages, ["tags", "contacts"]);
+    });
+
+    it("merges repeated --config files (later wins), reads the token from the environment, and accepts --properties", async () => {
+      const bad = await writeJson({ access_token: "first-file-token", base_url: server.url }, "a.json");
+      const good = await writeJson({ access_token: server.token }, "b.json");
+      const merged = await runCommand(TAP_BIN, ["--config", bad, "--config", good, "--test"]);
+      assert.equal(merged.code, 0, merged.stderr);
+      const fromEnv = await runCommand(TAP_BIN, ["--config", await writeJson({ base_url: server.url }, "c.json"), "--test"], {
+        env: { TAP_INTERCOM_ACCESS_TOKEN: server.token },
+      });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      const missing = await runCommand(TAP_BIN, ["--config", await writeJson({ base_url: server.url }, "d.json"), "--test"], {
+        env: { TAP_INTERCOM_ACCESS_TOKEN: "" },
+      });
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /missing required setting "access_token"/);
+      const properties = await writeJson(selectOnly(catalog, ["teams"]), "properties.json");
+      const legacy = await runCommand(TAP_BIN, ["--config", good, "--config", await writeJson({ base_url: server.url }, "e.json"), "--properties", properties]);
+      assert.equal(legacy.code, 0, legacy.stderr);
+      assert.deepEqual([...new Set(parseLines(legacy.stdout).filter((m) => m.type === "RECORD").map((m) => m.stream))], ["teams"]);
+    });
+
+    it("--about lists every setting in JSON and markdown", async () => {
+      const json = await runCommand(TAP_BIN, ["--about", "--format", "json"]);
+      assert.equal(json.code, 0);
+      const about = JSON.parse(json.stdout) as { name: string; capabilities: string[]; settings: { properties: object; required: string[] } };
+      assert.equal(about.name, "tap-intercom");
+      assert.ok(["catalog", "discover", "state"].every((c) => about.capabilities.includes(c)));
+      const settings = ["access_token", "start_date", "region", "base_url", "api_version", "request_timeout_seconds", "max_concurrency", "lookback_window_seconds", "page_size"];
+      assert.ok(settings.every((name) => name in about.settings.properties));
+      assert.deepEqual(about.settings.required, ["access_token"]);
+      const markdown = await runCommand(TAP_BIN, ["--about", "--format", "markdown"]);
+      assert.ok(settings.every((name) => markdown.stdout.includes(`| ${name} |`)));
+    });
+
+    it("reads conversation attributes from their own endpoint on API 2.16", async () => {
+      const run = await runTap(configFor(server, { api_version: "2.16" }), { catalog: selectOnly(catalog, ["conversation_attributes"]) });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(recordsOf(run.messages, "conversation_attributes").length > 0);
+      const discovered = await discoverCatalog(configFor(server, { api_version: "2.16" }));
+      const conversations = discovered.streams.find((s) => s.tap_stream_id === "conversations") as CatalogStream;
+      assert.ok(Object.keys(conversations.schema.properties?.["custom_attributes"]?.properties ?? {}).length > 0);
     });
 
     it("--test checks the token and exits 0, or 1 with a clear message that never shows the token", async () => {

@@ -106,6 +106,14 @@ describe("tap-intercom units", () => {
       assert.deepEqual(state.value.bookmarks["contacts"], { updated_at: 101, boundary_keys: ['["a"]', '["b"]'] });
     });
 
+    it("skips a changed parent's children that are older than the bookmark, but not those of an unprocessed boundary parent", () => {
+      const bookmark = new Bookmark("parts", "conversation_updated_at", holder({ bookmarks: { parts: { conversation_updated_at: 100 } } }), undefined, 0);
+      assert.equal(bookmark.childRecordIsNew(150, 90), false);
+      assert.equal(bookmark.childRecordIsNew(150, 120), true);
+      assert.equal(bookmark.childRecordIsNew(100, 90), true);
+      assert.equal(new Bookmark("parts", "conversation_updated_at", holder(null), undefined, 0).childRecordIsNew(150, 1), true);
+    });
+
     it("starts at start_date and moves back by the lookback window", () => {
       const fresh = new Bookmark("x", "updated_at", holder(null), 50, 10);
       assert.equal(fresh.lowerBound(), 50);
