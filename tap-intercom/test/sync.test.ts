@@ -266,6 +266,7 @@ describe("tap-intercom against the fixture server", function () {
         seed: 9,
         scale: "tiny",
         faults: { errorRate: 0.15, resetRate: 0.1, slowBodyRate: 0.2, slowBodyChunkDelayMs: 5 },
+        scrollLockSeconds: 1,
         log: () => undefined,
       });
       const run = await runTap(configFor(server));
@@ -275,6 +276,32 @@ describe("tap-intercom against the fixture server", function () {
       const errors = Object.entries(stats.byStatus).filter(([status]) => Number(status) >= 500).reduce((n, [, c]) => n + c, 0);
       assert.ok(errors > 0, "faults were injected");
       assert.match(run.stderr, /retry \d+\/\d+/);
+    });
+
+    it("times out a stalled body and retries it", async () => {
+      server = await startFixtureServer({ seed: 9, scale: "tiny", faults: { slowBodyRate: 0.5, slowBodyChunkDelayMs: 400 }, scrollLockSeconds: 1, log: () => undefined });
+      const run = await runTap(configFor(server, { request_timeout_seconds: 0.2 }));
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages);
+      assert.match(run.stderr, /timed out on GET|timed out on POST/);
+    });
+
+    it("runs child requests concurrently up to max_concurrency, keeping each parent's children together and in order", async () => {
+      server = await startFixtureServer({ seed: 15, scale: "tiny", faults: { latencyMs: 30 }, log: () => undefined });
+      const run = await runTap(configFor(server, { max_concurrency: 3 }));
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages);
+      const { maxConcurrent } = server.stats();
+      assert.ok(maxConcurrent > 1 && maxConcurrent <= 3, `between 2 and 3 requests in flight at most (got ${maxConcurrent})`);
+      const parents = recordsOf(run.messages, "conversation_parts").map((r) => String(r["conversation_id"]));
+      const runs = parents.filter((id, i) => i === 0 || parents[i - 1] !== id);
+      assert.equal(new Set(runs).size, runs.length, "each conversation's parts are contiguous");
+      const conversations = recordsOf(run.messages, "conversations").map((r) => String(r["id"]));
+      assert.deepEqual(runs, conversations.filter((id) => runs.includes(id)), "parts follow their conversations' order");
+      for (const id of runs) {
+        const ids = recordsOf(run.messages, "conversation_parts").filter((r) => String(r["conversation_id"]) === id).map((r) => Number(r["id"]));
+        assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `parts of ${id} in the API's order`);
+      }
     });
 
     it("fails with a clear error naming the stream and the request when retries run out", async () => {

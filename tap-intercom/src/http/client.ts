@@ -144,7 +144,8 @@ export class IntercomClient {
           await this.backoff(req.stream, label, describe(error), failures);
           continue;
         }
-        throw this.failure(req, label, response?.status, undefined, `${describe(error)}${failures > 0 ? ` (gave up after ${failures + 1} attempts)` : ""}`);
+        const where = response ? ` reading the body of HTTP ${response.status}` : "";
+        throw this.failure(req, label, undefined, undefined, `${describe(error)}${where}${failures > 0 ? `, gave up after ${failures + 1} attempts` : ""}`);
       }
     }
   }
