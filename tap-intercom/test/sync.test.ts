@@ -167,6 +167,23 @@ describe("tap-intercom against the fixture server", function () {
       assert.ok(Object.keys(conversations.schema.properties?.["custom_attributes"]?.properties ?? {}).length > 0);
     });
 
+    it("starts incremental streams at start_date", async () => {
+      const streams = ["contacts", "conversations", "conversation_parts", "tickets", "activity_logs", "companies"];
+      const all = await runTap(configFor(server), { catalog: selectOnly(catalog, streams) });
+      const { start, end } = server.truth().dataRange;
+      const middle = Math.floor((start + end) / 2);
+      const since = await runTap(configFor(server, { start_date: new Date(middle * 1000).toISOString() }), { catalog: selectOnly(catalog, streams) });
+      assert.equal(since.code, 0, since.stderr);
+      const field: Record<string, string> = { activity_logs: "created_at", conversation_parts: "conversation_updated_at" };
+      for (const stream of streams) {
+        const key = field[stream] ?? "updated_at";
+        const expected = recordsOf(all.messages, stream).filter((r) => Number(r[key]) >= middle).map((r) => String(r["id"])).sort();
+        assert.deepEqual(recordsOf(since.messages, stream).map((r) => String(r["id"])).sort(), expected, `${stream} from start_date`);
+      }
+      const count = (messages: TapMessage[]): number => messages.filter((m) => m.type === "RECORD").length;
+      assert.ok(count(since.messages) < count(all.messages), "start_date leaves records out");
+    });
+
     it("--test checks the token and exits 0, or 1 with a clear message that never shows the token", async () => {
       const ok = await runTap(configFor(server), { args: ["--test"] });
       assert.equal(ok.code, 0, ok.stderr);
