@@ -167,6 +167,16 @@ describe("tap-intercom against the fixture server", function () {
       assert.ok(Object.keys(conversations.schema.properties?.["custom_attributes"]?.properties ?? {}).length > 0);
     });
 
+    it("syncs a child stream selected without its parent, reading the parent silently", async () => {
+      const run = await runTap(configFor(server), { catalog: selectOnly(catalog, ["conversation_parts", "company_segments"]) });
+      assert.equal(run.code, 0, run.stderr);
+      const streams = new Set(run.messages.filter((m) => m.type === "RECORD" || m.type === "SCHEMA").map((m) => m.stream));
+      assert.deepEqual([...streams].sort(), ["company_segments", "conversation_parts"]);
+      assertExactlyOnce(server, run.messages, ["conversation_parts", "company_segments"]);
+      const state = lastState(run.messages) as { bookmarks: Record<string, unknown> };
+      assert.ok(state.bookmarks["conversation_parts"] && !state.bookmarks["conversations"]);
+    });
+
     it("starts incremental streams at start_date", async () => {
       const streams = ["contacts", "conversations", "conversation_parts", "tickets", "activity_logs", "companies"];
       const all = await runTap(configFor(server), { catalog: selectOnly(catalog, streams) });
