@@ -104,14 +104,16 @@ describe("tap-intercom units", () => {
       bookmark.advance(101, '["a"]');
       bookmark.advance(101, '["b"]');
       bookmark.save(state);
-      assert.deepEqual(state.value.bookmarks["contacts"], { updated_at: 101, boundary_keys: ['["a"]', '["b"]'] });
+      assert.deepEqual(state.value.bookmarks["contacts"], { updated_at: 101, boundary_keys: ['["a"]', '["b"]'], complete: false });
     });
 
-    it("skips a changed parent's children that are older than the bookmark, but not those of an unprocessed boundary parent", () => {
-      const bookmark = new Bookmark("parts", "conversation_updated_at", holder({ bookmarks: { parts: { conversation_updated_at: 100 } } }), undefined, 0);
+    it("after a complete run, skips a changed parent's children older than the bookmark; never after an interrupted one", () => {
+      const bookmark = new Bookmark("parts", "conversation_updated_at", holder({ bookmarks: { parts: { conversation_updated_at: 100, complete: true } } }), undefined, 0);
       assert.equal(bookmark.childRecordIsNew(150, 90), false);
       assert.equal(bookmark.childRecordIsNew(150, 120), true);
       assert.equal(bookmark.childRecordIsNew(100, 90), true);
+      const interrupted = new Bookmark("parts", "conversation_updated_at", holder({ bookmarks: { parts: { conversation_updated_at: 100, complete: false } } }), undefined, 0);
+      assert.equal(interrupted.childRecordIsNew(150, 90), true, "after an interrupted run, unprocessed parents have old children");
       assert.equal(new Bookmark("parts", "conversation_updated_at", holder(null), undefined, 0).childRecordIsNew(150, 1), true);
     });
 

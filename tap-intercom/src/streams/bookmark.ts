@@ -6,6 +6,8 @@
 import type { StateHolder } from "../state-holder.js";
 
 export const BOUNDARY_KEYS = "boundary_keys";
+/** Set when the run that wrote the bookmark read its stream to the end. */
+export const COMPLETE = "complete";
 
 export class Bookmark {
   private value: number | undefined;
@@ -13,6 +15,7 @@ export class Bookmark {
   /** The position passed by the previous run, fixed for this run's filtering. */
   private readonly startValue: number | undefined;
   private readonly startKeys: Set<string>;
+  private readonly startComplete: boolean;
 
   constructor(
     private readonly stream: string,
@@ -25,6 +28,7 @@ export class Bookmark {
     this.startValue = typeof stored === "number" ? stored : typeof stored === "string" && stored !== "" ? toSeconds(stored) : undefined;
     const keys = state.getBookmark<unknown>(stream, BOUNDARY_KEYS);
     this.startKeys = new Set(Array.isArray(keys) ? keys.map(String) : []);
+    this.startComplete = state.getBookmark<unknown>(stream, COMPLETE) === true;
     this.value = this.startValue;
     this.keysAtValue = new Set(this.startKeys);
   }
@@ -44,12 +48,13 @@ export class Bookmark {
 
   /**
    * Whether a child record may be new since the previous run, from its parent's value and its own
-   * time. A parent changed after the bookmark was processed before with the children it had then,
-   * and anything added since is later than the bookmark; a parent at or before it (unprocessed at
-   * the boundary, or re-read by the lookback) has all its children emitted.
+   * time. After a complete run every parent existing then was processed with the children it had,
+   * and anything added since is later than the bookmark. After an interrupted run, and for a parent
+   * at or before the bookmark (unprocessed at the boundary, or re-read by the lookback), every
+   * child is emitted.
    */
   childRecordIsNew(parentValue: number, recordValue: number): boolean {
-    if (this.startValue === undefined || parentValue <= this.startValue) return true;
+    if (this.startValue === undefined || !this.startComplete || parentValue <= this.startValue) return true;
     return recordValue >= this.startValue - this.lookbackSeconds;
   }
 
@@ -63,10 +68,12 @@ export class Bookmark {
     }
   }
 
-  save(state: StateHolder): void {
+  /** Writes the bookmark into the state; `complete` once the stream has been read to its end. */
+  save(state: StateHolder, complete = false): void {
     if (this.value === undefined) return;
     state.setBookmark(this.stream, this.field, this.value);
     state.setBookmark(this.stream, BOUNDARY_KEYS, [...this.keysAtValue]);
+    state.setBookmark(this.stream, COMPLETE, complete);
   }
 }
 

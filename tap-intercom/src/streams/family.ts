@@ -94,7 +94,7 @@ export async function syncFamily(
       await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
     }
   }
-  for (const member of members) member.bookmark?.save(ctx.state);
+  for (const member of members) member.bookmark?.save(ctx.state, true);
   await ctx.state.emit();
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
