@@ -10,10 +10,12 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   headers?: Record<string, string>;
-  stream?: boolean;
 }
 
-/** What this module needs of the tap's HTTP client: one paced, retried request, body unread. */
+/**
+ * What this module needs of the tap's HTTP client: one paced, retried request, body unread. A
+ * final non-2xx answer may be returned or thrown as an error carrying `status` and `body`.
+ */
 export interface HttpRequester {
   request(request: HttpRequest): Promise<Response>;
 }
@@ -41,21 +43,37 @@ export class ExportHttpError extends Error {
   }
 }
 
-async function errorDetail(response: Response): Promise<string> {
-  const text = await response.text().catch(() => "");
+/** A final answer: a 2xx response with its body unread, or a failure status with its body text. */
+type Answer = { ok: true; response: Response } | { ok: false; status: number; body: string };
+
+/** Sends a request; a non-2xx answer, whether returned or thrown by the client (with `status` and `body`), becomes a failure. */
+async function send(http: HttpRequester, request: HttpRequest): Promise<Answer> {
+  let response: Response;
   try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    const first = body.errors?.[0];
-    if (first) return [first.code, first.message].filter(Boolean).join(": ");
-  } catch {
-    // not JSON: fall through to the raw text
+    response = await http.request(request);
+  } catch (error) {
+    const failed = error as { status?: unknown; body?: unknown };
+    if (typeof failed.status === "number") return { ok: false, status: failed.status, body: typeof failed.body === "string" ? failed.body : "" };
+    throw error;
   }
-  return text.slice(0, 200);
+  if (response.ok) return { ok: true, response };
+  return { ok: false, status: response.status, body: await response.text().catch(() => "") };
 }
 
-async function json(response: Response, what: string): Promise<Record<string, unknown>> {
-  if (!response.ok) throw new ExportHttpError(response.status, what, await errorDetail(response));
-  return (await response.json()) as Record<string, unknown>;
+function errorDetail(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { code?: string; message?: string }[] };
+    const first = parsed.errors?.[0];
+    if (first) return [first.code, first.message].filter(Boolean).join(": ");
+  } catch {
+    // not JSON: the raw text will do
+  }
+  return body.slice(0, 200);
+}
+
+async function json(answer: Answer, what: string): Promise<Record<string, unknown>> {
+  if (!answer.ok) throw new ExportHttpError(answer.status, what, errorDetail(answer.body));
+  return (await answer.response.json()) as Record<string, unknown>;
 }
 
 export function httpExportApi(http: HttpRequester, ids: { appId: string | undefined; clientId: string | undefined }): ExportApi {
@@ -67,18 +85,17 @@ export function httpExportApi(http: HttpRequester, ids: { appId: string | undefi
   };
   return {
     async listDatasets() {
-      const response = await http.request({ method: "GET", path: DATASETS_PATH });
-      return parseDatasetList(await json(response, "listing reporting datasets"));
+      return parseDatasetList(await json(await send(http, { method: "GET", path: DATASETS_PATH }), "listing reporting datasets"));
     },
 
     async enqueue(datasetId, attributeIds, window) {
-      const response = await http.request({
+      const answer = await send(http, {
         method: "POST",
         path: "/export/reporting_data/enqueue",
         body: { dataset_id: datasetId, attribute_ids: attributeIds, start_time: window.start, end_time: window.end },
       });
-      if (response.status === 429) return { kind: "busy", message: await errorDetail(response) };
-      const body = await json(response, "enqueueing an export job");
+      if (!answer.ok && answer.status === 429) return { kind: "busy", message: errorDetail(answer.body) };
+      const body = await json(answer, "enqueueing an export job");
       const jobId = body["job_identifier"];
       if (typeof jobId !== "string" || jobId === "") throw new Error("enqueueing an export job returned no job_identifier");
       return { kind: "enqueued", jobId, status: String(body["status"] ?? "pending") };
@@ -86,36 +103,28 @@ export function httpExportApi(http: HttpRequester, ids: { appId: string | undefi
 
     async status(jobId) {
       const { appId, clientId } = needIds("checking an export job");
-      const response = await http.request({
+      const answer = await send(http, {
         method: "GET",
         path: `/export/reporting_data/${encodeURIComponent(jobId)}`,
         query: { app_id: appId, client_id: clientId, job_identifier: jobId },
       });
-      if (response.status === 404) {
-        await response.text().catch(() => "");
-        return { kind: "not_found" };
-      }
-      const body = await json(response, `checking export job ${jobId}`);
+      if (!answer.ok && answer.status === 404) return { kind: "not_found" };
+      const body = await json(answer, `checking export job ${jobId}`);
       return { kind: "status", status: String(body["status"] ?? "") };
     },
 
     async download(jobId) {
       const { appId } = needIds("downloading an export");
-      const response = await http.request({
+      const answer = await send(http, {
         method: "GET",
         path: `/download/reporting_data/${encodeURIComponent(jobId)}`,
         query: { app_id: appId, job_identifier: jobId },
         headers: { Accept: "application/octet-stream" },
-        stream: true,
       });
-      if (response.status === 404 || response.status === 410) {
-        await response.text().catch(() => "");
-        return { kind: "gone", status: response.status };
-      }
-      if (!response.ok || response.body === null) {
-        throw new ExportHttpError(response.status, `downloading export job ${jobId}`, await errorDetail(response));
-      }
-      return { kind: "body", body: response.body as Readable };
+      if (!answer.ok && (answer.status === 404 || answer.status === 410)) return { kind: "gone", status: answer.status };
+      if (!answer.ok) throw new ExportHttpError(answer.status, `downloading export job ${jobId}`, errorDetail(answer.body));
+      if (answer.response.body === null) throw new Error(`downloading export job ${jobId} returned no body`);
+      return { kind: "body", body: answer.response.body as Readable };
     },
   };
 }

@@ -1,17 +1,13 @@
 /** Walks a dataset's export windows from its bookmark to the end time, emitting RECORDs then STATE per window. */
 import {
   ConfigError,
-  getBookmark,
   recordMessage,
   schemaMessage,
   selectedFields,
-  setBookmark,
-  stateMessage,
   type CatalogStream,
   type JsonSchema,
   type Logger,
   type SingerMessage,
-  type SingerState,
 } from "../../../singer/src/index.js";
 import type { FieldPlan } from "./csv-records.js";
 import { fieldNames, keyAttributesOf, timeAttributeOf, type ReportingAttribute, type ReportingDataset } from "./datasets.js";
@@ -21,14 +17,20 @@ import { configuredAttributes } from "./schema.js";
 import type { ReportingConfig } from "./settings.js";
 import { describeWindow, exportWindows, rfc3339ToUnix, unixToRfc3339 } from "./windows.js";
 
+export interface StreamBookmarks {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  emitState(): Promise<void>;
+}
+
 export interface DatasetSyncContext {
   api: ExportApi;
   config: ReportingConfig;
   logger: Logger;
   /** Writes one message, resolving when the output can take more (backpressure). */
   emit(message: SingerMessage): Promise<void>;
-  /** The run's state; replaced after each window. */
-  state: { value: SingerState };
+  /** The stream's bookmarks in the run's state, and a way to emit the whole state as STATE. */
+  bookmarks: StreamBookmarks;
   /** Unix seconds where the last window ends. */
   endTime: number;
 }
@@ -71,7 +73,7 @@ export const BOOKMARK_KEY = "replication_key_value";
 
 /** Where the next window starts: the bookmark (the last complete window's end), else the start date. */
 function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext): number {
-  const bookmark = getBookmark<unknown>(ctx.state.value, stream.tap_stream_id, BOOKMARK_KEY);
+  const bookmark = ctx.bookmarks.get(BOOKMARK_KEY);
   if (typeof bookmark === "string") return rfc3339ToUnix(bookmark);
   if (typeof bookmark === "number") return bookmark;
   if (ctx.config.startTime === undefined) {
@@ -100,13 +102,9 @@ export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDat
       await ctx.emit(recordMessage(streamId, record));
       count += 1;
     }
-    ctx.state.value = setBookmark(
-      setBookmark(ctx.state.value, streamId, "replication_key", replicationKey),
-      streamId,
-      BOOKMARK_KEY,
-      unixToRfc3339(window.end),
-    );
-    await ctx.emit(stateMessage(ctx.state.value));
+    ctx.bookmarks.set("replication_key", replicationKey);
+    ctx.bookmarks.set(BOOKMARK_KEY, unixToRfc3339(window.end));
+    await ctx.bookmarks.emitState();
     ctx.logger.info(`${streamId}: window ${describeWindow(window)} done, ${count} records`);
     ctx.logger.metric("counter", "record_count", count, { endpoint: streamId });
   }
