@@ -21,19 +21,19 @@ describe("reporting: pure parts", () => {
   });
 
   it("types cells from the schema: timestamps to RFC 3339, numbers, booleans, empty to null", () => {
-    const ts = converterFor("t", { type: ["string", "null"], format: "date-time" });
+    const ts = converterFor("t", { type: ["null", "string"], format: "date-time" });
     assert.equal(ts("1717490000"), "2024-06-04T08:33:20.000Z");
     assert.equal(ts("1717490000123"), "2024-06-04T08:33:20.123Z");
     assert.equal(ts("2024-06-04 08:33:20"), "2024-06-04T08:33:20.000Z");
     assert.equal(ts("2024-06-04T10:33:20+02:00"), "2024-06-04T08:33:20.000Z");
     assert.equal(ts(""), null);
     assert.throws(() => ts("yesterday"), /field "t": "yesterday" is not a timestamp/);
-    assert.equal(converterFor("n", { type: ["number", "null"] })("12.5"), 12.5);
-    assert.equal(converterFor("i", { type: ["integer", "null"] })("-7"), -7);
-    assert.throws(() => converterFor("i", { type: ["integer", "null"] })("7.5"), /not an integer/);
-    const bool = converterFor("b", { type: ["boolean", "null"] });
+    assert.equal(converterFor("n", { type: ["null", "number"] })("12.5"), 12.5);
+    assert.equal(converterFor("i", { type: ["null", "integer"] })("-7"), -7);
+    assert.throws(() => converterFor("i", { type: ["null", "integer"] })("7.5"), /not an integer/);
+    const bool = converterFor("b", { type: ["null", "boolean"] });
     assert.deepEqual(["true", "FALSE", "1", "0", ""].map(bool), [true, false, true, false, null]);
-    assert.equal(converterFor("s", { type: ["string", "null"] })(" a, \"b\" "), " a, \"b\" ");
+    assert.equal(converterFor("s", { type: ["null", "string"] })(" a, \"b\" "), " a, \"b\" ");
     assert.equal(parseTimestamp("not a date"), undefined);
   });
 
