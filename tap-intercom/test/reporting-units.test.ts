@@ -65,7 +65,7 @@ describe("reporting: pure parts", () => {
     assert.equal(stream.tap_stream_id, "report_conversation");
     assert.deepEqual(Object.keys(stream.schema.properties ?? {}), ["conversation_id", "conversation_started_at", "first_response_time", "channel"]);
     assert.equal(stream.schema.properties?.["conversation_started_at"]?.format, "date-time");
-    assert.deepEqual(stream.schema.properties?.["first_response_time"]?.type, ["integer", "null"]);
+    assert.deepEqual(stream.schema.properties?.["first_response_time"]?.type, ["null", "integer"]);
     const root = getMetadata(stream);
     assert.deepEqual(root["table-key-properties"], ["conversation_id"]);
     assert.equal(root["replication-key"], "conversation_started_at");
