@@ -135,6 +135,8 @@ export interface ExportServer {
   clientId: string;
   /** Every enqueue request received, in order. */
   enqueued: { datasetId: string; attributeIds: string[]; range: ExportWindowRange }[];
+  /** Uncompressed CSV bytes generated for downloads so far. */
+  csvBytes(): number;
   truth(range: ExportWindowRange): ConversationRow[];
   close(): Promise<void>;
 }
@@ -167,6 +169,7 @@ export async function startExportServer(options: ExportServerOptions = {}): Prom
   const jobs = new Map<string, Job>();
   const enqueued: ExportServer["enqueued"] = [];
   let nextJob = 1;
+  let csvBytes = 0;
 
   function advance(job: Job): void {
     if (job.status !== "pending") return;
@@ -197,10 +200,12 @@ export async function startExportServer(options: ExportServerOptions = {}): Prom
         if (extraAfter !== undefined && n === extraAfter + 1) cells.push("surplus");
         batch += cells.join(",") + "\n";
         if (batch.length >= 65536) {
+          csvBytes += Buffer.byteLength(batch);
           yield batch;
           batch = "";
         }
       }
+      csvBytes += Buffer.byteLength(batch);
       if (batch) yield batch;
     }
     res.writeHead(200, { "Content-Type": "application/octet-stream" });
@@ -288,6 +293,7 @@ export async function startExportServer(options: ExportServerOptions = {}): Prom
     appId,
     clientId,
     enqueued,
+    csvBytes: () => csvBytes,
     truth: (range) => conversationRows(range, spacing, remarkLength),
     close: () =>
       new Promise<void>((resolve) => {
