@@ -3,6 +3,7 @@
  * deterministic rows and injectable faults, for the reporting tests and benchmark. Downloads are
  * generated and gzipped on the fly, so any size streams without being held in memory.
  */
+import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
@@ -37,6 +38,8 @@ export interface ExportServerOptions {
   spacing?: number;
   /** Characters of filler in each conversation row's `remark` (to make big exports). */
   remarkLength?: number;
+  /** Serve this gzip file for every conversation download instead of generating one. */
+  downloadFile?: string;
   /** Status polls a job answers "pending" before "complete". */
   pollsUntilComplete?: number;
   faults?: ExportFaults;
@@ -209,6 +212,10 @@ export async function startExportServer(options: ExportServerOptions = {}): Prom
       if (batch) yield batch;
     }
     res.writeHead(200, { "Content-Type": "application/octet-stream" });
+    if (options.downloadFile !== undefined && job.datasetId === "conversation") {
+      await pipeline(createReadStream(options.downloadFile), res);
+      return;
+    }
     const gzip = createGzip({ level: 1 });
     const cut = faults.truncate?.get(job.range.start);
     if (cut === undefined) {

@@ -35,6 +35,9 @@ describe("reporting: pure parts", () => {
     assert.deepEqual(["true", "FALSE", "1", "0", ""].map(bool), [true, false, true, false, null]);
     assert.equal(converterFor("s", { type: ["null", "string"] })(" a, \"b\" "), " a, \"b\" ");
     assert.equal(parseTimestamp("not a date"), undefined);
+    assert.equal(parseTimestamp("2024-02-29 23:59:59"), "2024-02-29T23:59:59.000Z");
+    assert.equal(parseTimestamp("2023-02-29 00:00:00"), undefined);
+    assert.equal(parseTimestamp("2024-13-01 00:00:00"), undefined);
   });
 
   it("finds the natural id attribute of a dataset and nothing it cannot be sure of", () => {
