@@ -4,13 +4,14 @@
  * file, measured in the same run.
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, openSync, rmSync } from "node:fs";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { TAP_BIN } from "../test/helpers.js";
 import { startExportServer } from "../test/reporting-export-server.js";
+import { prepareReportingRun, reportingConfig } from "../test/reporting-tap.js";
 
 const ROWS = Number(process.env["BENCH_REPORTING_ROWS"] ?? 1_000_000);
 const START = Date.UTC(2024, 0, 1) / 1000;
@@ -75,26 +76,12 @@ async function main(): Promise<void> {
 
     const server = await startExportServer({ spacing: 1, downloadFile: file, pollsUntilComplete: 1 });
     try {
-      const config = join(dir, "config.json");
-      writeFileSync(
-        config,
-        JSON.stringify({
-          access_token: server.token,
-          base_url: server.url,
-          app_id: server.appId,
-          client_id: server.clientId,
-          reporting_start_date: new Date(START * 1000).toISOString(),
-          reporting_end_date: new Date((START + ROWS) * 1000).toISOString(),
-          reporting_window_seconds: ROWS,
-          reporting_datasets: ["conversation"],
-          reporting_poll_interval_seconds: 0.01,
-        }),
+      const { configPath, catalogPath } = await prepareReportingRun(
+        dir,
+        reportingConfig(server, START, START + ROWS, { reporting_window_seconds: ROWS }),
       );
-      const catalog = JSON.parse(await run(TAP_BIN, ["--config", config, "--discover"], "pipe")) as { streams: { tap_stream_id: string }[] };
-      const catalogPath = join(dir, "catalog.json");
-      writeFileSync(catalogPath, JSON.stringify({ streams: catalog.streams.filter((s) => s.tap_stream_id === "report_conversation") }));
       started = process.hrtime.bigint();
-      await run(TAP_BIN, ["--config", config, "--catalog", catalogPath], openSync("/dev/null", "w"));
+      await run(TAP_BIN, ["--config", configPath, "--catalog", catalogPath], openSync("/dev/null", "w"));
       const tapSeconds = seconds(started);
 
       const tapRate = rows / tapSeconds;

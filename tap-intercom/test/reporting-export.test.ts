@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { TAP_BIN, runCommand } from "../../test/helpers.js";
 import { startExportServer, type ExportServer, type ExportServerOptions } from "../../test/reporting-export-server.js";
+import { prepareReportingRun, reportingConfig, rfc3339 } from "../../test/reporting-tap.js";
 
 const DAY = 86400;
 const START = Date.UTC(2024, 0, 1) / 1000;
-const iso = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+const iso = rfc3339;
 
 interface Message {
   type: string;
@@ -27,19 +28,7 @@ function writeJson(name: string, value: unknown): string {
 }
 
 function configFor(server: ExportServer, days: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    access_token: server.token,
-    base_url: server.url,
-    app_id: server.appId,
-    client_id: server.clientId,
-    start_date: iso(START),
-    reporting_end_date: iso(START + days * DAY),
-    reporting_datasets: ["conversation"],
-    reporting_poll_interval_seconds: 0.01,
-    reporting_job_timeout_seconds: 30,
-    max_retries: 0,
-    ...extra,
-  };
+  return reportingConfig(server, START, START + days * DAY, { reporting_job_timeout_seconds: 30, max_retries: 0, ...extra });
 }
 
 function parseMessages(stdout: string): Message[] {
@@ -63,16 +52,9 @@ function committedRecords(messages: Message[]): Record<string, unknown>[] {
   return messages.slice(0, lastState + 1).filter((m) => m.type === "RECORD").map((m) => m.record as Record<string, unknown>);
 }
 
-async function catalogFor(server: ExportServer, config: string): Promise<string> {
-  const discovered = await runCommand(TAP_BIN, ["--config", config, "--discover"]);
-  assert.equal(discovered.code, 0, discovered.stderr);
-  const catalog = JSON.parse(discovered.stdout) as { streams: { tap_stream_id: string }[] };
-  return writeJson("catalog.json", { streams: catalog.streams.filter((s) => s.tap_stream_id.startsWith("report_")) });
-}
-
 async function runTap(server: ExportServer, config: Record<string, unknown>, state?: unknown): Promise<{ code: number | null; stderr: string; messages: Message[] }> {
-  const configPath = writeJson("config.json", config);
-  const args = ["--config", configPath, "--catalog", await catalogFor(server, configPath)];
+  const { configPath, catalogPath } = await prepareReportingRun(dir, config);
+  const args = ["--config", configPath, "--catalog", catalogPath];
   if (state !== undefined) args.push("--state", writeJson("state.json", state));
   const result = await runCommand(TAP_BIN, args);
   return { code: result.code, stderr: result.stderr, messages: parseMessages(result.stdout) };
@@ -159,8 +141,8 @@ describe("reporting export: sync against the offline export API", function () {
 
   it("exports only the attributes chosen by catalog field selection, always with key and time", async () => {
     await withServer({}, async (server) => {
-      const configPath = writeJson("config.json", configFor(server, 1));
-      const catalog = JSON.parse(readFileSync(await catalogFor(server, configPath), "utf8")) as {
+      const { configPath, catalogPath } = await prepareReportingRun(dir, configFor(server, 1));
+      const catalog = JSON.parse(readFileSync(catalogPath, "utf8")) as {
         streams: { metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[] }[];
       };
       for (const entry of catalog.streams[0]?.metadata ?? []) {
@@ -217,9 +199,8 @@ describe("reporting export: sync against the offline export API", function () {
     // Rows every 2 s: 43,200 a day, so the tap is still inside the second window when killed.
     await withServer({ spacing: 2 }, async (server) => {
       const config = configFor(server, 3);
-      const configPath = writeJson("config.json", config);
-      const catalog = await catalogFor(server, configPath);
-      const child = spawn(TAP_BIN, ["--config", configPath, "--catalog", catalog], { stdio: ["ignore", "pipe", "pipe"] });
+      const { configPath, catalogPath } = await prepareReportingRun(dir, config);
+      const child = spawn(TAP_BIN, ["--config", configPath, "--catalog", catalogPath], { stdio: ["ignore", "pipe", "pipe"] });
       const messages: Message[] = [];
       let killedAfter = 0;
       for await (const line of createInterface({ input: child.stdout })) {

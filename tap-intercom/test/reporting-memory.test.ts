@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TAP_BIN, runCommand } from "../../test/helpers.js";
+import { TAP_BIN } from "../../test/helpers.js";
 import { startExportServer } from "../../test/reporting-export-server.js";
+import { prepareReportingRun, reportingConfig } from "../../test/reporting-tap.js";
 
 const DAY = 86400;
 const START = Date.UTC(2024, 0, 1) / 1000;
@@ -29,26 +30,7 @@ describe("reporting export: memory", function () {
     const server = await startExportServer({ spacing: 1, remarkLength: 2400 });
     const dir = mkdtempSync(join(tmpdir(), "reporting-memory-"));
     try {
-      const configPath = join(dir, "config.json");
-      writeFileSync(
-        configPath,
-        JSON.stringify({
-          access_token: server.token,
-          base_url: server.url,
-          app_id: server.appId,
-          client_id: server.clientId,
-          reporting_start_date: new Date(START * 1000).toISOString(),
-          reporting_end_date: new Date((START + DAY) * 1000).toISOString(),
-          reporting_datasets: ["conversation"],
-          reporting_poll_interval_seconds: 0.01,
-        }),
-      );
-      const discovered = await runCommand(TAP_BIN, ["--config", configPath, "--discover"]);
-      assert.equal(discovered.code, 0, discovered.stderr);
-      const catalog = JSON.parse(discovered.stdout) as { streams: { tap_stream_id: string }[] };
-      const catalogPath = join(dir, "catalog.json");
-      writeFileSync(catalogPath, JSON.stringify({ streams: catalog.streams.filter((s) => s.tap_stream_id === "report_conversation") }));
-
+      const { configPath, catalogPath } = await prepareReportingRun(dir, reportingConfig(server, START, START + DAY));
       const child = spawn(TAP_BIN, ["--config", configPath, "--catalog", catalogPath], { stdio: ["ignore", "pipe", "pipe"] });
       const pid = child.pid as number;
       let peak = 0;
