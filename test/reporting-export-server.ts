@@ -24,6 +24,8 @@ export interface ExportFaults {
   truncate?: Map<number, number>;
   /** Downloads of windows starting here carry a row with one column too many after this many rows. */
   extraColumnAfter?: Map<number, number>;
+  /** The first download of windows starting here answers 410: the file has expired. */
+  expireDownloadOnce?: Set<number>;
   /** Jobs for windows starting here stay pending for ever. */
   neverComplete?: Set<number>;
   /** Enqueue answers 429 (too many pending jobs) this many times first. */
@@ -168,6 +170,7 @@ export async function startExportServer(options: ExportServerOptions = {}): Prom
   const pollsUntilComplete = options.pollsUntilComplete ?? 2;
   const faults = options.faults ?? {};
   const failuresLeft = new Map(faults.failJob ?? []);
+  const expireLeft = new Set(faults.expireDownloadOnce ?? []);
   let busyLeft = faults.busyEnqueues ?? 0;
   const jobs = new Map<string, Job>();
   const enqueued: ExportServer["enqueued"] = [];
@@ -284,6 +287,7 @@ export async function startExportServer(options: ExportServerOptions = {}): Prom
       if (url.searchParams.get("app_id") !== appId) return sendError(res, 400, "bad_request", "app_id is required");
       const job = jobs.get(decodeURIComponent(file[1] as string));
       if (!job || job.status !== "complete") return sendError(res, 404, "not_found", `Export job not found for identifier: ${file[1]}`);
+      if (expireLeft.delete(job.range.start)) return sendError(res, 410, "gone", "The export file has expired");
       return download(job, res);
     }
     sendError(res, 404, "not_found", `no route for ${req.method} ${url.pathname}`);

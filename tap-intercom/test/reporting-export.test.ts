@@ -156,8 +156,8 @@ describe("reporting export: sync against the offline export API", function () {
     });
   });
 
-  it("enqueues a failed job again, waits out the pending-jobs limit, and skips a no-data window", async () => {
-    const faults = { failJob: new Map([[START, 1]]), noData: new Set([START + DAY]), busyEnqueues: 1 };
+  it("enqueues a failed or expired job again, waits out the pending-jobs limit, and skips a no-data window", async () => {
+    const faults = { failJob: new Map([[START, 1]]), noData: new Set([START + DAY]), busyEnqueues: 1, expireDownloadOnce: new Set([START + 2 * DAY]) };
     await withServer({ faults }, async (server) => {
       const { code, stderr, messages } = await runTap(server, configFor(server, 3, { max_retries: 0 }));
       assert.equal(code, 0, stderr);
@@ -166,6 +166,8 @@ describe("reporting export: sync against the offline export API", function () {
       assert.deepEqual(ids, expected.map((r) => r.conversation_id));
       assert.equal(bookmarkOf(messages), iso(START + 3 * DAY));
       assert.match(stderr, /export job job\d+ is failed/);
+      assert.match(stderr, /the file of export job job\d+ is gone \(HTTP 410\); enqueueing again/);
+      assert.deepEqual(server.enqueued.map((e) => e.range.start), [START, START, START + DAY, START + 2 * DAY, START + 2 * DAY]);
     });
   });
 
