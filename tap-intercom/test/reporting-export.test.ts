@@ -96,6 +96,20 @@ describe("reporting export: sync against the offline export API", function () {
     });
   });
 
+  it("without app_id and client_id lists the streams unselected, and refuses to sync one", async () => {
+    await withServer({}, async (server) => {
+      const config = configFor(server, 1, { app_id: undefined, client_id: undefined });
+      const { configPath, catalogPath } = await prepareReportingRun(dir, config);
+      const catalog = JSON.parse(readFileSync(catalogPath, "utf8")) as { streams: { metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[] }[] };
+      const root = catalog.streams[0]?.metadata.find((m) => m.breadcrumb.length === 0);
+      assert.equal(root?.metadata["selected-by-default"], false);
+      if (root) root.metadata["selected"] = true;
+      const result = await runCommand(TAP_BIN, ["--config", configPath, "--catalog", writeJson("selected.json", catalog)]);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /report_conversation: reporting streams need the "app_id" and "client_id" settings/);
+    });
+  });
+
   it("emits every row of every window exactly once, typed, with STATE after each window's last record", async () => {
     await withServer({}, async (server) => {
       const { code, stderr, messages } = await runTap(server, configFor(server, 3));

@@ -1,9 +1,9 @@
 /** The provider of the Reporting Data Export streams: one `report_<dataset>` stream per dataset. */
-import type { CatalogStream, Logger } from "../../../singer/src/index.js";
+import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
 import type { IntercomClient } from "../http/client.js";
 import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
 import { datasetIdOf, type ReportingDataset } from "./datasets.js";
-import { httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
+import { ExportHttpError, httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig, type ReportingConfig } from "./settings.js";
 import { syncDataset } from "./sync-dataset.js";
@@ -44,23 +44,28 @@ export const reportingProvider: StreamProvider = {
     try {
       all = await listDatasets(ctx.client, config);
     } catch (error) {
-      if (error instanceof Error && /HTTP (401|403|404)/.test(error.message)) {
+      if (error instanceof ExportHttpError && [401, 403, 404].includes(error.status)) {
         ctx.logger.warn(`no reporting streams: listing reporting datasets failed (${error.message})`);
         return [];
       }
       throw error;
     }
-    return chosenDatasets(all, config, ctx.logger).map((dataset) => catalogStreamOf(dataset, config.attributeIds[dataset.id]));
+    // Without app_id and client_id the export cannot run: list the streams, but leave them unselected.
+    const runnable = config.appId !== undefined && config.clientId !== undefined;
+    return chosenDatasets(all, config, ctx.logger).map((dataset) => catalogStreamOf(dataset, config.attributeIds[dataset.id], runnable));
   },
 
   owns: (tapStreamId) => datasetIdOf(tapStreamId) !== undefined,
 
   async sync(ctx: SyncContext, stream: CatalogStream): Promise<void> {
     const config = readReportingConfig(ctx.config.raw);
-    const datasetId = datasetIdOf(stream.tap_stream_id) as string;
-    const dataset = (await listDatasets(ctx.client, config)).find((d) => d.id === datasetId);
-    if (!dataset) throw new Error(`${stream.tap_stream_id}: Intercom no longer lists reporting dataset "${datasetId}"`);
     const id = stream.tap_stream_id;
+    if (config.appId === undefined || config.clientId === undefined) {
+      throw new ConfigError(`${id}: reporting streams need the "app_id" and "client_id" settings`);
+    }
+    const datasetId = datasetIdOf(id) as string;
+    const dataset = (await listDatasets(ctx.client, config)).find((d) => d.id === datasetId);
+    if (!dataset) throw new Error(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
     ctx.progress.start(stream.tap_stream_id);
     await syncDataset(
       {

@@ -53,7 +53,8 @@ export function configuredAttributes(dataset: ReportingDataset, chosen: string[]
   return dataset.attributes.filter((attribute) => wanted.has(attribute));
 }
 
-export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[]): CatalogStream {
+/** `selectedByDefault`: whether a catalog without selection syncs the stream. */
+export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[], selectedByDefault = true): CatalogStream {
   const names = fieldNames(dataset);
   const nameOf = (attribute: ReportingAttribute): string => names.get(attribute) as string;
   const timeAttribute = timeAttributeOf(dataset);
@@ -69,6 +70,7 @@ export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: 
     validReplicationKeys: [replicationKey],
     forcedReplicationMethod: "INCREMENTAL",
     replicationMethod: "INCREMENTAL",
+    selectedByDefault,
   });
   metadata = writeMetadata(metadata, [], {
     "intercom-reporting-dataset": dataset.id,
