@@ -38,7 +38,7 @@ export interface ExportServerOptions {
   clientId?: string;
   /** Seconds between conversation rows; 5400 puts rows on every day boundary. */
   spacing?: number;
-  /** Characters of filler in each conversation row's `remark` (to make big exports). */
+  /** Characters of text in each conversation row's `remark` (to make big exports). */
   remarkLength?: number;
   /** Serve this gzip file for every conversation download instead of generating one. */
   downloadFile?: string;
@@ -92,8 +92,26 @@ export function conversationRows(range: ExportWindowRange, spacing: number, rema
   return rows;
 }
 
+const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ";
+
+/** 1 MiB of seeded pseudo-random text: remarks cut from it barely compress, like real text would not repeat. */
+const TEXT_POOL = (() => {
+  let seed = 12345;
+  const chars: string[] = [];
+  for (let i = 0; i < 1 << 20; i += 1) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    chars.push(LETTERS[(seed >>> 16) % LETTERS.length] as string);
+  }
+  return chars.join("");
+})();
+
+function remarkOf(k: number, length: number): string {
+  if (length === 0) return "";
+  const offset = (k * 7919) % (TEXT_POOL.length - length);
+  return TEXT_POOL.slice(offset, offset + length);
+}
+
 function* conversationRowIterator(range: ExportWindowRange, spacing: number, remarkLength: number): Generator<ConversationRow> {
-  const filler = "x".repeat(remarkLength);
   for (let t = Math.ceil(range.start / spacing) * spacing; t < range.end; t += spacing) {
     const k = t / spacing;
     yield {
@@ -102,7 +120,7 @@ function* conversationRowIterator(range: ExportWindowRange, spacing: number, rem
       first_response_time: k % 7 === 0 ? null : (k * 37) % 900,
       fin_participated: k % 2 === 0,
       channel: CHANNELS[k % CHANNELS.length] as string,
-      remark: filler,
+      remark: remarkOf(k, remarkLength),
     };
   }
 }
