@@ -1,8 +1,35 @@
 #!/usr/bin/env node
-import { Command } from "commander";
-import { Logger, packageVersion, runMain } from "../../singer/src/index.js";
+import { Command, Option } from "commander";
+import {
+  ConfigError,
+  Logger,
+  packageVersion,
+  parseCatalog,
+  parseState,
+  readConfigFiles,
+  readJsonFile,
+  renderAbout,
+  runMain,
+  selectedStreams,
+  SingerWriter,
+  type AboutFormat,
+} from "../../singer/src/index.js";
+import { about } from "./about.js";
+import { discover, sync, testConnection } from "./tap.js";
+import { resolveConfig } from "./settings.js";
 
 const logger = new Logger("tap-intercom");
+
+interface Options {
+  config: string[];
+  state?: string;
+  catalog?: string;
+  properties?: string;
+  discover?: boolean;
+  about?: boolean;
+  format: AboutFormat;
+  test?: boolean;
+}
 
 const program = new Command()
   .name("tap-intercom")
@@ -14,10 +41,34 @@ const program = new Command()
   .option("-p, --properties <file>", "legacy alias of --catalog")
   .option("-d, --discover", "print the catalog and exit")
   .option("--about", "print name, version, capabilities and settings")
-  .option("--format <format>", "format of --about: json, markdown or text", "text")
+  .addOption(new Option("--format <format>", "format of --about").choices(["json", "markdown", "text"]).default("text"))
   .option("--test", "check the access token with one cheap call");
 
 runMain(async () => {
   program.parse();
-  logger.warn("no streams yet");
+  const options = program.opts<Options>();
+  if (options.about) {
+    process.stdout.write(renderAbout(about, options.format) + "\n");
+    return;
+  }
+  const config = resolveConfig(await readConfigFiles(options.config));
+  logger.addSecret(config.accessToken);
+  if (options.test) {
+    await testConnection(config, logger);
+    return;
+  }
+  const writer = new SingerWriter(process.stdout);
+  if (options.discover) {
+    const catalog = await discover(config, logger);
+    process.stdout.write(JSON.stringify(catalog, null, 2) + "\n");
+    return;
+  }
+  if (options.catalog && options.properties && options.catalog !== options.properties) {
+    throw new ConfigError("--catalog and --properties name different files; give one");
+  }
+  const catalogPath = options.catalog ?? options.properties;
+  const catalog = catalogPath ? parseCatalog(await readJsonFile(catalogPath, "catalog"), catalogPath) : await discover(config, logger);
+  const state = options.state ? parseState(await readJsonFile(options.state, "state"), options.state) : parseState(null);
+  await sync({ config, logger, writer, state, streams: selectedStreams(catalog) });
+  await writer.end();
 }, logger);

@@ -1,0 +1,115 @@
+/**
+ * Paces requests from Intercom's X-RateLimit-* headers so that a long sync runs close to the
+ * allowed rate without 429s: the requests left in the current window are spread evenly over the
+ * time left until it resets, counting the requests already in flight. Shared by every request of
+ * a run, children included.
+ */
+
+export interface RateLimitSnapshot {
+  limit: number | undefined;
+  remaining: number;
+  /** Epoch milliseconds at which the window resets. */
+  resetAtMs: number;
+}
+
+export type Sleep = (ms: number) => Promise<void>;
+export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Reads the rate-limit headers; undefined when the response has none. */
+export function readRateLimit(headers: { get(name: string): string | null }, nowMs: number): RateLimitSnapshot | undefined {
+  const remaining = Number(headers.get("x-ratelimit-remaining"));
+  const reset = Number(headers.get("x-ratelimit-reset"));
+  if (headers.get("x-ratelimit-remaining") === null || !Number.isFinite(remaining)) return undefined;
+  const limitHeader = headers.get("x-ratelimit-limit");
+  const limit = limitHeader === null ? undefined : Number(limitHeader);
+  // X-RateLimit-Reset is a Unix time in seconds; a small value is read as seconds from now.
+  const resetAtMs = !Number.isFinite(reset) || headers.get("x-ratelimit-reset") === null ? nowMs + 10_000 : reset > 1e9 ? reset * 1000 : nowMs + reset * 1000;
+  return { limit: Number.isFinite(limit) ? limit : undefined, remaining, resetAtMs };
+}
+
+export class RateLimitPacer {
+  private window: RateLimitSnapshot | undefined;
+  /** Requests sent against the current window since its last snapshot. */
+  private sentSinceSnapshot = 0;
+  private inFlight = 0;
+  private nextSlotMs = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private blockedUntilMs = 0;
+  private probing = false;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly wait: Sleep = sleep,
+    /** Slack added after a reset time, for clock skew between us and the server. */
+    private readonly resetMarginMs = 250,
+  ) {}
+
+  /** Resolves when a request may be sent; call `release` with its response headers afterwards. */
+  acquire(): Promise<void> {
+    const turn = this.queue.then(() => this.waitForSlot());
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async waitForSlot(): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      if (now < this.blockedUntilMs) {
+        await this.wait(this.blockedUntilMs - now);
+        continue;
+      }
+      const w = this.window;
+      if (!w || now >= w.resetAtMs) {
+        // Expired window: one request goes out to learn the new one; the others wait for its headers.
+        if (w) {
+          this.window = undefined;
+          this.probing = true;
+        }
+        if (this.probing && this.inFlight > 0) {
+          await this.wait(5);
+          continue;
+        }
+        break;
+      }
+      const left = w.remaining - this.sentSinceSnapshot;
+      if (left <= 0) {
+        await this.wait(w.resetAtMs - now + this.resetMarginMs);
+        continue;
+      }
+      if (now < this.nextSlotMs) {
+        await this.wait(this.nextSlotMs - now);
+        continue;
+      }
+      const spacing = Math.max(0, w.resetAtMs + this.resetMarginMs - now) / left;
+      this.nextSlotMs = now + spacing;
+      break;
+    }
+    this.sentSinceSnapshot += 1;
+    this.inFlight += 1;
+  }
+
+  /** Records a finished request and the rate-limit headers of its response, if any. */
+  release(snapshot: RateLimitSnapshot | undefined): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (!snapshot) {
+      if (this.inFlight === 0) this.probing = false;
+      return;
+    }
+    this.probing = false;
+    const current = this.window;
+    // Requests still in flight may not be counted in this snapshot yet: count them as sent.
+    if (current && Math.abs(snapshot.resetAtMs - current.resetAtMs) < 1000) {
+      const leftNow = current.remaining - this.sentSinceSnapshot;
+      if (snapshot.remaining - this.inFlight >= leftNow) return;
+    }
+    this.window = snapshot;
+    this.sentSinceSnapshot = this.inFlight;
+  }
+
+  /** After a 429: no request leaves before the window resets. */
+  blockUntil(resetAtMs: number): void {
+    this.blockedUntilMs = Math.max(this.blockedUntilMs, resetAtMs + this.resetMarginMs);
+    this.window = undefined;
+    this.probing = true;
+  }
+}

@@ -1,0 +1,92 @@
+/** Parses export CSV as a stream and yields one typed record per row. */
+import { parse, CsvError } from "csv-parse";
+import type { JsonSchema, Logger } from "../../../singer/src/index.js";
+import { converterFor, type CellConverter } from "./cell-values.js";
+
+/** The fields to produce, with the header texts each may appear under in the CSV. */
+export interface FieldPlan {
+  field: string;
+  schema: JsonSchema;
+  /** Header texts that name this field: attribute id, qualified id, display name. */
+  headers: string[];
+}
+
+interface Column {
+  index: number;
+  field: string;
+  convert: CellConverter;
+}
+
+export class CsvRowError extends Error {
+  constructor(
+    readonly row: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`CSV row ${row}: ${message}`, options);
+    this.name = "CsvRowError";
+  }
+}
+
+export function csvParser(): ReturnType<typeof parse> {
+  return parse({ bom: true, skip_empty_lines: true, relax_column_count: false });
+}
+
+/** Maps header cells to planned fields; an unknown column is skipped, a field without a column stays absent. */
+export function planColumns(header: string[], plans: FieldPlan[], logger: Logger, context: string): Column[] {
+  const byHeader = new Map<string, FieldPlan>();
+  for (const plan of plans) for (const text of plan.headers) if (!byHeader.has(text)) byHeader.set(text, plan);
+  const columns: Column[] = [];
+  const found = new Set<string>();
+  const unknown: string[] = [];
+  header.forEach((text, index) => {
+    const plan = byHeader.get(text.trim());
+    if (!plan || found.has(plan.field)) {
+      if (!plan) unknown.push(text);
+      return;
+    }
+    found.add(plan.field);
+    columns.push({ index, field: plan.field, convert: converterFor(plan.field, plan.schema) });
+  });
+  if (unknown.length > 0) logger.debug(`${context}: ignoring CSV columns not selected: ${unknown.join(", ")}`);
+  const missing = plans.filter((plan) => !found.has(plan.field)).map((plan) => plan.field);
+  if (missing.length > 0) logger.warn(`${context}: the export has no column for ${missing.join(", ")}`);
+  return columns;
+}
+
+/** A readable explanation of a csv-parse error, or undefined when the error is not from csv-parse. */
+export function describeCsvError(error: unknown): string | undefined {
+  if (!(error instanceof CsvError)) return undefined;
+  if (error.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH") {
+    return `malformed CSV: a row has the wrong number of columns (${error.message})`;
+  }
+  return `malformed CSV (${error.message})`;
+}
+
+/**
+ * Yields typed records from parsed CSV rows (the first row is the header). Pulling one record
+ * at a time is what carries the consumer's backpressure back to the download.
+ */
+export async function* typedRecords(
+  rows: AsyncIterable<string[]>,
+  plans: FieldPlan[],
+  logger: Logger,
+  context: string,
+): AsyncGenerator<Record<string, unknown>> {
+  let columns: Column[] | undefined;
+  let row = 0;
+  for await (const cells of rows) {
+    if (columns === undefined) {
+      columns = planColumns(cells, plans, logger, context);
+      continue;
+    }
+    row += 1;
+    const record: Record<string, unknown> = {};
+    try {
+      for (const column of columns) record[column.field] = column.convert(cells[column.index] ?? "");
+    } catch (error) {
+      throw new CsvRowError(row, (error as Error).message, { cause: error });
+    }
+    yield record;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * How a stream is declared. A stream is one of a few kinds, each driven entirely by its
+ * declaration: adding a stream means adding an entry in `catalog.ts` and a schema in schemas/.
+ */
+import type { JsonSchema } from "../../../singer/src/index.js";
+import type { TapConfig } from "../settings.js";
+
+export type ApiRecord = Record<string, unknown>;
+
+interface BaseDeclaration {
+  name: string;
+  schema: JsonSchema;
+  keyProperties: string[];
+  /** Incremental streams: the record field bookmarked; records are emitted with it at or after the bookmark. */
+  replicationKey?: string;
+  /** The data-attribute model whose custom attributes type this stream's `custom_attributes` at discovery. */
+  customAttributesModel?: "contact" | "company" | "conversation";
+}
+
+/** GET a list, full table, optionally paged and filtered; or incremental through a query parameter. */
+export interface ListDeclaration extends BaseDeclaration {
+  kind: "list";
+  path: string | ((config: TapConfig) => string);
+  query?: Record<string, string | number>;
+  /** Where the records are in a response: "data", "admins", … */
+  recordsKey: string;
+  /**
+   * Paged endpoints take `per_page` and answer with `pages`, whose `next` is followed whether it is
+   * a URL, a `starting_after` cursor, or absent while `page` < `total_pages`.
+   */
+  paged: boolean;
+  /** Keep only the records this returns true for. */
+  filter?: (record: ApiRecord) => boolean;
+  /** Incremental lists: the query parameter that takes the lower bound, in Unix seconds. */
+  lowerBoundParam?: string;
+}
+
+/** POST /…/search, sorted ascending on the replication key, incremental and resumable page by page. */
+export interface SearchDeclaration extends BaseDeclaration {
+  kind: "search";
+  path: string;
+  recordsKey: string;
+  replicationKey: string;
+  /**
+   * The endpoint compares dates at day granularity (contact search on stable versions): the
+   * lower bound is rounded down to the UTC day and the re-read records are skipped by bookmark.
+   */
+  dayGranularity: boolean;
+}
+
+/** The scroll API (companies): one scroll per workspace, constant scroll_param, ends on an empty page. */
+export interface ScrollDeclaration extends BaseDeclaration {
+  kind: "scroll";
+  path: string;
+  recordsKey: string;
+}
+
+/** One GET per parent record (changed parents only, for incremental parents). */
+export interface ChildDeclaration extends BaseDeclaration {
+  kind: "child";
+  parent: string;
+  path: (parent: ApiRecord) => string;
+  query?: Record<string, string | number>;
+  /** The child records in a response. */
+  records: (response: ApiRecord) => ApiRecord[];
+  /** Adds the parent's fields to a child record. */
+  enrich: (child: ApiRecord, parent: ApiRecord) => ApiRecord;
+  /** Optional check on each response (truncation and the like); returns a warning to report. */
+  inspect?: (response: ApiRecord, parent: ApiRecord, returned: number) => { warning: string; metric: string; tags: Record<string, unknown> } | undefined;
+  /** A 404 for one parent (deleted meanwhile) is skipped instead of failing the stream. */
+  skipNotFound?: boolean;
+}
+
+export type StreamDeclaration = ListDeclaration | SearchDeclaration | ScrollDeclaration | ChildDeclaration;
+export type ParentDeclaration = ListDeclaration | SearchDeclaration | ScrollDeclaration;

@@ -1,0 +1,142 @@
+/**
+ * Syncs a parent stream together with its selected children: the parent's pages are read once;
+ * for each page the parent records are written, then the children of the changed parents are
+ * fetched concurrently (under the shared pacer) and written in parent order, then bookmarks move
+ * and STATE is emitted. Children of a scroll are fetched after the scroll ends, so a slow child
+ * phase cannot let the scroll expire.
+ */
+import type { CatalogStream } from "../../../singer/src/index.js";
+import { IntercomHttpError } from "../http/errors.js";
+import type { SyncContext } from "../providers.js";
+import { Bookmark } from "./bookmark.js";
+import { mapConcurrent } from "./concurrency.js";
+import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import { StreamOutput } from "./output.js";
+import { sourceFor, type ScrollTiming } from "./sources.js";
+
+interface Member {
+  output: StreamOutput | undefined;
+  bookmark: Bookmark | undefined;
+}
+
+interface ChildMember extends Member {
+  declaration: ChildDeclaration;
+  output: StreamOutput;
+  truncations: number;
+}
+
+const DEFERRED_BATCH = 500;
+
+function bookmarkFor(ctx: SyncContext, stream: string, field: string | undefined): Bookmark | undefined {
+  if (!field) return undefined;
+  return new Bookmark(stream, field, ctx.state, ctx.config.startDate, ctx.config.lookbackWindowSeconds);
+}
+
+function numeric(value: unknown): number {
+  return typeof value === "number" ? value : Number(value ?? 0) || 0;
+}
+
+export async function syncFamily(
+  ctx: SyncContext,
+  parent: ParentDeclaration,
+  parentStream: CatalogStream | undefined,
+  children: { declaration: ChildDeclaration; stream: CatalogStream }[],
+  timing?: ScrollTiming,
+): Promise<void> {
+  const parentRk = parent.replicationKey;
+  const parentMember: Member = {
+    output: parentStream ? new StreamOutput(ctx, parentStream, parent) : undefined,
+    bookmark: parentStream ? bookmarkFor(ctx, parent.name, parentRk) : undefined,
+  };
+  // A child's bookmark follows its parent's replication key.
+  const childMembers: ChildMember[] = children.map(({ declaration, stream }) => ({
+    declaration,
+    output: new StreamOutput(ctx, stream, declaration),
+    bookmark: parentRk ? bookmarkFor(ctx, declaration.name, declaration.replicationKey) : undefined,
+    truncations: 0,
+  }));
+  const members: Member[] = [parentMember, ...childMembers];
+  for (const member of members) await member.output?.start();
+
+  const bounds = members.flatMap((m) => (m.bookmark ? [m.bookmark.lowerBound()] : []));
+  const lowerBound = bounds.length > 0 ? Math.min(...bounds) : (ctx.config.startDate ?? 0);
+  const source = sourceFor(ctx, parent, lowerBound, timing);
+  const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
+  const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
+  const wanted = (member: Member, record: ApiRecord): boolean => !member.bookmark || member.bookmark.wants(valueOf(record), keyOf(record));
+  const doneParents = new Map<string, number>();
+  const deferred: ApiRecord[][] = childMembers.map(() => []);
+
+  for await (const page of source.pages) {
+    for (const record of page) {
+      if (parentMember.output && wanted(parentMember, record)) await parentMember.output.write(record);
+      parentMember.bookmark?.advance(valueOf(record), keyOf(record));
+    }
+    const fresh = page.filter((record) => {
+      const key = keyOf(record);
+      if (doneParents.get(key) === valueOf(record)) return false;
+      doneParents.set(key, valueOf(record));
+      return true;
+    });
+    for (const [index, child] of childMembers.entries()) {
+      const parents = fresh.filter((record) => wanted(child, record));
+      if (parent.kind === "scroll") deferred[index]!.push(...parents);
+      else await syncChildren(ctx, child, parents, parents, valueOf, keyOf);
+    }
+    if (source.sorted) {
+      for (const member of members) member.bookmark?.save(ctx.state);
+      await ctx.state.emit();
+    }
+  }
+  for (const [index, child] of childMembers.entries()) {
+    const parents = deferred[index]!;
+    for (let start = 0; start < parents.length; start += DEFERRED_BATCH) {
+      const batch = parents.slice(start, start + DEFERRED_BATCH);
+      await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
+    }
+  }
+  for (const member of members) member.bookmark?.save(ctx.state);
+  await ctx.state.emit();
+  for (const member of members) member.output?.finish();
+  for (const child of childMembers) {
+    if (child.truncations > 0) {
+      ctx.logger.warn(`${child.declaration.name}: ${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
+    }
+  }
+}
+
+/** Fetches the children of `parents` concurrently and writes them in parent order; advances over `advanceOver`. */
+async function syncChildren(
+  ctx: SyncContext,
+  child: ChildMember,
+  parents: ApiRecord[],
+  advanceOver: ApiRecord[],
+  valueOf: (record: ApiRecord) => number,
+  keyOf: (record: ApiRecord) => string,
+): Promise<void> {
+  const decl = child.declaration;
+  const responses = await mapConcurrent(parents, ctx.config.maxConcurrency, async (record) => {
+    try {
+      return await ctx.client.getJson<ApiRecord>({ path: decl.path(record), query: decl.query, stream: decl.name });
+    } catch (error) {
+      if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
+        ctx.logger.warn(`${decl.name}: parent ${String(record["id"])} no longer exists (404); skipped`);
+        return undefined;
+      }
+      throw error;
+    }
+  });
+  for (const [index, parentRecord] of parents.entries()) {
+    const response = responses[index];
+    if (!response) continue;
+    const records = decl.records(response);
+    const problem = decl.inspect?.(response, parentRecord, records.length);
+    if (problem) {
+      child.truncations += 1;
+      ctx.logger.warn(`${decl.name}: ${problem.warning}`);
+      ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
+    }
+    for (const record of records) await child.output.write(decl.enrich(record, parentRecord));
+  }
+  for (const record of advanceOver) child.bookmark?.advance(valueOf(record), keyOf(record));
+}

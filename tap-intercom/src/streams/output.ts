@@ -1,0 +1,68 @@
+/**
+ * The output of one stream during a sync: its SCHEMA, its RECORDs limited to the selected fields
+ * and emitted at most once per key and replication value, counts, progress and metrics.
+ */
+import { keyPropertiesOf, recordMessage, schemaMessage, selectedFields, type CatalogStream, type JsonSchema } from "../../../singer/src/index.js";
+import type { SyncContext } from "../providers.js";
+import type { ApiRecord, StreamDeclaration } from "./declaration.js";
+
+export class StreamOutput {
+  readonly name: string;
+  private readonly fields: string[];
+  private readonly keys: string[];
+  private readonly seen = new Map<string, unknown>();
+  private count = 0;
+  private schemaSent = false;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly ctx: SyncContext,
+    readonly catalogStream: CatalogStream,
+    readonly declaration: StreamDeclaration,
+  ) {
+    this.name = catalogStream.tap_stream_id;
+    this.fields = selectedFields(catalogStream);
+    const keys = keyPropertiesOf(catalogStream);
+    this.keys = keys.length > 0 ? keys : declaration.keyProperties;
+  }
+
+  get records(): number {
+    return this.count;
+  }
+
+  async start(): Promise<void> {
+    if (this.schemaSent) return;
+    this.schemaSent = true;
+    const properties: Record<string, JsonSchema> = {};
+    for (const field of this.fields) properties[field] = this.catalogStream.schema.properties?.[field] ?? {};
+    const schema: JsonSchema = { ...this.catalogStream.schema, properties };
+    if (Array.isArray(schema.required)) schema.required = schema.required.filter((f) => this.fields.includes(f));
+    const bookmark = this.declaration.replicationKey ? [this.declaration.replicationKey] : undefined;
+    await this.ctx.writer.write(schemaMessage(this.name, schema, this.keys, bookmark));
+    this.ctx.progress.start(this.name);
+  }
+
+  keyOf(record: ApiRecord): string {
+    return JSON.stringify(this.keys.map((k) => record[k] ?? null));
+  }
+
+  /** Writes a record unless the same key with the same replication value was already written this run. */
+  async write(record: ApiRecord): Promise<boolean> {
+    const key = this.keyOf(record);
+    const version = this.declaration.replicationKey ? (record[this.declaration.replicationKey] ?? null) : null;
+    if (this.seen.has(key) && this.seen.get(key) === version) return false;
+    this.seen.set(key, version);
+    const projected: Record<string, unknown> = {};
+    for (const field of this.fields) if (field in record) projected[field] = record[field];
+    await this.ctx.writer.write(recordMessage(this.name, projected, { timeExtracted: new Date() }));
+    this.count += 1;
+    this.ctx.progress.add(this.name, 1);
+    return true;
+  }
+
+  finish(): void {
+    this.ctx.progress.finish(this.name);
+    this.ctx.logger.metric("counter", "record_count", this.count, { stream: this.name });
+    this.ctx.logger.info(`${this.name}: ${this.count} records in ${((Date.now() - this.started) / 1000).toFixed(1)}s`);
+  }
+}

@@ -1,0 +1,37 @@
+/** The provider of every declared REST stream. */
+import type { CatalogStream } from "../../../singer/src/index.js";
+import type { StreamProvider, SyncContext } from "../providers.js";
+import type { ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import { declarationOf, declarations } from "./declarations.js";
+import { discoverStreams } from "./discover.js";
+import { syncFamily } from "./family.js";
+
+function selectedChildrenOf(ctx: SyncContext, parent: string): { declaration: ChildDeclaration; stream: CatalogStream }[] {
+  return ctx.catalog.flatMap((stream) => {
+    const declaration = declarationOf(stream.tap_stream_id);
+    return declaration?.kind === "child" && declaration.parent === parent ? [{ declaration, stream }] : [];
+  });
+}
+
+export const restProvider: StreamProvider = {
+  discover: (ctx) => discoverStreams(ctx, declarations),
+
+  owns: (tapStreamId) => declarationOf(tapStreamId) !== undefined,
+
+  /** `ctx.catalog` holds the selected streams: a child is synced by its parent when both are selected. */
+  async sync(ctx, stream) {
+    const declaration = declarationOf(stream.tap_stream_id);
+    if (!declaration) throw new Error(`unknown stream "${stream.tap_stream_id}"`);
+    if (declaration.kind === "child") {
+      if (ctx.catalog.some((s) => s.tap_stream_id === declaration.parent)) return;
+      const parent = declarationOf(declaration.parent) as ParentDeclaration;
+      const siblings = selectedChildrenOf(ctx, declaration.parent);
+      const first = siblings[0];
+      // Without the parent, the first selected sibling reads the parent for all of them.
+      if (first && first.declaration.name !== declaration.name) return;
+      await syncFamily(ctx, parent, undefined, siblings);
+      return;
+    }
+    await syncFamily(ctx, declaration, stream, selectedChildrenOf(ctx, declaration.name));
+  },
+};

@@ -1,0 +1,158 @@
+/** Where the records of a parent stream come from, page by page, for each kind of endpoint. */
+import { IntercomHttpError } from "../http/errors.js";
+import { sleep } from "../http/pacer.js";
+import type { SyncContext } from "../providers.js";
+import type { ApiRecord, ListDeclaration, ParentDeclaration, ScrollDeclaration, SearchDeclaration } from "./declaration.js";
+
+export interface Source {
+  /** Pages of records; a scroll that restarts yields records again (the caller deduplicates). */
+  pages: AsyncGenerator<ApiRecord[]>;
+  /** Whether records come sorted ascending by the replication key, so the bookmark may move after every page. */
+  sorted: boolean;
+}
+
+type Query = Record<string, string | number | undefined>;
+const DAY = 86_400;
+
+function recordsAt(response: ApiRecord, key: string): ApiRecord[] {
+  const value = response[key];
+  return Array.isArray(value) ? (value as ApiRecord[]) : [];
+}
+
+/** The request for the page after `response`, or undefined at the end. */
+export function nextPageRequest(response: ApiRecord, path: string, query: Query): { path: string; query: Query } | undefined {
+  const pages = response["pages"];
+  if (!pages || typeof pages !== "object") return undefined;
+  const { next, page, total_pages: totalPages } = pages as { next?: unknown; page?: unknown; total_pages?: unknown };
+  if (typeof next === "string" && next !== "") return { path: next, query: {} };
+  if (next && typeof next === "object") {
+    const startingAfter = (next as { starting_after?: unknown }).starting_after;
+    if (typeof startingAfter === "string" && startingAfter !== "") return { path, query: { ...query, starting_after: startingAfter } };
+    const nextPage = (next as { page?: unknown }).page;
+    if (typeof nextPage === "number") return { path, query: { ...query, page: nextPage } };
+  }
+  if (typeof page === "number" && typeof totalPages === "number" && page < totalPages) return { path, query: { ...query, page: page + 1 } };
+  return undefined;
+}
+
+async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: number | undefined): AsyncGenerator<ApiRecord[]> {
+  let path = typeof decl.path === "function" ? decl.path(ctx.config) : decl.path;
+  let query: Query = { ...decl.query };
+  if (decl.paged) query["per_page"] = ctx.config.pageSize;
+  if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
+  const seenCursors = new Set<string>();
+  for (;;) {
+    const response = await ctx.client.getJson<ApiRecord>({ path, query, stream: decl.name });
+    const records = recordsAt(response, decl.recordsKey);
+    yield decl.filter ? records.filter(decl.filter) : records;
+    const next = decl.paged && records.length > 0 ? nextPageRequest(response, path, query) : undefined;
+    if (!next) return;
+    const cursor = JSON.stringify(next);
+    if (seenCursors.has(cursor)) {
+      ctx.logger.warn(`${decl.name}: the API returned a page cursor already followed; stopping pagination`);
+      return;
+    }
+    seenCursors.add(cursor);
+    ({ path, query } = next);
+  }
+}
+
+/** The search body: replication key at or after the lower bound, ascending. */
+export function searchBody(field: string, lowerBound: number, perPage: number, startingAfter: string | undefined): ApiRecord {
+  const body: ApiRecord = {
+    query: {
+      operator: "OR",
+      value: [
+        { field, operator: ">", value: lowerBound },
+        { field, operator: "=", value: lowerBound },
+      ],
+    },
+    sort: { field, order: "ascending" },
+    pagination: startingAfter ? { per_page: perPage, starting_after: startingAfter } : { per_page: perPage },
+  };
+  return body;
+}
+
+async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBound: number): AsyncGenerator<ApiRecord[]> {
+  const bound = decl.dayGranularity ? Math.floor(lowerBound / DAY) * DAY : lowerBound;
+  let startingAfter: string | undefined;
+  const seen = new Set<string>();
+  for (;;) {
+    const response = await ctx.client.postJson<ApiRecord>({
+      path: decl.path,
+      body: searchBody(decl.replicationKey, bound, ctx.config.pageSize, startingAfter),
+      stream: decl.name,
+    });
+    const records = recordsAt(response, decl.recordsKey);
+    yield records;
+    const next = records.length > 0 ? nextPageRequest(response, decl.path, {}) : undefined;
+    const cursor = next?.query["starting_after"];
+    if (typeof cursor !== "string") return;
+    if (seen.has(cursor)) {
+      ctx.logger.warn(`${decl.name}: the search returned a cursor already followed; stopping`);
+      return;
+    }
+    seen.add(cursor);
+    startingAfter = cursor;
+  }
+}
+
+export interface ScrollTiming {
+  /** How long to wait for another scroll (a crashed run's) to clear, in total. */
+  lockWaitMs: number;
+  lockPollMs: number;
+  maxRestarts: number;
+}
+
+export const SCROLL_TIMING: ScrollTiming = { lockWaitMs: 150_000, lockPollMs: 5_000, maxRestarts: 5 };
+
+function isScrollLocked(error: unknown): boolean {
+  return error instanceof IntercomHttpError && error.status === 400 && /scroll.{0,3}(already )?exists|scroll_exists/i.test(`${error.code ?? ""} ${error.body ?? ""}`);
+}
+
+/**
+ * The scroll API: one scroll per workspace (a 400 "scroll already exists" clears within about a
+ * minute, so wait and retry), the same scroll_param on every page, an empty page at the end. A
+ * scroll that breaks mid-way (5xx after retries, expired or unknown scroll_param) is restarted
+ * from the beginning; records seen before are deduplicated by the caller.
+ */
+async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: ScrollTiming = SCROLL_TIMING): AsyncGenerator<ApiRecord[]> {
+  let restarts = 0;
+  let lockWaited = 0;
+  for (;;) {
+    let scrollParam: string | undefined;
+    try {
+      for (;;) {
+        const response = await ctx.client.getJson<ApiRecord>({ path: decl.path, query: { scroll_param: scrollParam }, stream: decl.name });
+        const records = recordsAt(response, decl.recordsKey);
+        if (records.length === 0) return;
+        if (typeof response["scroll_param"] === "string") scrollParam = response["scroll_param"];
+        yield records;
+        if (!scrollParam) return;
+      }
+    } catch (error) {
+      if (isScrollLocked(error) && scrollParam === undefined) {
+        if (lockWaited >= timing.lockWaitMs) throw error;
+        ctx.logger.warn(`${decl.name}: another scroll is open on this workspace; waiting ${timing.lockPollMs / 1000}s for it to clear`);
+        await sleep(timing.lockPollMs);
+        lockWaited += timing.lockPollMs;
+        continue;
+      }
+      const broken = error instanceof IntercomHttpError && (error.status === undefined || error.status >= 500 || error.status === 404 || error.status === 400 || error.status === 410);
+      if (!broken || scrollParam === undefined || restarts >= timing.maxRestarts) throw error;
+      restarts += 1;
+      ctx.logger.warn(`${decl.name}: the scroll broke (${(error as Error).message}); restarting it (${restarts}/${timing.maxRestarts})`);
+    }
+  }
+}
+
+export function sourceFor(ctx: SyncContext, decl: ParentDeclaration, lowerBound: number, timing?: ScrollTiming): Source {
+  switch (decl.kind) {
+    case "list":
+      return { pages: listPages(ctx, decl, decl.lowerBoundParam ? lowerBound : undefined), sorted: false };
+    case "search":
+      return { pages: searchPages(ctx, decl, lowerBound), sorted: true };
+    case "scroll":
+      return { pages: scrollPages(ctx, decl, timing), sorted: false };
+  }
+}

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { getMetadata } from "../../singer/src/index.js";
+import { converterFor, parseTimestamp } from "../src/reporting/cell-values.js";
+import { keyAttributesOf, parseDatasetList, type ReportingDataset } from "../src/reporting/datasets.js";
+import { catalogStreamOf } from "../src/reporting/schema.js";
+import { readReportingConfig } from "../src/reporting/settings.js";
+import { exportWindows } from "../src/reporting/windows.js";
+
+function dataset(id: string, attributeIds: string[], time = attributeIds[attributeIds.length - 1] as string): ReportingDataset {
+  return { id, default_time_attribute_id: time, attributes: attributeIds.map((a) => ({ id: a, name: a.replace(/_/g, " ") })) };
+}
+
+describe("reporting: pure parts", () => {
+  it("walks half-open windows from start to end, the last one cut short", () => {
+    assert.deepEqual([...exportWindows(100, 350, 100)], [
+      { start: 100, end: 200 },
+      { start: 200, end: 300 },
+      { start: 300, end: 350 },
+    ]);
+    assert.deepEqual([...exportWindows(350, 350, 100)], []);
+  });
+
+  it("types cells from the schema: timestamps to RFC 3339, numbers, booleans, empty to null", () => {
+    const ts = converterFor("t", { type: ["string", "null"], format: "date-time" });
+    assert.equal(ts("1717490000"), "2024-06-04T08:33:20.000Z");
+    assert.equal(ts("1717490000123"), "2024-06-04T08:33:20.123Z");
+    assert.equal(ts("2024-06-04 08:33:20"), "2024-06-04T08:33:20.000Z");
+    assert.equal(ts("2024-06-04T10:33:20+02:00"), "2024-06-04T08:33:20.000Z");
+    assert.equal(ts(""), null);
+    assert.throws(() => ts("yesterday"), /field "t": "yesterday" is not a timestamp/);
+    assert.equal(converterFor("n", { type: ["number", "null"] })("12.5"), 12.5);
+    assert.equal(converterFor("i", { type: ["integer", "null"] })("-7"), -7);
+    assert.throws(() => converterFor("i", { type: ["integer", "null"] })("7.5"), /not an integer/);
+    const bool = converterFor("b", { type: ["boolean", "null"] });
+    assert.deepEqual(["true", "FALSE", "1", "0", ""].map(bool), [true, false, true, false, null]);
+    assert.equal(converterFor("s", { type: ["string", "null"] })(" a, \"b\" "), " a, \"b\" ");
+    assert.equal(parseTimestamp("not a date"), undefined);
+  });
+
+  it("finds the natural id attribute of a dataset and nothing it cannot be sure of", () => {
+    const key = (d: ReportingDataset): string[] => keyAttributesOf(d).map((a) => a.id);
+    assert.deepEqual(key(dataset("conversation", ["conversation_id", "conversation_started_at"])), ["conversation_id"]);
+    assert.deepEqual(key(dataset("consolidated_conversation_part", ["conversation_id", "conversation_part_id", "created_at"])), ["conversation_part_id"]);
+    assert.deepEqual(key(dataset("tickets_report", ["ticket_id", "created_at"])), ["ticket_id"]);
+    assert.deepEqual(key(dataset("teammate_handling_conversation", ["conversation_id", "teammate_id", "started_at"])), []);
+  });
+
+  it("builds a catalog stream: report_<id>, typed schema, key, forced incremental on the time attribute", () => {
+    const [conversation] = parseDatasetList({
+      type: "list",
+      data: [
+        {
+          id: "conversation",
+          default_time_attribute_id: "conversation_started_at",
+          attributes: [
+            { id: "conversation_id", qualified_id: "standard.conversation_id", name: "Conversation ID" },
+            { id: "conversation_started_at", qualified_id: "timestamp.conversation_started_at", name: "Started" },
+            { id: "first_response_time", name: "First response time", data_type: "integer" },
+            { id: "channel", name: "Channel" },
+          ],
+        },
+      ],
+    });
+    const stream = catalogStreamOf(conversation as ReportingDataset);
+    assert.equal(stream.tap_stream_id, "report_conversation");
+    assert.deepEqual(Object.keys(stream.schema.properties ?? {}), ["conversation_id", "conversation_started_at", "first_response_time", "channel"]);
+    assert.equal(stream.schema.properties?.["conversation_started_at"]?.format, "date-time");
+    assert.deepEqual(stream.schema.properties?.["first_response_time"]?.type, ["integer", "null"]);
+    const root = getMetadata(stream);
+    assert.deepEqual(root["table-key-properties"], ["conversation_id"]);
+    assert.equal(root["replication-key"], "conversation_started_at");
+    assert.equal(root["forced-replication-method"], "INCREMENTAL");
+    const subset = catalogStreamOf(conversation as ReportingDataset, ["channel"]);
+    assert.deepEqual(Object.keys(subset.schema.properties ?? {}), ["conversation_id", "conversation_started_at", "channel"]);
+    assert.throws(() => catalogStreamOf(conversation as ReportingDataset, ["nope"]), /no attribute "nope"/);
+  });
+
+  it("rejects a dataset list whose time attribute is not an attribute", () => {
+    assert.throws(
+      () => parseDatasetList({ data: [{ id: "x", default_time_attribute_id: "t", attributes: [{ id: "a" }] }] }),
+      /dataset "x" has no "default_time_attribute_id"/,
+    );
+  });
+
+  it("reads the reporting settings with defaults and clear errors", () => {
+    const config = readReportingConfig({ start_date: "2024-01-01T00:00:00Z", reporting_datasets: "conversation,ticket" });
+    assert.equal(config.startTime, 1704067200);
+    assert.equal(config.windowSeconds, 86400);
+    assert.deepEqual(config.datasets, ["conversation", "ticket"]);
+    assert.equal(readReportingConfig({ start_date: "2024-01-01T00:00:00Z", reporting_start_date: "2024-02-01T00:00:00Z" }).startTime, 1706745600);
+    assert.throws(() => readReportingConfig({ reporting_window_seconds: 0 }), /"reporting_window_seconds" must be a positive integer/);
+    assert.throws(() => readReportingConfig({ reporting_start_date: "soon" }), /RFC 3339/);
+  });
+});
