@@ -24,9 +24,8 @@ export function labelFor(name: string): string {
   return name
     .split(/[_.]/)
     .filter((w) => w !== "")
-    .map((w, i) => WORDS[w] ?? (i === 0 ? w.charAt(0).toUpperCase() + w.slice(1) : w))
-    .join(" ")
-    .replace(/^./, (c) => c.toUpperCase());
+    .map((w) => WORDS[w] ?? w.charAt(0).toUpperCase() + w.slice(1))
+    .join(" ");
 }
 
 function jsonTypes(schema: JsonSchema): string[] {
@@ -65,7 +64,7 @@ export function meltanoSetting(name: string, schema: JsonSchema): MeltanoSetting
   if (schema["default"] !== undefined) setting.value = schema["default"] as YamlValue;
   if (isSecret(schema)) setting.sensitive = true;
   if (setting.kind === "options") {
-    setting.options = (schema.enum as unknown[]).filter((v): v is string => typeof v === "string").map((v) => ({ label: labelFor(v), value: v }));
+    setting.options = (schema.enum as unknown[]).filter((v): v is string => typeof v === "string").map((v) => ({ label: v.length <= 3 ? v.toUpperCase() : labelFor(v), value: v }));
   }
   return setting;
 }
@@ -79,9 +78,14 @@ export function requiredSettings(about: About): string[] {
   return [...(about.settings.required ?? [])];
 }
 
+/** Strings that read back as themselves when written plain: no YAML syntax, keyword or number. */
+function isPlainSafe(text: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_./ -]*[A-Za-z0-9_.]$|^[A-Za-z_]$/.test(text) && !/^(null|true|false|yes|no|on|off|y|n)$/i.test(text);
+}
+
 function scalar(value: YamlValue): string {
   if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return isPlainSafe(value) ? value : JSON.stringify(value);
   return String(value);
 }
 
