@@ -42,6 +42,17 @@ export class Bookmark {
     return value > this.startValue || (value === this.startValue && !this.startKeys.has(key));
   }
 
+  /**
+   * Whether a child record may be new since the previous run, from its parent's value and its own
+   * time. A parent changed after the bookmark was processed before with the children it had then,
+   * and anything added since is later than the bookmark; a parent at or before it (unprocessed at
+   * the boundary, or re-read by the lookback) has all its children emitted.
+   */
+  childRecordIsNew(parentValue: number, recordValue: number): boolean {
+    if (this.startValue === undefined || parentValue <= this.startValue) return true;
+    return recordValue >= this.startValue - this.lookbackSeconds;
+  }
+
   /** Records that a record at this value and key has been processed (emitted or skipped as done). */
   advance(value: number, key: string): void {
     if (this.value === undefined || value > this.value) {

@@ -1,6 +1,7 @@
 /** Discovery of the REST streams: declared schemas, complete metadata, custom attributes typed from data attributes. */
 import { standardMetadata, type CatalogStream, type JsonSchema } from "../../../singer/src/index.js";
 import type { DiscoverContext } from "../providers.js";
+import { apiVersionAtLeast } from "../settings.js";
 import type { ApiRecord, StreamDeclaration } from "./declaration.js";
 
 const DATA_TYPES: Record<string, JsonSchema> = {
@@ -10,13 +11,17 @@ const DATA_TYPES: Record<string, JsonSchema> = {
   boolean: { type: ["null", "boolean"] },
   // Intercom carries date attributes as Unix seconds.
   date: { type: ["null", "integer"] },
+  // The names GET /conversations/attributes (2.16+) uses.
+  decimal: { type: ["null", "number"] },
+  datetime: { type: ["null", "integer"] },
 };
 
 /** The JSON Schema of `custom_attributes` for a list of data attributes; unknown types stay open. */
 export function customAttributesSchema(attributes: ApiRecord[]): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const attribute of attributes) {
-    if (attribute["custom"] !== true || typeof attribute["name"] !== "string") continue;
+    const custom = attribute["custom"] === true || attribute["type"] === "conversation_attribute";
+    if (!custom || typeof attribute["name"] !== "string") continue;
     const typed = DATA_TYPES[String(attribute["data_type"])];
     properties[attribute["name"]] = typed ? { ...typed } : {};
     if (typeof attribute["description"] === "string" && attribute["description"] !== "") {
@@ -52,9 +57,11 @@ async function customAttributeSchemas(ctx: DiscoverContext, models: Set<string>)
   await Promise.all(
     [...models].map(async (model) => {
       try {
+        // From 2.16 conversation attributes have their own endpoint.
+        const own = model === "conversation" && apiVersionAtLeast(ctx.config.apiVersion, "2.16");
         const response = await ctx.client.getJson<{ data?: ApiRecord[] }>({
-          path: "/data_attributes",
-          query: { model },
+          path: own ? "/conversations/attributes" : "/data_attributes",
+          query: own ? {} : { model },
           stream: `discovery:${model}_attributes`,
         });
         schemas.set(model, customAttributesSchema(response.data ?? []));

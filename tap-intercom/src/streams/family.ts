@@ -136,7 +136,10 @@ async function syncChildren(
       ctx.logger.warn(`${decl.name}: ${problem.warning}`);
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
-    for (const record of records) await child.output.write(decl.enrich(record, parentRecord));
+    for (const record of records) {
+      if (decl.recordField && child.bookmark && !child.bookmark.childRecordIsNew(valueOf(parentRecord), numeric(record[decl.recordField]))) continue;
+      await child.output.write(decl.enrich(record, parentRecord));
+    }
   }
   for (const record of advanceOver) child.bookmark?.advance(valueOf(record), keyOf(record));
 }

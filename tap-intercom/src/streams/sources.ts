@@ -104,7 +104,7 @@ export interface ScrollTiming {
   maxRestarts: number;
 }
 
-export const SCROLL_TIMING: ScrollTiming = { lockWaitMs: 150_000, lockPollMs: 5_000, maxRestarts: 5 };
+export const SCROLL_TIMING: ScrollTiming = { lockWaitMs: 150_000, lockPollMs: 2_000, maxRestarts: 5 };
 
 function isScrollLocked(error: unknown): boolean {
   return error instanceof IntercomHttpError && error.status === 400 && /scroll.{0,3}(already )?exists|scroll_exists/i.test(`${error.code ?? ""} ${error.body ?? ""}`);

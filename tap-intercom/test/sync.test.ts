@@ -1,0 +1,328 @@
+import assert from "node:assert/strict";
+import { Ajv } from "ajv";
+import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
+import { PassThrough } from "node:stream";
+import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, type CatalogStream } from "../../singer/src/index.js";
+import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
+import { resolveConfig } from "../src/settings.js";
+import { sync } from "../src/tap.js";
+import { runCommand, TAP_BIN } from "../../test/helpers.js";
+import { countBy, discoverCatalog, keyString, lastState, parseLines, recordsOf, runTap, runTapUntilKilled, selectOnly, writeJson, type TapMessage } from "./support.js";
+
+const REST_STREAMS = [
+  "admins",
+  "teams",
+  "tags",
+  "segments",
+  "segment_definitions",
+  "company_attributes",
+  "contact_attributes",
+  "conversation_attributes",
+  "companies",
+  "company_segments",
+  "contacts",
+  "conversations",
+  "conversation_parts",
+  "activity_logs",
+  "tickets",
+  "articles",
+  "help_center_collections",
+];
+
+function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { access_token: server.token, base_url: server.url, ...extra };
+}
+
+const KEYS: Record<string, string[]> = { company_segments: ["company_id", "id"], company_attributes: ["name"], contact_attributes: ["name"], conversation_attributes: ["name"] };
+const keysOf = (stream: string): string[] => KEYS[stream] ?? ["id"];
+
+/** Asserts every REST stream's records equal the fixture's truth, each key exactly once. */
+function assertExactlyOnce(server: FixtureServer, messages: TapMessage[], streams = REST_STREAMS): void {
+  const truth = server.truth().streams;
+  for (const stream of streams) {
+    const keys = recordsOf(messages, stream).map((r) => keyString(r, keysOf(stream)));
+    const counts = countBy(keys);
+    const duplicated = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
+    assert.deepEqual(duplicated.slice(0, 5), [], `${stream}: keys emitted more than once`);
+    assert.deepEqual([...counts.keys()].sort(), [...(truth[stream]?.ids ?? [])].sort(), `${stream}: records equal the fixture's truth`);
+  }
+}
+
+/** Keys of a stream over several runs, as a set. */
+function keySet(runs: TapMessage[][], stream: string): Set<string> {
+  return new Set(runs.flatMap((messages) => recordsOf(messages, stream).map((r) => keyString(r, keysOf(stream)))));
+}
+
+describe("tap-intercom against the fixture server", function () {
+  this.timeout(120_000);
+
+  describe("discovery and selection", () => {
+    let server: FixtureServer;
+    let catalog: Catalog;
+    before(async () => {
+      server = await startFixtureServer({ seed: 3, scale: "tiny", log: () => undefined });
+      catalog = await discoverCatalog(configFor(server));
+    });
+    after(() => server.close());
+
+    it("prints a valid catalog with complete metadata, keys and replication keys, all streams selected", () => {
+      const ajv = new Ajv({ strict: false, validateFormats: false });
+      assert.deepEqual(
+        catalog.streams.map((s) => s.tap_stream_id).filter((id) => REST_STREAMS.includes(id)).sort(),
+        [...REST_STREAMS].sort(),
+      );
+      for (const stream of catalog.streams.filter((s) => REST_STREAMS.includes(s.tap_stream_id))) {
+        assert.doesNotThrow(() => ajv.compile(stream.schema), `${stream.tap_stream_id}: schema compiles`);
+        assert.ok(isStreamSelected(stream), `${stream.tap_stream_id} selected by default`);
+        assert.deepEqual(keyPropertiesOf(stream), keysOf(stream.tap_stream_id));
+        const root = stream.metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
+        const replicationKey = root["replication-key"];
+        const automatic = [...keysOf(stream.tap_stream_id), ...(typeof replicationKey === "string" ? [replicationKey] : [])];
+        for (const field of Object.keys(stream.schema.properties ?? {})) {
+          const entry = stream.metadata.find((m) => m.breadcrumb[0] === "properties" && m.breadcrumb[1] === field);
+          assert.ok(entry, `${stream.tap_stream_id}.${field} has metadata`);
+          assert.equal(entry.metadata.inclusion, automatic.includes(field) ? "automatic" : "available", `${stream.tap_stream_id}.${field}`);
+        }
+      }
+      const incremental = Object.fromEntries(
+        catalog.streams.map((s) => [s.tap_stream_id, s.metadata.find((m) => m.breadcrumb.length === 0)?.metadata["replication-key"]]),
+      );
+      assert.equal(incremental["contacts"], "updated_at");
+      assert.equal(incremental["conversations"], "updated_at");
+      assert.equal(incremental["activity_logs"], "created_at");
+      assert.equal(incremental["admins"], undefined);
+    });
+
+    it("types custom_attributes from the workspace's data attributes", () => {
+      for (const name of ["contacts", "companies", "conversations"]) {
+        const stream = catalog.streams.find((s) => s.tap_stream_id === name) as CatalogStream;
+        const custom = stream.schema.properties?.["custom_attributes"];
+        const typed = Object.values(custom?.properties ?? {});
+        assert.ok(typed.length > 0, `${name}: custom attributes are typed`);
+        assert.ok(typed.every((p) => Array.isArray(p.type) && p.type.length === 2), `${name}: each custom attribute has a nullable type`);
+      }
+    });
+
+    it("honours stream and field selection from --catalog", async () => {
+      const selected = structuredClone(catalog);
+      for (const stream of selected.streams) {
+        const keep = stream.tap_stream_id === "tags" || stream.tap_stream_id === "contacts";
+        for (const entry of stream.metadata) {
+          if (entry.breadcrumb.length === 0) entry.metadata.selected = keep;
+          else entry.metadata.selected = stream.tap_stream_id !== "contacts" || entry.breadcrumb[1] === "email";
+        }
+      }
+      const run = await runTap(configFor(server), { catalog: selected });
+      assert.equal(run.code, 0, run.stderr);
+      const streams = new Set(run.messages.filter((m) => m.type === "RECORD" || m.type === "SCHEMA").map((m) => m.stream));
+      assert.deepEqual([...streams].sort(), ["contacts", "tags"]);
+      for (const record of recordsOf(run.messages, "contacts")) {
+        assert.deepEqual(Object.keys(record).sort(), ["email", "id", "updated_at"].filter((k) => k in record).sort());
+        assert.ok("id" in record && "updated_at" in record);
+      }
+      const schema = run.messages.find((m) => m.type === "SCHEMA" && m.stream === "contacts")?.schema as { properties: object };
+      assert.deepEqual(Object.keys(schema.properties).sort(), ["email", "id", "updated_at"]);
+      assertExactlyOnce(server, run.messages, ["tags", "contacts"]);
+    });
+
+    it("merges repeated --config files (later wins), reads the token from the environment, and accepts --properties", async () => {
+      const bad = await writeJson({ access_token: "first-file-token", base_url: server.url }, "a.json");
+      const good = await writeJson({ access_token: server.token }, "b.json");
+      const merged = await runCommand(TAP_BIN, ["--config", bad, "--config", good, "--test"]);
+      assert.equal(merged.code, 0, merged.stderr);
+      const fromEnv = await runCommand(TAP_BIN, ["--config", await writeJson({ base_url: server.url }, "c.json"), "--test"], {
+        env: { TAP_INTERCOM_ACCESS_TOKEN: server.token },
+      });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      const missing = await runCommand(TAP_BIN, ["--config", await writeJson({ base_url: server.url }, "d.json"), "--test"], {
+        env: { TAP_INTERCOM_ACCESS_TOKEN: "" },
+      });
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /missing required setting "access_token"/);
+      const properties = await writeJson(selectOnly(catalog, ["teams"]), "properties.json");
+      const legacy = await runCommand(TAP_BIN, ["--config", good, "--config", await writeJson({ base_url: server.url }, "e.json"), "--properties", properties]);
+      assert.equal(legacy.code, 0, legacy.stderr);
+      assert.deepEqual([...new Set(parseLines(legacy.stdout).filter((m) => m.type === "RECORD").map((m) => m.stream))], ["teams"]);
+    });
+
+    it("--about lists every setting in JSON and markdown", async () => {
+      const json = await runCommand(TAP_BIN, ["--about", "--format", "json"]);
+      assert.equal(json.code, 0);
+      const about = JSON.parse(json.stdout) as { name: string; capabilities: string[]; settings: { properties: object; required: string[] } };
+      assert.equal(about.name, "tap-intercom");
+      assert.ok(["catalog", "discover", "state"].every((c) => about.capabilities.includes(c)));
+      const settings = ["access_token", "start_date", "region", "base_url", "api_version", "request_timeout_seconds", "max_concurrency", "lookback_window_seconds", "page_size"];
+      assert.ok(settings.every((name) => name in about.settings.properties));
+      assert.deepEqual(about.settings.required, ["access_token"]);
+      const markdown = await runCommand(TAP_BIN, ["--about", "--format", "markdown"]);
+      assert.ok(settings.every((name) => markdown.stdout.includes(`| ${name} |`)));
+    });
+
+    it("reads conversation attributes from their own endpoint on API 2.16", async () => {
+      const run = await runTap(configFor(server, { api_version: "2.16" }), { catalog: selectOnly(catalog, ["conversation_attributes"]) });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(recordsOf(run.messages, "conversation_attributes").length > 0);
+      const discovered = await discoverCatalog(configFor(server, { api_version: "2.16" }));
+      const conversations = discovered.streams.find((s) => s.tap_stream_id === "conversations") as CatalogStream;
+      assert.ok(Object.keys(conversations.schema.properties?.["custom_attributes"]?.properties ?? {}).length > 0);
+    });
+
+    it("--test checks the token and exits 0, or 1 with a clear message that never shows the token", async () => {
+      const ok = await runTap(configFor(server), { args: ["--test"] });
+      assert.equal(ok.code, 0, ok.stderr);
+      const bad = await runTap(configFor(server, { access_token: "wrong-token-xyz" }), { args: ["--test"] });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /401/);
+      assert.ok(!bad.stderr.includes("wrong-token-xyz"));
+      assert.equal(bad.messages.length, 0);
+    });
+  });
+
+  describe("sync", () => {
+    let server: FixtureServer;
+    beforeEach(async () => {
+      server = await startFixtureServer({ seed: 5, scale: "small", scrollLockSeconds: 2, scrollExpirySeconds: 10, log: () => undefined });
+    });
+    afterEach(() => server.close());
+
+    it("extracts every stream exactly once by key, reports truncated conversations, and ends with a clean STATE", async () => {
+      const run = await runTap(configFor(server));
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages);
+      const truncated = Object.keys(server.truth().truncatedConversations);
+      assert.ok(truncated.length > 0, "the small fixture has a conversation over the parts cap");
+      for (const id of truncated) {
+        assert.match(run.stderr, new RegExp(`conversation ${id} has \\d+ parts but Intercom returned 500`));
+      }
+      assert.match(run.stderr, /INFO METRIC: .*"metric":"conversation_parts_truncated"/);
+      assert.match(run.stderr, /INFO METRIC: .*"metric":"record_count"/);
+      const state = lastState(run.messages) as { currently_syncing: unknown; bookmarks: Record<string, Record<string, unknown>> };
+      assert.equal(state.currently_syncing, null);
+      for (const stream of ["contacts", "conversations", "conversation_parts", "tickets", "companies", "activity_logs"]) {
+        assert.ok(state.bookmarks[stream], `${stream} has a bookmark`);
+      }
+      assert.ok(!JSON.stringify(run.messages).includes(server.token), "the token is not in the output");
+    });
+
+    it("emits only the changed records on an incremental run after mutations", async () => {
+      const first = await runTap(configFor(server));
+      assert.equal(first.code, 0, first.stderr);
+      const changes = server.mutate({ contacts: 7, conversations: 4, companies: 3 });
+      const second = await runTap(configFor(server), { state: lastState(first.messages) });
+      assert.equal(second.code, 0, second.stderr);
+      const ids = (stream: string): string[] => recordsOf(second.messages, stream).map((r) => String(r["id"])).sort();
+      assert.deepEqual(ids("contacts"), [...changes.contacts].sort());
+      assert.deepEqual(ids("conversations"), [...changes.conversations].sort());
+      assert.deepEqual(ids("companies"), [...changes.companies].sort());
+      assert.deepEqual(ids("conversation_parts"), [...changes.conversation_parts].sort());
+      assert.deepEqual(
+        [...new Set(recordsOf(second.messages, "company_segments").map((r) => String(r["company_id"])))].every((id) => changes.companies.includes(id)),
+        true,
+      );
+      const third = await runTap(configFor(server), { state: lastState(second.messages) });
+      for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "activity_logs"]) {
+        assert.equal(recordsOf(third.messages, stream).length, 0, `${stream}: nothing changed, nothing emitted`);
+      }
+    });
+
+    it("loses nothing when killed mid-stream and resumed from its last STATE, resuming the interrupted stream first", async () => {
+      const killed = await runTapUntilKilled(configFor(server, { page_size: 50 }), "contacts", 300);
+      assert.notEqual(killed.code, 0);
+      const state = lastState(killed.messages) as { currently_syncing: unknown };
+      assert.equal(state.currently_syncing, "contacts");
+      const resumed = await runTap(configFor(server, { page_size: 50 }), { state });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const firstRecord = resumed.messages.find((m) => m.type === "RECORD");
+      assert.equal(firstRecord?.stream, "contacts", "the interrupted stream is synced first");
+      const truth = server.truth().streams;
+      for (const stream of REST_STREAMS) {
+        assert.deepEqual([...keySet([killed.messages, resumed.messages], stream)].sort(), [...(truth[stream]?.ids ?? [])].sort(), `${stream}: nothing lost`);
+      }
+      // The resumed contacts search starts at the bookmark: it does not re-read what was emitted.
+      const contactsAgain = recordsOf(resumed.messages, "contacts").length;
+      assert.ok(contactsAgain < (truth["contacts"]?.count ?? 0), "the resumed run starts from the bookmark");
+    });
+  });
+
+  describe("rate limits, faults and the scroll", () => {
+    let server: FixtureServer | undefined;
+    afterEach(async () => {
+      await server?.close();
+      server = undefined;
+    });
+
+    it("paces requests to the rate limit without 429 storms", async () => {
+      server = await startFixtureServer({ seed: 7, scale: "tiny", rateLimit: { limit: 8, windowSeconds: 2 }, log: () => undefined });
+      const run = await runTap(configFor(server, { max_concurrency: 8 }));
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages);
+      const stats = server.stats();
+      assert.ok(stats.total > 24, `enough requests to cross several windows (${stats.total})`);
+      assert.ok(stats.rateLimited <= 1, `at most one 429 (got ${stats.rateLimited})`);
+    });
+
+    it("survives injected 5xx, connection resets and slow bodies", async () => {
+      server = await startFixtureServer({
+        seed: 9,
+        scale: "tiny",
+        faults: { errorRate: 0.15, resetRate: 0.1, slowBodyRate: 0.2, slowBodyChunkDelayMs: 5 },
+        log: () => undefined,
+      });
+      const run = await runTap(configFor(server));
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages);
+      const stats = server.stats();
+      const errors = Object.entries(stats.byStatus).filter(([status]) => Number(status) >= 500).reduce((n, [, c]) => n + c, 0);
+      assert.ok(errors > 0, "faults were injected");
+      assert.match(run.stderr, /retry \d+\/\d+/);
+    });
+
+    it("fails with a clear error naming the stream and the request when retries run out", async () => {
+      server = await startFixtureServer({ seed: 9, scale: "tiny", faults: { errorRate: 1, errorStatuses: [503] }, log: () => undefined });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["admins"]);
+      const run = await runTap(configFor(server, { max_retries: 1 }), { catalog });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /stream "admins": GET \/admins HTTP 503 \(gave up after 2 attempts\)/);
+      assert.ok(!run.stderr.includes(server.token));
+    });
+
+    it("waits out a scroll left open by a killed run", async () => {
+      server = await startFixtureServer({ seed: 11, scale: "small", scrollLockSeconds: 2, log: () => undefined });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["companies", "company_segments"]);
+      const killed = await runTapUntilKilled(configFor(server, { page_size: 20 }), "companies", 60, { at: "record" });
+      assert.equal(lastState(killed.messages)?.["currently_syncing"], "companies");
+      const resumed = await runTap(configFor(server, { page_size: 20 }), { catalog, state: lastState(killed.messages) });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stderr, /another scroll is open/);
+      assertExactlyOnce(server, resumed.messages, ["companies", "company_segments"]);
+    });
+
+    it("restarts an expired scroll and emits each company once", async () => {
+      server = await startFixtureServer({ seed: 13, scale: "small", scrollLockSeconds: 1, scrollExpirySeconds: 1, log: () => undefined });
+      const config = resolveConfig({ access_token: server.token, base_url: server.url, page_size: 25 });
+      const logger = new Logger("test", "warn", () => undefined);
+      let delayed = false;
+      let continuations = 0;
+      // Lets the scroll_param expire once, before the third page.
+      class StallingClient extends IntercomClient {
+        override async getJson<T>(req: Omit<IntercomRequest, "method">): Promise<T> {
+          if (req.path === "/companies/scroll" && req.query?.["scroll_param"] !== undefined) continuations += 1;
+          if (!delayed && continuations === 2) {
+            delayed = true;
+            await new Promise((resolve) => setTimeout(resolve, 2500));
+          }
+          return super.getJson<T>(req);
+        }
+      }
+      const client = new StallingClient(config, logger);
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["companies", "company_segments"]);
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on("data", (chunk: Buffer) => chunks.push(chunk));
+      await sync({ config, logger, writer: new SingerWriter(out), state: { bookmarks: {} }, streams: catalog.streams.filter(isStreamSelected), client });
+      client.close();
+      assert.ok(delayed, "the scroll was stalled past its expiry");
+      assertExactlyOnce(server, parseLines(Buffer.concat(chunks).toString("utf8")), ["companies", "company_segments"]);
+    });
+  });
+});
