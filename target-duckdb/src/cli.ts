@@ -1,6 +1,18 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { Logger, packageVersion, readMessages, runMain } from "../../singer/src/index.js";
+import { createReadStream } from "node:fs";
+import { constants } from "node:os";
+import {
+  ConfigError,
+  Logger,
+  packageVersion,
+  readConfigFiles,
+  renderAbout,
+  runMain,
+  type AboutFormat,
+} from "../../singer/src/index.js";
+import { runTarget } from "./run.js";
+import { about, resolveSettings } from "./settings.js";
 
 const logger = new Logger("target-duckdb");
 
@@ -15,10 +27,27 @@ const program = new Command()
 
 runMain(async () => {
   program.parse();
-  let count = 0;
-  for await (const item of readMessages(process.stdin)) {
-    if (item.kind === "unknown") logger.warn(`line ${item.lineNumber}: unknown message type "${item.type}" skipped`);
-    else count += 1;
+  const options = program.opts<{ config: string[]; input?: string; about?: boolean; format: string }>();
+  if (options.about) {
+    if (!["json", "markdown", "text"].includes(options.format)) throw new ConfigError(`--format must be json, markdown or text`);
+    process.stdout.write(renderAbout(about, options.format as AboutFormat) + "\n");
+    return;
   }
-  logger.info(`read ${count} messages; loading is not implemented yet`);
+  const settings = resolveSettings(await readConfigFiles(options.config));
+  const input = options.input ? createReadStream(options.input, { highWaterMark: 1 << 20 }) : process.stdin;
+  let signal: NodeJS.Signals | undefined;
+  try {
+    signal = await runTarget({
+      settings,
+      input,
+      source: options.input ?? "stdin",
+      output: process.stdout,
+      logger,
+      showProgress: process.stderr.isTTY === true,
+    });
+  } finally {
+    // A run that stopped early must not wait for the rest of its input.
+    input.destroy();
+  }
+  if (signal) process.exitCode = 128 + constants.signals[signal];
 }, logger);

@@ -1,0 +1,381 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+import {
+  SingerInputError,
+  type ActivateVersionMessage,
+  type Logger,
+  type ReadItem,
+  type RecordMessage,
+  type SchemaMessage,
+} from "../../singer/src/index.js";
+import { activateVersionStatement, METADATA_COLUMNS, mergeStatements, type MergeTarget } from "./merge.js";
+import { RecordValidators, type RecordValidator } from "./record-validator.js";
+import type { TargetSettings } from "./settings.js";
+import { StreamStage } from "./stream-stage.js";
+import { createSchemaIfMissing, prepareTable } from "./table-ddl.js";
+import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
+
+interface LoadedStream {
+  name: string;
+  /** The SCHEMA message's schema and key properties, serialised: a different one means a schema change. */
+  signature: string;
+  keyProperties: string[];
+  columns: ColumnSpec[];
+  validate: RecordValidator | undefined;
+  target: MergeTarget;
+  /** Two staging tables: records go to `active` while DuckDB merges the other in the background. */
+  active: StreamStage;
+  spare: StreamStage;
+  received: number;
+  /** Rows received since the last commit, and when the first of them arrived (ms since epoch). */
+  uncommitted: number;
+  oldestUncommittedAt: number | undefined;
+  /** Keys of the staged rows, while they are all distinct; undefined once a key repeats (or without keys). */
+  stagedKeys: Set<string> | undefined;
+}
+
+/**
+ * Staged rows are merged into the open batch transaction a chunk at a time (a fifth of a batch,
+ * at most 20,000 rows), so the staging table and each merge stay small; the commit still covers the whole batch.
+ */
+export function mergeChunkRows(batchSizeRows: number): number {
+  return Math.max(1, Math.min(20_000, Math.ceil(batchSizeRows / 5)));
+}
+
+/** A record's key as a string; values DuckDB could cast to the same key map to the same string (or merely collide, which is harmless). */
+function keyOf(record: Record<string, unknown>, keys: string[]): string {
+  const part = (value: unknown) => (typeof value === "object" && value !== null ? JSON.stringify(value) : String(value));
+  return keys.length === 1 ? part(record[keys[0] as string]) : keys.map((k) => part(record[k])).join("\u0000");
+}
+
+export type StateSink = (value: unknown) => Promise<void>;
+
+/**
+ * Applies Singer messages to DuckDB: SCHEMA prepares tables, RECORDs are staged per stream and
+ * committed together in one transaction, and the latest STATE goes to `emitState` only once
+ * everything received before it is committed.
+ */
+export class Loader {
+  private readonly streams = new Map<string, LoadedStream>();
+  private readonly validators = new RecordValidators();
+  private readonly warnedTypes = new Set<string>();
+  private pendingState: { value: unknown } | undefined;
+  private schemaCreated = false;
+  private stagesCreated = 0;
+  /** The batch transaction, open from the first merged chunk until the commit. */
+  private batch: { startedAt: string } | undefined;
+  private readonly chunkRows: number;
+  /** A chunk merge running while records keep arriving, and how the last one failed, if it did. */
+  private background: Promise<void> | undefined;
+  private backgroundFailure: unknown;
+  /** The asynchronous work in progress (a flush, a schema change), if any; nothing else may touch the database meanwhile. */
+  busy: Promise<void> | undefined;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly settings: TargetSettings,
+    private readonly logger: Logger,
+    private readonly emitState: StateSink,
+    private readonly source = "stdin",
+  ) {
+    this.chunkRows = mergeChunkRows(settings.batch_size_rows);
+  }
+
+  /** Handles one message; returns a promise only when the message needs database work beyond buffering. */
+  handle(item: ReadItem, line: string): Promise<void> | undefined {
+    if (item.kind === "unknown") {
+      const type = item.type.toUpperCase();
+      if (!this.warnedTypes.has(type)) {
+        this.warnedTypes.add(type);
+        this.logger.warn(`line ${item.lineNumber}: messages of type "${item.type}" are not supported and are skipped`);
+      }
+      return undefined;
+    }
+    const { message, lineNumber } = item;
+    switch (message.type) {
+      case "RECORD":
+        return this.track(this.handleRecord(message, lineNumber, line));
+      case "SCHEMA":
+        return this.track(this.handleSchema(message, lineNumber));
+      case "STATE":
+        this.pendingState = { value: message.value };
+        return this.bufferedRows() === 0 ? this.track(this.settleBackground().then(() => this.emitPendingState())) : undefined;
+      case "ACTIVATE_VERSION":
+        return this.track(this.handleActivateVersion(message, lineNumber));
+    }
+  }
+
+  /** Rows received per stream so far. */
+  receivedCounts(): Map<string, number> {
+    return new Map([...this.streams.values()].map((s) => [s.name, s.received]));
+  }
+
+  bufferedRows(): number {
+    let rows = 0;
+    for (const stream of this.streams.values()) rows += stream.uncommitted;
+    return rows;
+  }
+
+  /** Starts a flush when the oldest buffered record is older than `maxAgeMs` and nothing else is running. */
+  flushIfOlderThan(maxAgeMs: number, now = Date.now()): Promise<void> | undefined {
+    if (this.busy) return undefined;
+    const oldest = Math.min(...[...this.streams.values()].map((s) => s.oldestUncommittedAt ?? Infinity));
+    if (now - oldest < maxAgeMs) return undefined;
+    return this.track(this.flushAll());
+  }
+
+  /** End of input: commit everything and emit the latest state. */
+  async finish(): Promise<void> {
+    if (this.busy) await this.busy;
+    await this.flushAll();
+  }
+
+  /** Waits for any database work still running, ignoring its outcome (before closing after a failure). */
+  async quiesce(): Promise<void> {
+    await this.busy?.catch(() => undefined);
+    await this.background;
+  }
+
+  close(): void {
+    for (const stream of this.streams.values()) {
+      stream.active.close();
+      stream.spare.close();
+    }
+  }
+
+  private track(work: Promise<void> | undefined): Promise<void> | undefined {
+    if (!work) return undefined;
+    const tracked = work.finally(() => {
+      if (this.busy === tracked) this.busy = undefined;
+    });
+    this.busy = tracked;
+    return tracked;
+  }
+
+  private inputError(message: string, lineNumber: number, stream?: string, field?: string): SingerInputError {
+    return new SingerInputError(message, { source: this.source, lineNumber, stream, field });
+  }
+
+  private handleRecord(message: RecordMessage, lineNumber: number, line: string): Promise<void> | undefined {
+    if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
+    const stream = this.streams.get(message.stream);
+    if (!stream) throw this.inputError("RECORD arrived before the stream's SCHEMA", lineNumber, message.stream);
+    for (const key of stream.keyProperties) {
+      if (!(key in message.record)) throw this.inputError("record lacks a key property", lineNumber, message.stream, key);
+    }
+    const failure = stream.validate?.(message.record);
+    if (failure) throw this.inputError(`record does not match the schema: ${failure.message}`, lineNumber, message.stream, failure.field);
+    if (stream.stagedKeys) {
+      const key = keyOf(message.record, stream.keyProperties);
+      if (stream.stagedKeys.has(key)) stream.stagedKeys = undefined;
+      else stream.stagedKeys.add(key);
+    }
+    stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000);
+    stream.received += 1;
+    if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
+    stream.uncommitted += 1;
+    if (stream.uncommitted >= this.settings.batch_size_rows) return this.commitInBackground();
+    return stream.active.rows >= this.chunkRows ? this.mergeInBackground(stream) : undefined;
+  }
+
+  private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
+    const { stream: name, schema, key_properties: keys } = message;
+    const signature = JSON.stringify([schema, keys]);
+    const previous = this.streams.get(name);
+    if (previous?.signature === signature) return;
+
+    const fail = (text: string, field?: string) => this.inputError(text, lineNumber, name, field);
+    if (typeof schema.properties !== "object" || schema.properties === null || Array.isArray(schema.properties)) {
+      throw fail('schema has no "properties" object', "schema.properties");
+    }
+    for (const key of keys) {
+      if (!(key in schema.properties)) throw fail("key property is not among the schema's properties", key);
+    }
+    if (keys.length === 0 && this.settings.primary_key_required) {
+      throw fail("stream has no key_properties and primary_key_required is set", "key_properties");
+    }
+    let validate: RecordValidator | undefined;
+    if (this.settings.validate_records) {
+      try {
+        validate = this.validators.forSchema(schema);
+      } catch (error) {
+        throw fail(`schema cannot be compiled: ${(error as Error).message}`, "schema");
+      }
+    }
+    const metadataNames = new Set(METADATA_COLUMNS.map((c) => c.name));
+    const wanted = columnsForSchema(schema, this.settings.flattening_max_level, keys).filter(
+      (column) => !(this.settings.add_metadata_columns && metadataNames.has(column.name)),
+    );
+    const seen = new Map<string, string>();
+    for (const column of wanted) {
+      const other = seen.get(column.name.toLowerCase());
+      if (other !== undefined) throw fail(`properties "${other}" and "${column.name}" would share one column (names are case-insensitive)`, column.name);
+      seen.set(column.name.toLowerCase(), column.name);
+    }
+
+    await this.settleBackground();
+    // Table changes run outside batch transactions: commit first if this stream has rows pending or a batch is open.
+    if (this.batch || (previous && previous.uncommitted > 0)) await this.flushAll();
+    if (!this.schemaCreated) {
+      await createSchemaIfMissing(this.connection, this.settings.schema);
+      this.schemaCreated = true;
+    }
+    const all = await prepareTable(this.connection, this.settings.schema, name, [
+      ...wanted,
+      ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
+    ]);
+    const columns = all.slice(0, wanted.length);
+    const target: MergeTarget = {
+      schema: this.settings.schema,
+      table: name,
+      columns,
+      keyProperties: keys,
+      metadata: this.settings.add_metadata_columns,
+      hardDelete: this.settings.hard_delete,
+    };
+    this.streams.set(name, {
+      name,
+      signature,
+      keyProperties: keys,
+      columns,
+      validate,
+      target,
+      active: previous?.active ?? (await StreamStage.create(this.connection, this.stagesCreated++)),
+      spare: previous?.spare ?? (await StreamStage.create(this.connection, this.stagesCreated++)),
+      received: previous?.received ?? 0,
+      uncommitted: 0,
+      oldestUncommittedAt: undefined,
+      stagedKeys: keys.length > 0 ? new Set() : undefined,
+    });
+  }
+
+  private async handleActivateVersion(message: ActivateVersionMessage, lineNumber: number): Promise<void> {
+    const stream = this.streams.get(message.stream);
+    if (!stream) {
+      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION for stream "${message.stream}" before its SCHEMA is ignored`);
+      return;
+    }
+    if (!this.settings.add_metadata_columns) {
+      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION ignored: it needs add_metadata_columns (rows carry no version)`);
+      return;
+    }
+    await this.flushAll();
+    const statement = activateVersionStatement(this.settings.schema, stream.name, this.settings.hard_delete);
+    const version = BigInt(Math.trunc(message.version));
+    const values = this.settings.hard_delete ? [version] : [new Date().toISOString(), version];
+    await this.connection.run(statement, values);
+  }
+
+  /** Commits every stream's rows received so far in one transaction, then emits the latest state. */
+  private async flushAll(): Promise<void> {
+    await this.settleBackground();
+    for (const stream of this.streams.values()) {
+      if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, this.takeDistinctKeys(stream));
+    }
+    await this.commit();
+    this.startNextBatch();
+    await this.emitPendingState();
+  }
+
+  /**
+   * A full batch: its rows are merged and committed, then the state received so far is emitted,
+   * in the background while records of the next batch are staged.
+   */
+  private commitInBackground(): Promise<void> | undefined {
+    if (this.background) return this.settleBackground().then(() => this.commitInBackground());
+    const full = [...this.streams.values()]
+      .filter((stream) => stream.active.rows > 0)
+      .map((stream) => {
+        const stage = stream.active;
+        stream.active = stream.spare;
+        stream.spare = stage;
+        return { stream, stage, distinctKeys: this.takeDistinctKeys(stream) };
+      });
+    const state = this.pendingState;
+    this.pendingState = undefined;
+    this.startNextBatch();
+    this.runInBackground(async () => {
+      for (const { stream, stage, distinctKeys } of full) await this.mergeStaged(stream, stage, distinctKeys);
+      await this.commit();
+      if (state) await this.emitState(state.value);
+    });
+    return undefined;
+  }
+
+  private async commit(): Promise<void> {
+    if (!this.batch) return;
+    this.batch = undefined;
+    await this.connection.run("COMMIT");
+  }
+
+  private startNextBatch(): void {
+    for (const stream of this.streams.values()) {
+      if (stream.uncommitted > 0) this.logger.debug(`committing ${stream.uncommitted} rows of stream "${stream.name}"`);
+      stream.uncommitted = 0;
+      stream.oldestUncommittedAt = undefined;
+    }
+  }
+
+  /** Runs database work while records keep arriving; a failure is kept and rethrown at the next chance. */
+  private runInBackground(work: () => Promise<void>): void {
+    const running = work().catch((error: unknown) => {
+      this.backgroundFailure = error;
+    });
+    this.background = running;
+    void running.then(() => {
+      if (this.background === running) this.background = undefined;
+    });
+  }
+
+  /** Waits for the background merge; rethrows its failure. */
+  private async settleBackground(): Promise<void> {
+    if (this.background) await this.background;
+    if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
+  }
+
+  /**
+   * Swaps the stream's staging tables and merges the full one while records keep going to the
+   * other; waits first if the previous merge is still running.
+   */
+  private mergeInBackground(stream: LoadedStream): Promise<void> | undefined {
+    if (this.background) return this.settleBackground().then(() => this.mergeInBackground(stream));
+    const full = stream.active;
+    stream.active = stream.spare;
+    stream.spare = full;
+    const distinctKeys = this.takeDistinctKeys(stream);
+    this.runInBackground(() => this.mergeStaged(stream, full, distinctKeys));
+    return undefined;
+  }
+
+  /** Whether the staged rows' keys are all distinct (so no per-key dedupe is needed); starts tracking afresh. */
+  private takeDistinctKeys(stream: LoadedStream): boolean {
+    const distinct = stream.stagedKeys !== undefined || stream.keyProperties.length === 0;
+    stream.stagedKeys = stream.keyProperties.length > 0 ? new Set() : undefined;
+    return distinct;
+  }
+
+  /** Moves a staging table's rows into the stream's table inside the batch transaction (opening it if needed). */
+  private async mergeStaged(stream: LoadedStream, stage: StreamStage, distinctKeys: boolean): Promise<void> {
+    stage.seal();
+    if (!this.batch) {
+      await this.connection.run("BEGIN TRANSACTION");
+      this.batch = { startedAt: new Date().toISOString() };
+    }
+    const { deleteReplaced, insert, insertAll, deleteMarked } = mergeStatements(stream.target, stage.sqlName);
+    try {
+      if (deleteReplaced) await this.connection.run(deleteReplaced);
+      await this.connection.run(distinctKeys ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
+      if (deleteMarked) await this.connection.run(deleteMarked);
+      await this.connection.run(stage.clearSql);
+    } catch (error) {
+      throw new SingerInputError(`loading a batch failed: ${(error as Error).message}`, { stream: stream.name });
+    }
+    await stage.reset();
+  }
+
+  private async emitPendingState(): Promise<void> {
+    if (!this.pendingState) return;
+    const { value } = this.pendingState;
+    this.pendingState = undefined;
+    await this.emitState(value);
+  }
+}

@@ -1,0 +1,106 @@
+import { qualifiedName, quoteIdentifier, quoteString } from "./sql.js";
+import type { ColumnSpec, ColumnType } from "./type-mapping.js";
+
+/** The _sdc_ metadata columns, in table order. */
+export const METADATA_COLUMNS: readonly ColumnSpec[] = [
+  { name: "_sdc_extracted_at", type: "TIMESTAMPTZ", path: [] },
+  { name: "_sdc_received_at", type: "TIMESTAMPTZ", path: [] },
+  { name: "_sdc_batched_at", type: "TIMESTAMPTZ", path: [] },
+  { name: "_sdc_deleted_at", type: "TIMESTAMPTZ", path: [] },
+  { name: "_sdc_sequence", type: "BIGINT", path: [] },
+  { name: "_sdc_table_version", type: "BIGINT", path: [] },
+];
+
+export interface MergeTarget {
+  schema: string;
+  table: string;
+  /** Data columns with the types the table has. */
+  columns: ColumnSpec[];
+  keyProperties: string[];
+  metadata: boolean;
+  hardDelete: boolean;
+}
+
+/** Statements that move a stage's rows into the target table; run them in one transaction. */
+export interface MergeStatements {
+  /** Removes target rows whose keys are in the batch (upsert); absent without keys. */
+  deleteReplaced?: string;
+  /** Inserts the staged rows, the last record per key only; takes one parameter: the batch time (ISO string) when metadata is on. */
+  insert: string;
+  /** Inserts every staged row: the cheaper statement when the staged keys are known to be distinct. */
+  insertAll: string;
+  /** Drops rows marked deleted (hard_delete with metadata). */
+  deleteMarked?: string;
+}
+
+type Structure = { [name: string]: Structure | ColumnType };
+
+/** json_transform's structure for a whole RECORD message: DuckDB parses each line once, in parallel. */
+function structureOf(columns: ColumnSpec[], metadata: boolean): Structure {
+  const record: Structure = {};
+  for (const column of columns) {
+    let node = record;
+    column.path.forEach((name, depth) => {
+      if (depth === column.path.length - 1) node[name] = column.type;
+      else node = (node[name] ??= {}) as Structure;
+    });
+  }
+  if (!metadata) return { record };
+  record["_sdc_deleted_at"] ??= "TIMESTAMPTZ";
+  return { record, time_extracted: "TIMESTAMPTZ", version: "BIGINT" };
+}
+
+function valueAt(path: string[]): string {
+  return ["m", "record", ...path.map(quoteIdentifier)].join(".");
+}
+
+const METADATA_VALUES: Record<string, string> = {
+  _sdc_extracted_at: "m.time_extracted",
+  _sdc_received_at: "to_timestamp(received_us / 1000000.0)",
+  _sdc_batched_at: "CAST(? AS TIMESTAMPTZ)",
+  _sdc_deleted_at: valueAt(["_sdc_deleted_at"]),
+  _sdc_sequence: "CAST(received_us AS BIGINT)",
+  _sdc_table_version: "m.version",
+};
+
+export function mergeStatements(target: MergeTarget, stageSqlName: string): MergeStatements {
+  const table = qualifiedName(target.schema, target.table);
+  const parsed = (structure: Structure) =>
+    `(SELECT json_transform(line, ${quoteString(JSON.stringify(structure))}) AS m, received_us, rowid AS seq FROM ${stageSqlName}) AS src`;
+
+  const names = [...target.columns.map((c) => c.name), ...(target.metadata ? METADATA_COLUMNS.map((c) => c.name) : [])];
+  const values = [
+    ...target.columns.map((c) => valueAt(c.path)),
+    ...(target.metadata ? METADATA_COLUMNS.map((c) => METADATA_VALUES[c.name] as string) : []),
+  ];
+  const keys = target.keyProperties;
+  const latestPerKey =
+    keys.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.map((k) => valueAt([k])).join(", ")} ORDER BY seq DESC) = 1` : "";
+  const insertAll =
+    `INSERT INTO ${table} (${names.map(quoteIdentifier).join(", ")}) ` +
+    `SELECT ${values.join(", ")} FROM ${parsed(structureOf(target.columns, target.metadata))}`;
+
+  const statements: MergeStatements = { insert: insertAll + latestPerKey, insertAll };
+  if (keys.length > 0) {
+    const keyColumns = keys.map((key) => {
+      const column = target.columns.find((c) => c.path.length === 1 && c.path[0] === key);
+      if (!column) throw new Error(`key property "${key}" has no column`);
+      return column;
+    });
+    const batchKeys = keyColumns.map((c, i) => `${valueAt(c.path)} AS k${i}`).join(", ");
+    const matches = keyColumns.map((c, i) => `t.${quoteIdentifier(c.name)} IS NOT DISTINCT FROM b.k${i}`).join(" AND ");
+    statements.deleteReplaced =
+      `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${batchKeys} FROM ${parsed(structureOf(keyColumns, false))}) AS b ` +
+      `WHERE ${matches}`;
+  }
+  if (target.metadata && target.hardDelete) statements.deleteMarked = `DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`;
+  return statements;
+}
+
+/** ACTIVATE_VERSION: rows of older versions are deleted (hard) or marked deleted (soft). */
+export function activateVersionStatement(schema: string, table: string, hardDelete: boolean): string {
+  const target = qualifiedName(schema, table);
+  return hardDelete
+    ? `DELETE FROM ${target} WHERE _sdc_table_version < ?`
+    : `UPDATE ${target} SET _sdc_deleted_at = CAST(? AS TIMESTAMPTZ) WHERE _sdc_table_version < ? AND _sdc_deleted_at IS NULL`;
+}

@@ -1,0 +1,72 @@
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { Readable, Writable } from "node:stream";
+import { NdjsonWriter, parseMessageLine, type Logger } from "../../singer/src/index.js";
+import { readCompleteLines } from "./input-lines.js";
+import { Loader } from "./loader.js";
+import { Progress } from "./progress.js";
+import type { TargetSettings } from "./settings.js";
+
+export interface RunOptions {
+  settings: TargetSettings;
+  input: Readable;
+  /** Name of the input in error messages ("stdin" or the file). */
+  source: string;
+  output: Writable;
+  logger: Logger;
+  showProgress: boolean;
+}
+
+/**
+ * Loads a Singer message stream into DuckDB. Resolves with the signal that stopped it early, if
+ * any (buffered rows are still committed and the state emitted); rejects on bad input without
+ * committing anything after the last flush.
+ */
+export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | undefined> {
+  const { settings, input, source, logger } = options;
+  const instance = await DuckDBInstance.create(settings.path, settings.memory_limit ? { memory_limit: settings.memory_limit } : {});
+  const connection = await instance.connect();
+  const writer = new NdjsonWriter(options.output);
+  const loader = new Loader(connection, settings, logger, (value) => writer.writeLine(value), source);
+  const progress = options.showProgress ? new Progress(logger) : undefined;
+
+  let signal: NodeJS.Signals | undefined;
+  let timerFailure: unknown;
+  const onSignal = (received: NodeJS.Signals) => {
+    if (signal) return;
+    signal = received;
+    logger.info(`${received} received: committing buffered records, then stopping`);
+    input.destroy();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const timer = setInterval(() => {
+    loader.flushIfOlderThan(settings.max_batch_age_seconds * 1000)?.catch((error: unknown) => {
+      timerFailure = error;
+      input.destroy();
+    });
+    progress?.tick(loader.receivedCounts());
+  }, Math.min(1000, settings.max_batch_age_seconds * 1000));
+
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    const stop = () => signal !== undefined || timerFailure !== undefined;
+    for await (const { lineNumber, text } of readCompleteLines(input, stop)) {
+      if (loader.busy) await loader.busy;
+      const pending = loader.handle(parseMessageLine(text, lineNumber, source), text);
+      if (pending) await pending;
+    }
+    if (timerFailure !== undefined) throw timerFailure;
+    await loader.finish();
+    await writer.end();
+    for (const [stream, rows] of loader.receivedCounts()) logger.info(`stream "${stream}": ${rows} rows loaded into ${settings.schema}`);
+    return signal;
+  } finally {
+    clearInterval(timer);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    await loader.quiesce();
+    loader.close();
+    connection.closeSync();
+    instance.closeSync();
+  }
+}

@@ -1,0 +1,131 @@
+import { ConfigError, packageVersion, type About, type JsonSchema } from "../../singer/src/index.js";
+
+/** The target's settings, after defaults, config files and environment variables are merged. */
+export interface TargetSettings {
+  path: string;
+  schema: string;
+  batch_size_rows: number;
+  max_batch_age_seconds: number;
+  add_metadata_columns: boolean;
+  hard_delete: boolean;
+  validate_records: boolean;
+  flattening_max_level: number;
+  primary_key_required: boolean;
+  memory_limit: string;
+}
+
+type SettingName = keyof TargetSettings;
+
+const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | "number" | "boolean"; default: unknown }> = {
+  path: { type: "string", default: "intercom.duckdb", description: "DuckDB database file (any path DuckDB accepts, e.g. :memory:). Alias: filepath." },
+  schema: {
+    type: "string",
+    default: "tap_intercom",
+    description: "Database schema the tables are created in; created if missing. Alias: default_target_schema.",
+  },
+  batch_size_rows: { type: "integer", default: 100000, minimum: 1, description: "Records buffered per stream before all streams are committed." },
+  max_batch_age_seconds: {
+    type: "number",
+    default: 300,
+    exclusiveMinimum: 0,
+    description: "Commit when the oldest buffered record is older than this, so long syncs checkpoint regularly.",
+  },
+  add_metadata_columns: {
+    type: "boolean",
+    default: true,
+    description: "Add _sdc_extracted_at, _sdc_received_at, _sdc_batched_at, _sdc_deleted_at, _sdc_sequence and _sdc_table_version columns.",
+  },
+  hard_delete: {
+    type: "boolean",
+    default: false,
+    description: "On ACTIVATE_VERSION delete rows of older versions (and rows with _sdc_deleted_at) instead of marking them deleted.",
+  },
+  validate_records: { type: "boolean", default: true, description: "Validate every record against its stream's JSON Schema." },
+  flattening_max_level: {
+    type: "integer",
+    default: 0,
+    minimum: 0,
+    description: "Flatten nested objects into parent__child columns up to this depth; 0 keeps them as JSON columns.",
+  },
+  primary_key_required: { type: "boolean", default: false, description: "Refuse streams without key_properties." },
+  memory_limit: {
+    type: "string",
+    default: "",
+    description: "DuckDB memory limit, e.g. 256MB; empty keeps DuckDB's default (80% of RAM). A lower limit bounds the target's memory, DuckDB spilling to disk instead.",
+  },
+};
+
+/** Names other targets use for the same setting (Meltano's default_target_schema, jwills' filepath). */
+const ALIASES: Record<string, SettingName> = {
+  default_target_schema: "schema",
+  filepath: "path",
+  data_flattening_max_level: "flattening_max_level",
+};
+
+export const ENV_PREFIX = "TARGET_DUCKDB_";
+
+export const about: About = {
+  name: "target-duckdb",
+  description:
+    "Singer target that upserts into a DuckDB database file. Settings come from --config files (later files win), " +
+    `then ${ENV_PREFIX}<SETTING> environment variables (e.g. ${ENV_PREFIX}PATH), which take precedence.`,
+  version: packageVersion,
+  capabilities: ["about", "activate-version", "hard-delete", "schema-flattening", "validate-records"],
+  settings: { type: "object", properties: SETTINGS, required: [] },
+};
+
+/** Merges defaults, the merged config files and environment variables into checked settings. */
+export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): TargetSettings {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fileConfig)) {
+    const name = ALIASES[key] ?? key;
+    // An explicit canonical key wins over its alias, whatever the order in the file.
+    if (name !== key && key in raw) continue;
+    if (name !== key && name in fileConfig) continue;
+    raw[name] = value;
+  }
+  for (const name of [...Object.keys(SETTINGS), ...Object.keys(ALIASES)]) {
+    const value = env[ENV_PREFIX + name.toUpperCase()];
+    if (value !== undefined && value !== "") raw[ALIASES[name] ?? name] = fromEnv(name, value);
+  }
+  const settings: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+    const value = raw[name] ?? spec.default;
+    settings[name] = checkSetting(name, spec, value);
+  }
+  return settings as unknown as TargetSettings;
+}
+
+function fromEnv(name: string, value: string): unknown {
+  const spec = SETTINGS[(ALIASES[name] ?? name) as SettingName];
+  if (spec.type === "boolean") {
+    if (/^(true|1|yes)$/i.test(value)) return true;
+    if (/^(false|0|no)$/i.test(value)) return false;
+    return value;
+  }
+  if (spec.type === "integer" || spec.type === "number") return value.trim() === "" ? value : Number(value);
+  return value;
+}
+
+function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value: unknown): unknown {
+  const bad = (what: string): never => {
+    throw new ConfigError(`setting "${name}" ${what} (got ${JSON.stringify(value)})`);
+  };
+  switch (spec.type) {
+    case "string":
+      if (typeof value !== "string" || (value.length === 0 && spec.default !== "")) bad("must be a non-empty string");
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") bad("must be true or false");
+      return value;
+    case "integer":
+    case "number": {
+      if (typeof value !== "number" || !Number.isFinite(value)) bad("must be a number");
+      const n = value as number;
+      if (spec.type === "integer" && !Number.isInteger(n)) bad("must be an integer");
+      if (typeof spec["minimum"] === "number" && n < spec["minimum"]) bad(`must be at least ${spec["minimum"]}`);
+      if (typeof spec["exclusiveMinimum"] === "number" && n <= spec["exclusiveMinimum"]) bad(`must be greater than ${spec["exclusiveMinimum"]}`);
+      return n;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import { quoteIdentifier } from "./sql.js";
+
+/**
+ * A stream's staging area: a temporary table holding RECORD lines as received, filled through
+ * the DuckDB appender and merged into the target table a chunk at a time. Being temporary, it
+ * vanishes with the process, so a crash leaves nothing behind.
+ */
+export class StreamStage {
+  private appender: DuckDBAppender | undefined;
+  private rowCount = 0;
+
+  private constructor(
+    private readonly connection: DuckDBConnection,
+    /** Name of the temporary table (never derived from data). */
+    readonly table: string,
+  ) {}
+
+  static async create(connection: DuckDBConnection, index: number): Promise<StreamStage> {
+    const stage = new StreamStage(connection, `target_duckdb_stage_${index}`);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${stage.sqlName} (line VARCHAR, received_us DOUBLE)`);
+    await stage.open();
+    return stage;
+  }
+
+  get sqlName(): string {
+    return `temp.main.${quoteIdentifier(this.table)}`;
+  }
+
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  private async open(): Promise<void> {
+    this.appender = await this.connection.createAppender(this.table, "main", "temp");
+  }
+
+  /** Buffers one RECORD line; `receivedUs` is when it was read, in microseconds since the epoch. */
+  append(line: string, receivedUs: number): void {
+    const appender = this.appender;
+    if (!appender) throw new Error(`stage ${this.table} is closed`);
+    appender.appendVarchar(line);
+    appender.appendDouble(receivedUs);
+    appender.endRow();
+    this.rowCount += 1;
+  }
+
+  /** Hands every buffered row to the table, ready for merging. */
+  seal(): void {
+    this.appender?.closeSync();
+    this.appender = undefined;
+  }
+
+  /** Statement that empties the table once its rows are merged. */
+  get clearSql(): string {
+    return `DELETE FROM ${this.sqlName}`;
+  }
+
+  /** After the rows were merged: start buffering anew. */
+  async reset(): Promise<void> {
+    this.rowCount = 0;
+    if (!this.appender) await this.open();
+  }
+
+  close(): void {
+    try {
+      this.appender?.closeSync();
+    } finally {
+      this.appender = undefined;
+    }
+  }
+}
