@@ -7,6 +7,7 @@ import type { IntercomClient } from "./http/client.js";
 import type { Progress } from "./progress.js";
 import type { TapConfig } from "./settings.js";
 import type { StateHolder } from "./state-holder.js";
+import { reportingProvider } from "./reporting/index.js";
 import { restProvider } from "./streams/rest-provider.js";
 
 export interface DiscoverContext {
@@ -32,4 +33,4 @@ export interface StreamProvider {
   sync(ctx: SyncContext, stream: CatalogStream): Promise<void>;
 }
 
-export const providers: StreamProvider[] = [restProvider];
+export const providers: StreamProvider[] = [restProvider, reportingProvider];

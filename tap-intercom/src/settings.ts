@@ -6,6 +6,7 @@
  */
 import { Ajv } from "ajv";
 import { ConfigError, type About, type JsonSchema } from "../../singer/src/index.js";
+import { REPORTING_SETTINGS } from "./reporting/settings.js";
 
 export const ACCESS_TOKEN_ENV = "TAP_INTERCOM_ACCESS_TOKEN";
 export const DEFAULT_API_VERSION = "2.14";
@@ -76,6 +77,7 @@ export const settingsProperties: Record<string, JsonSchema> = {
     default: 6,
     description: "Retries of a request after 5xx, timeouts and connection resets (exponential backoff with jitter).",
   },
+  ...REPORTING_SETTINGS,
 };
 
 export const settingsSchema: About["settings"] = {

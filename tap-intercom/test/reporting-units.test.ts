@@ -21,20 +21,23 @@ describe("reporting: pure parts", () => {
   });
 
   it("types cells from the schema: timestamps to RFC 3339, numbers, booleans, empty to null", () => {
-    const ts = converterFor("t", { type: ["string", "null"], format: "date-time" });
+    const ts = converterFor("t", { type: ["null", "string"], format: "date-time" });
     assert.equal(ts("1717490000"), "2024-06-04T08:33:20.000Z");
     assert.equal(ts("1717490000123"), "2024-06-04T08:33:20.123Z");
     assert.equal(ts("2024-06-04 08:33:20"), "2024-06-04T08:33:20.000Z");
     assert.equal(ts("2024-06-04T10:33:20+02:00"), "2024-06-04T08:33:20.000Z");
     assert.equal(ts(""), null);
     assert.throws(() => ts("yesterday"), /field "t": "yesterday" is not a timestamp/);
-    assert.equal(converterFor("n", { type: ["number", "null"] })("12.5"), 12.5);
-    assert.equal(converterFor("i", { type: ["integer", "null"] })("-7"), -7);
-    assert.throws(() => converterFor("i", { type: ["integer", "null"] })("7.5"), /not an integer/);
-    const bool = converterFor("b", { type: ["boolean", "null"] });
+    assert.equal(converterFor("n", { type: ["null", "number"] })("12.5"), 12.5);
+    assert.equal(converterFor("i", { type: ["null", "integer"] })("-7"), -7);
+    assert.throws(() => converterFor("i", { type: ["null", "integer"] })("7.5"), /not an integer/);
+    const bool = converterFor("b", { type: ["null", "boolean"] });
     assert.deepEqual(["true", "FALSE", "1", "0", ""].map(bool), [true, false, true, false, null]);
-    assert.equal(converterFor("s", { type: ["string", "null"] })(" a, \"b\" "), " a, \"b\" ");
+    assert.equal(converterFor("s", { type: ["null", "string"] })(" a, \"b\" "), " a, \"b\" ");
     assert.equal(parseTimestamp("not a date"), undefined);
+    assert.equal(parseTimestamp("2024-02-29 23:59:59"), "2024-02-29T23:59:59.000Z");
+    assert.equal(parseTimestamp("2023-02-29 00:00:00"), undefined);
+    assert.equal(parseTimestamp("2024-13-01 00:00:00"), undefined);
   });
 
   it("finds the natural id attribute of a dataset and nothing it cannot be sure of", () => {
@@ -65,7 +68,7 @@ describe("reporting: pure parts", () => {
     assert.equal(stream.tap_stream_id, "report_conversation");
     assert.deepEqual(Object.keys(stream.schema.properties ?? {}), ["conversation_id", "conversation_started_at", "first_response_time", "channel"]);
     assert.equal(stream.schema.properties?.["conversation_started_at"]?.format, "date-time");
-    assert.deepEqual(stream.schema.properties?.["first_response_time"]?.type, ["integer", "null"]);
+    assert.deepEqual(stream.schema.properties?.["first_response_time"]?.type, ["null", "integer"]);
     const root = getMetadata(stream);
     assert.deepEqual(root["table-key-properties"], ["conversation_id"]);
     assert.equal(root["replication-key"], "conversation_started_at");

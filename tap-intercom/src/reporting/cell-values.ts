@@ -19,8 +19,27 @@ const INTEGER = /^[+-]?\d+$/;
 const TRUE = new Set(["true", "t", "yes", "y", "1"]);
 const FALSE = new Set(["false", "f", "no", "n", "0"]);
 
+const PLAIN_UTC = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * "2024-06-04 08:33:20" (the common export form) straight to RFC 3339, without a Date round trip;
+ * false for that form with an impossible date, undefined for any other form.
+ */
+function plainUtc(text: string): string | false | undefined {
+  const m = PLAIN_UTC.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1];
+  if (days === undefined || day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return false;
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z`;
+}
+
 /** Epoch seconds (or milliseconds, when that large) or an ISO 8601 text; a text without zone is UTC. */
 export function parseTimestamp(text: string): string | undefined {
+  const plain = plainUtc(text);
+  if (plain !== undefined) return plain === false ? undefined : plain;
   let ms: number;
   if (INTEGER.test(text)) {
     const n = Number(text);

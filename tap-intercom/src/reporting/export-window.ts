@@ -19,11 +19,7 @@ export interface WindowRequest {
 
 function explain(error: unknown): string {
   if (error instanceof CsvRowError || error instanceof JobFailure) return error.message;
-  return (
-    describeZlibError(error) ??
-    describeCsvError(error) ??
-    `the download failed (${(error as Error).message ?? String(error)})`
-  );
+  return describeZlibError(error) ?? describeCsvError(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
 /** Streams a completed job's file as CSV rows; errors of any stage end the iteration. */

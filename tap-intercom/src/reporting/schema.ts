@@ -10,21 +10,21 @@ import {
   type ReportingDataset,
 } from "./datasets.js";
 
-const DATE_TIME: JsonSchema = { type: ["string", "null"], format: "date-time" };
+const DATE_TIME: JsonSchema = { type: ["null", "string"], format: "date-time" };
 
 const DECLARED_TYPES: Record<string, JsonSchema> = {
   timestamp: DATE_TIME,
   datetime: DATE_TIME,
   "date-time": DATE_TIME,
   date: DATE_TIME,
-  integer: { type: ["integer", "null"] },
-  int: { type: ["integer", "null"] },
-  number: { type: ["number", "null"] },
-  float: { type: ["number", "null"] },
-  decimal: { type: ["number", "null"] },
-  double: { type: ["number", "null"] },
-  boolean: { type: ["boolean", "null"] },
-  bool: { type: ["boolean", "null"] },
+  integer: { type: ["null", "integer"] },
+  int: { type: ["null", "integer"] },
+  number: { type: ["null", "number"] },
+  float: { type: ["null", "number"] },
+  decimal: { type: ["null", "number"] },
+  double: { type: ["null", "number"] },
+  boolean: { type: ["null", "boolean"] },
+  bool: { type: ["null", "boolean"] },
 };
 
 /**
@@ -34,7 +34,7 @@ const DECLARED_TYPES: Record<string, JsonSchema> = {
  */
 export function attributeSchema(attribute: ReportingAttribute, isTimeAttribute: boolean): JsonSchema {
   const declared = typeof attribute.data_type === "string" ? DECLARED_TYPES[attribute.data_type.toLowerCase()] : undefined;
-  let schema: JsonSchema = { type: ["string", "null"] };
+  let schema: JsonSchema = { type: ["null", "string"] };
   if (declared) schema = declared;
   else if (isTimeAttribute || attribute.qualified_id?.startsWith("timestamp.") || /_at$/.test(attribute.id)) schema = DATE_TIME;
   const description = attribute.name && attribute.name !== attribute.id ? attribute.name : undefined;
@@ -53,7 +53,8 @@ export function configuredAttributes(dataset: ReportingDataset, chosen: string[]
   return dataset.attributes.filter((attribute) => wanted.has(attribute));
 }
 
-export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[]): CatalogStream {
+/** `selectedByDefault`: whether a catalog without selection syncs the stream. */
+export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[], selectedByDefault = true): CatalogStream {
   const names = fieldNames(dataset);
   const nameOf = (attribute: ReportingAttribute): string => names.get(attribute) as string;
   const timeAttribute = timeAttributeOf(dataset);
@@ -69,6 +70,7 @@ export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: 
     validReplicationKeys: [replicationKey],
     forcedReplicationMethod: "INCREMENTAL",
     replicationMethod: "INCREMENTAL",
+    selectedByDefault,
   });
   metadata = writeMetadata(metadata, [], {
     "intercom-reporting-dataset": dataset.id,

@@ -54,12 +54,12 @@ function selectedAttributeFields(stream: CatalogStream, dataset: ReportingDatase
       continue;
     }
     if (!allowed.has(attribute)) continue;
-    chosen.push({ field, attribute, schema: stream.schema.properties?.[field] ?? { type: ["string", "null"] } });
+    chosen.push({ field, attribute, schema: stream.schema.properties?.[field] ?? { type: ["null", "string"] } });
   }
   for (const required of [...keyAttributesOf(dataset), timeAttributeOf(dataset)]) {
     if (!chosen.some((c) => c.attribute === required)) {
       const field = fieldNames(dataset).get(required) as string;
-      chosen.push({ field, attribute: required, schema: stream.schema.properties?.[field] ?? { type: ["string", "null"] } });
+      chosen.push({ field, attribute: required, schema: stream.schema.properties?.[field] ?? { type: ["null", "string"] } });
     }
   }
   return chosen;

@@ -1,0 +1,91 @@
+/** The provider of the Reporting Data Export streams: one `report_<dataset>` stream per dataset. */
+import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
+import type { IntercomClient } from "../http/client.js";
+import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
+import { datasetIdOf, type ReportingDataset } from "./datasets.js";
+import { ExportHttpError, httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
+import { catalogStreamOf } from "./schema.js";
+import { readReportingConfig, type ReportingConfig } from "./settings.js";
+import { syncDataset } from "./sync-dataset.js";
+
+/** The tap client, with each request labelled as the stream it serves. */
+function requester(client: IntercomClient, stream: string): HttpRequester {
+  return { request: (req) => client.request({ ...req, method: req.method === "POST" ? "POST" : "GET", stream }) };
+}
+
+function apiFor(client: IntercomClient, config: ReportingConfig, stream: string): ExportApi {
+  return httpExportApi(requester(client, stream), { appId: config.appId, clientId: config.clientId });
+}
+
+/** Lists datasets once per run and process; a token without the reporting scope yields none. */
+const datasetCache = new WeakMap<IntercomClient, Promise<ReportingDataset[]>>();
+
+function listDatasets(client: IntercomClient, config: ReportingConfig): Promise<ReportingDataset[]> {
+  let list = datasetCache.get(client);
+  if (!list) {
+    list = apiFor(client, config, "discovery:reporting_datasets").listDatasets();
+    datasetCache.set(client, list);
+  }
+  return list;
+}
+
+function chosenDatasets(all: ReportingDataset[], config: ReportingConfig, logger: Logger): ReportingDataset[] {
+  if (config.datasets === undefined) return all;
+  for (const id of config.datasets) {
+    if (!all.some((d) => d.id === id)) logger.warn(`reporting_datasets: Intercom lists no dataset "${id}"`);
+  }
+  return all.filter((d) => config.datasets?.includes(d.id));
+}
+
+export const reportingProvider: StreamProvider = {
+  async discover(ctx: DiscoverContext): Promise<CatalogStream[]> {
+    const config = readReportingConfig(ctx.config.raw);
+    let all: ReportingDataset[];
+    try {
+      all = await listDatasets(ctx.client, config);
+    } catch (error) {
+      if (error instanceof ExportHttpError && [401, 403, 404].includes(error.status)) {
+        ctx.logger.warn(`no reporting streams: listing reporting datasets failed (${error.message})`);
+        return [];
+      }
+      throw error;
+    }
+    // Without app_id and client_id the export cannot run: list the streams, but leave them unselected.
+    const runnable = config.appId !== undefined && config.clientId !== undefined;
+    return chosenDatasets(all, config, ctx.logger).map((dataset) => catalogStreamOf(dataset, config.attributeIds[dataset.id], runnable));
+  },
+
+  owns: (tapStreamId) => datasetIdOf(tapStreamId) !== undefined,
+
+  async sync(ctx: SyncContext, stream: CatalogStream): Promise<void> {
+    const config = readReportingConfig(ctx.config.raw);
+    const id = stream.tap_stream_id;
+    if (config.appId === undefined || config.clientId === undefined) {
+      throw new ConfigError(`${id}: reporting streams need the "app_id" and "client_id" settings`);
+    }
+    const datasetId = datasetIdOf(id) as string;
+    const dataset = (await listDatasets(ctx.client, config)).find((d) => d.id === datasetId);
+    if (!dataset) throw new Error(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
+    ctx.progress.start(stream.tap_stream_id);
+    await syncDataset(
+      {
+        api: apiFor(ctx.client, config, stream.tap_stream_id),
+        config,
+        logger: ctx.logger,
+        emit: async (message) => {
+          await ctx.writer.write(message);
+          if (message.type === "RECORD") ctx.progress.add(stream.tap_stream_id, 1);
+        },
+        bookmarks: {
+          get: (key) => ctx.state.getBookmark(id, key),
+          set: (key, value) => ctx.state.setBookmark(id, key, value),
+          emitState: () => ctx.state.emit(),
+        },
+        endTime: config.endTime ?? Math.floor(Date.now() / 1000),
+      },
+      dataset,
+      stream,
+    );
+    ctx.progress.finish(stream.tap_stream_id);
+  },
+};
