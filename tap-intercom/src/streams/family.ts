@@ -83,10 +83,9 @@ export async function syncFamily(
       if (parent.kind === "scroll") deferred[index]!.push(...parents);
       else await syncChildren(ctx, child, parents, parents, valueOf, keyOf);
     }
-    if (source.sorted) {
-      for (const member of members) member.bookmark?.save(ctx.state);
-      await ctx.state.emit();
-    }
+    // Unsorted sources keep the previous bookmark until the end; STATE still follows every page.
+    if (source.sorted) for (const member of members) member.bookmark?.save(ctx.state);
+    if (members.some((member) => member.bookmark)) await ctx.state.emit();
   }
   for (const [index, child] of childMembers.entries()) {
     const parents = deferred[index]!;
