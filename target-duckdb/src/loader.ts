@@ -41,10 +41,27 @@ export function mergeChunkRows(batchSizeRows: number): number {
   return Math.max(1, Math.min(20_000, Math.ceil(batchSizeRows / 5)));
 }
 
-/** A record's key as a string; values DuckDB could cast to the same key map to the same string (or merely collide, which is harmless). */
-function keyOf(record: Record<string, unknown>, keys: string[]): string {
-  const part = (value: unknown) => (typeof value === "object" && value !== null ? JSON.stringify(value) : String(value));
-  return keys.length === 1 ? part(record[keys[0] as string]) : keys.map((k) => part(record[k])).join("\u0000");
+/**
+ * A record's key values as the text DuckDB casts back to the same values, or undefined when one
+ * has no such form (an object, an integer beyond 2^53 that JavaScript has already rounded).
+ */
+function exactKeyTexts(record: Record<string, unknown>, keys: string[]): (string | null)[] | undefined {
+  const texts: (string | null)[] = [];
+  for (const key of keys) {
+    const value = record[key];
+    if (value === null || value === undefined) texts.push(null);
+    else if (typeof value === "string") texts.push(value);
+    else if (typeof value === "boolean") texts.push(String(value));
+    else if (typeof value === "number" && (!Number.isInteger(value) || Number.isSafeInteger(value))) texts.push(String(value));
+    else return undefined;
+  }
+  return texts;
+}
+
+/** A record's key as one string, to spot repeated keys; values DuckDB could cast to the same key map to the same string (or merely collide, which is harmless). */
+function keyOf(record: Record<string, unknown>, keys: string[], texts: (string | null)[] | undefined): string {
+  if (texts) return texts.length === 1 ? (texts[0] ?? "\u0000null") : JSON.stringify(texts);
+  return JSON.stringify(keys.map((k) => record[k]));
 }
 
 export type StateSink = (value: unknown) => Promise<void>;
@@ -164,12 +181,13 @@ export class Loader {
     }
     const failure = stream.validate?.(message.record);
     if (failure) throw this.inputError(`record does not match the schema: ${failure.message}`, lineNumber, message.stream, failure.field);
+    const keyTexts = stream.keyProperties.length > 0 ? exactKeyTexts(message.record, stream.keyProperties) : undefined;
     if (stream.stagedKeys) {
-      const key = keyOf(message.record, stream.keyProperties);
+      const key = keyOf(message.record, stream.keyProperties, keyTexts);
       if (stream.stagedKeys.has(key)) stream.stagedKeys = undefined;
       else stream.stagedKeys.add(key);
     }
-    stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000);
+    stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000, keyTexts, stream.keyProperties.length);
     stream.received += 1;
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
@@ -224,6 +242,12 @@ export class Loader {
       ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
     ]);
     const columns = all.slice(0, wanted.length);
+    // Staging tables have one column per key property: new key properties need new tables (the old ones are empty now).
+    const sameKeys = previous !== undefined && previous.keyProperties.length === keys.length;
+    if (previous && !sameKeys) {
+      previous.active.close();
+      previous.spare.close();
+    }
     const target: MergeTarget = {
       schema: this.settings.schema,
       table: name,
@@ -239,8 +263,8 @@ export class Loader {
       columns,
       validate,
       target,
-      active: previous?.active ?? (await StreamStage.create(this.connection, this.stagesCreated++)),
-      spare: previous?.spare ?? (await StreamStage.create(this.connection, this.stagesCreated++)),
+      active: sameKeys ? previous.active : await StreamStage.create(this.connection, this.stagesCreated++, keys.length),
+      spare: sameKeys ? previous.spare : await StreamStage.create(this.connection, this.stagesCreated++, keys.length),
       received: previous?.received ?? 0,
       uncommitted: 0,
       oldestUncommittedAt: undefined,
@@ -360,9 +384,10 @@ export class Loader {
       await this.connection.run("BEGIN TRANSACTION");
       this.batch = { startedAt: new Date().toISOString() };
     }
-    const { deleteReplaced, insert, insertAll, deleteMarked } = mergeStatements(stream.target, stage.sqlName);
+    const { deleteReplaced, deleteReplacedByStagedKeys, insert, insertAll, deleteMarked } = mergeStatements(stream.target, stage.sqlName);
+    const deleteStatement = stage.keysExact && deleteReplacedByStagedKeys ? deleteReplacedByStagedKeys : deleteReplaced;
     try {
-      if (deleteReplaced) await this.connection.run(deleteReplaced);
+      if (deleteStatement) await this.connection.run(deleteStatement);
       await this.connection.run(distinctKeys ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
       if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);

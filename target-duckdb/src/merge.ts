@@ -23,8 +23,10 @@ export interface MergeTarget {
 
 /** Statements that move a stage's rows into the target table; run them in one transaction. */
 export interface MergeStatements {
-  /** Removes target rows whose keys are in the batch (upsert); absent without keys. */
+  /** Removes target rows whose keys are in the batch (upsert), reading keys from the lines; absent without keys. */
   deleteReplaced?: string;
+  /** The same from the stage's key text columns, much cheaper; absent when a key column is JSON (no exact text form). */
+  deleteReplacedByStagedKeys?: string;
   /** Inserts the staged rows, the last record per key only; takes one parameter: the batch time (ISO string) when metadata is on. */
   insert: string;
   /** Inserts every staged row: the cheaper statement when the staged keys are known to be distinct. */
@@ -92,6 +94,10 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
     statements.deleteReplaced =
       `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${batchKeys} FROM ${parsed(structureOf(keyColumns, false))}) AS b ` +
       `WHERE ${matches}`;
+    if (keyColumns.every((c) => c.type !== "JSON")) {
+      const stagedKeys = keyColumns.map((c, i) => `TRY_CAST(k${i} AS ${c.type}) AS k${i}`).join(", ");
+      statements.deleteReplacedByStagedKeys = `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${stagedKeys} FROM ${stageSqlName}) AS b WHERE ${matches}`;
+    }
   }
   if (target.metadata && target.hardDelete) statements.deleteMarked = `DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`;
   return statements;

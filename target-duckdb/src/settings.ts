@@ -50,8 +50,9 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
   primary_key_required: { type: "boolean", default: false, description: "Refuse streams without key_properties." },
   memory_limit: {
     type: "string",
-    default: "",
-    description: "DuckDB memory limit, e.g. 256MB; empty keeps DuckDB's default (80% of RAM). A lower limit bounds the target's memory, DuckDB spilling to disk instead.",
+    default: "256MB",
+    description:
+      "DuckDB's memory limit (e.g. 1GB); an empty string keeps DuckDB's own default of 80% of RAM. Keeps the target's memory flat however large the tables grow; DuckDB spills to disk beyond it.",
   },
 };
 
@@ -113,7 +114,7 @@ function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value:
   };
   switch (spec.type) {
     case "string":
-      if (typeof value !== "string" || (value.length === 0 && spec.default !== "")) bad("must be a non-empty string");
+      if (typeof value !== "string" || (value.length === 0 && name !== "memory_limit")) bad("must be a non-empty string");
       return value;
     case "boolean":
       if (typeof value !== "boolean") bad("must be true or false");

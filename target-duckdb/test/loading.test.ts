@@ -127,6 +127,21 @@ describe("target-duckdb loading", function () {
     assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.tickets"), [["3"]]);
   });
 
+  it("upserts keys JavaScript cannot hold exactly (integers beyond 2^53) by their exact values", async () => {
+    const big = (id: string, v: string) => JSON.stringify(record("big", { id: 0, v })).replace('"id":0', `"id":${id}`);
+    const input =
+      ndjson([schema("big", { id: { type: "integer" }, v: { type: "string" } })]) +
+      [big("9007199254740993", "a"), big("9007199254740992", "b"), big("9007199254740993", "c"), big("1", "d")].join("\n") +
+      "\n";
+    const result = await runTarget(db.path, input, { batch_size_rows: 10 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await query(db.path, "SELECT id::VARCHAR, v FROM tap_intercom.big ORDER BY id"), [
+      ["1", "d"],
+      ["9007199254740992", "b"],
+      ["9007199254740993", "c"],
+    ]);
+  });
+
   it("appends when the stream has no key properties", async () => {
     const messages = [schema("events", { name: { type: "string" } }, []), record("events", { name: "a" }), record("events", { name: "a" })];
     await runTarget(db.path, ndjson(messages));
