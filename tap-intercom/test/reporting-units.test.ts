@@ -45,6 +45,7 @@ describe("reporting: pure parts", () => {
     assert.deepEqual(key(dataset("conversation", ["conversation_id", "conversation_started_at"])), ["conversation_id"]);
     assert.deepEqual(key(dataset("consolidated_conversation_part", ["conversation_id", "conversation_part_id", "created_at"])), ["conversation_part_id"]);
     assert.deepEqual(key(dataset("tickets_report", ["ticket_id", "created_at"])), ["ticket_id"]);
+    assert.deepEqual(key(dataset("admin_status_change", ["status_change_id", "admin_id", "status_changed_at"])), ["status_change_id"]);
     assert.deepEqual(key(dataset("teammate_handling_conversation", ["conversation_id", "teammate_id", "started_at"])), []);
   });
 

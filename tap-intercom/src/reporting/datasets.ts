@@ -83,21 +83,22 @@ const NON_ENTITY_WORDS = new Set(["report", "reports", "log", "logs", "stats", "
  * The dataset's natural id attribute(s). Intercom does not declare them, so: the attributes the
  * server flags as keys; else `<entity>_id`, the entity being the dataset id without words like
  * "consolidated" or "report" (conversation → conversation_id, consolidated_conversation_part →
- * conversation_part_id, tickets_report → ticket_id); else `id`; else none. Only the whole entity
- * counts: a shorter tail (conversation_id of teammate_handling_conversation) would not be unique.
+ * conversation_part_id, tickets_report → ticket_id), or a tail of two or more of its words
+ * (admin_status_change → status_change_id); else `id`; else none. A one-word tail is not enough:
+ * conversation_id would not identify a row of teammate_handling_conversation.
  */
 export function keyAttributesOf(dataset: ReportingDataset): ReportingAttribute[] {
   const flagged = dataset.attributes.filter((a) => a["primary_key"] === true || a["is_primary_key"] === true);
   if (flagged.length > 0) return flagged;
-  const entity = dataset.id
-    .split("_")
-    .filter((word) => word.length > 0 && !NON_ENTITY_WORDS.has(word))
-    .join("_");
-  const candidates = [`${entity}_id`];
-  if (entity.endsWith("s")) candidates.push(`${entity.slice(0, -1)}_id`);
-  for (const candidate of candidates) {
-    const found = dataset.attributes.find((a) => a.id === candidate);
-    if (found) return [found];
+  const words = dataset.id.split("_").filter((word) => word.length > 0 && !NON_ENTITY_WORDS.has(word));
+  for (let first = 0; first === 0 || words.length - first >= 2; first += 1) {
+    const entity = words.slice(first).join("_");
+    const candidates = [`${entity}_id`];
+    if (entity.endsWith("s")) candidates.push(`${entity.slice(0, -1)}_id`);
+    for (const candidate of candidates) {
+      const found = dataset.attributes.find((a) => a.id === candidate);
+      if (found) return [found];
+    }
   }
   const plain = dataset.attributes.find((a) => a.id === "id");
   return plain ? [plain] : [];

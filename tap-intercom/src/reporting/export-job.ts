@@ -64,9 +64,9 @@ export class ExportJobRunner {
       this.attempts += 1;
       const jobId = await this.enqueue();
       const outcome = await this.waitFor(jobId);
-      if (outcome !== "retry") return outcome;
+      if (typeof outcome !== "string") return outcome;
       if (this.attempts >= MAX_JOB_ATTEMPTS) {
-        throw new JobFailure(`export job ${jobId} failed; gave up after ${this.attempts} attempts`);
+        throw new JobFailure(`export job ${jobId} ended ${outcome}; gave up after ${this.attempts} attempts`);
       }
     }
   }
@@ -97,7 +97,8 @@ export class ExportJobRunner {
     }
   }
 
-  private async waitFor(jobId: string): Promise<JobOutcome | "retry"> {
+  /** The outcome, or why the job has to be enqueued again. */
+  private async waitFor(jobId: string): Promise<JobOutcome | string> {
     const backoff = new Backoff(this.timing.pollIntervalSeconds * 1000);
     let notFound = 0;
     let last = "pending";
@@ -108,7 +109,7 @@ export class ExportJobRunner {
         notFound += 1;
         if (notFound > MAX_STATUS_NOT_FOUND) {
           this.logger.warn(`reporting ${this.datasetId}: export job ${jobId} is unknown to Intercom; enqueueing again`);
-          return "retry";
+          return "unknown to Intercom";
         }
         continue;
       }
@@ -119,7 +120,7 @@ export class ExportJobRunner {
       if (NO_DATA.has(status)) return { kind: "no_data" };
       if (FAILED.has(status) || EXPIRED.has(status)) {
         this.logger.warn(`reporting ${this.datasetId}: export job ${jobId} is ${status} (attempt ${this.attempts} of ${MAX_JOB_ATTEMPTS})`);
-        return "retry";
+        return `"${status}"`;
       }
     }
   }

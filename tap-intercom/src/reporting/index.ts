@@ -3,7 +3,7 @@ import { ConfigError, type CatalogStream, type Logger } from "../../../singer/sr
 import type { IntercomClient } from "../http/client.js";
 import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
 import { datasetIdOf, type ReportingDataset } from "./datasets.js";
-import { ExportHttpError, httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
+import { httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig, type ReportingConfig } from "./settings.js";
 import { syncDataset } from "./sync-dataset.js";
@@ -17,13 +17,14 @@ function apiFor(client: IntercomClient, config: ReportingConfig, stream: string)
   return httpExportApi(requester(client, stream), { appId: config.appId, clientId: config.clientId });
 }
 
-/** Lists datasets once per run and process; a token without the reporting scope yields none. */
+/** Lists datasets once per client (one per run). */
 const datasetCache = new WeakMap<IntercomClient, Promise<ReportingDataset[]>>();
 
 function listDatasets(client: IntercomClient, config: ReportingConfig): Promise<ReportingDataset[]> {
   let list = datasetCache.get(client);
   if (!list) {
     list = apiFor(client, config, "discovery:reporting_datasets").listDatasets();
+    list.catch(() => datasetCache.delete(client));
     datasetCache.set(client, list);
   }
   return list;
@@ -44,11 +45,10 @@ export const reportingProvider: StreamProvider = {
     try {
       all = await listDatasets(ctx.client, config);
     } catch (error) {
-      if (error instanceof ExportHttpError && [401, 403, 404].includes(error.status)) {
-        ctx.logger.warn(`no reporting streams: listing reporting datasets failed (${error.message})`);
-        return [];
-      }
-      throw error;
+      // Best effort unless datasets were asked for: the REST streams must not depend on this endpoint.
+      if (config.datasets !== undefined) throw error;
+      ctx.logger.warn(`no reporting streams: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
     }
     // Without app_id and client_id the export cannot run: list the streams, but leave them unselected.
     const runnable = config.appId !== undefined && config.clientId !== undefined;

@@ -27,16 +27,25 @@ const DECLARED_TYPES: Record<string, JsonSchema> = {
   bool: { type: ["null", "boolean"] },
 };
 
+/** Types read from attribute ids when the server declares none: the naming Intercom's datasets follow. */
+const NAMED_TYPES: [RegExp, JsonSchema][] = [
+  [/_at$/, DATE_TIME],
+  [/(^count_|_count$)/, { type: ["null", "integer"] }],
+  [/_seconds$/, { type: ["null", "number"] }],
+  [/^(is|has)_/, { type: ["null", "boolean"] }],
+];
+
 /**
  * JSON Schema of one attribute. Intercom documents no attribute types, so a declared `data_type`
- * wins, then the "timestamp." namespace of the qualified id or an `_at` suffix marks a date-time;
- * anything else is a string, which never loses data.
+ * wins, then the "timestamp." namespace of the qualified id, then the id's naming (`_at`,
+ * `_count`, `_seconds`, `is_`); anything else is a string, which never loses data.
  */
 export function attributeSchema(attribute: ReportingAttribute, isTimeAttribute: boolean): JsonSchema {
   const declared = typeof attribute.data_type === "string" ? DECLARED_TYPES[attribute.data_type.toLowerCase()] : undefined;
   let schema: JsonSchema = { type: ["null", "string"] };
   if (declared) schema = declared;
-  else if (isTimeAttribute || attribute.qualified_id?.startsWith("timestamp.") || /_at$/.test(attribute.id)) schema = DATE_TIME;
+  else if (isTimeAttribute || attribute.qualified_id?.startsWith("timestamp.")) schema = DATE_TIME;
+  else schema = NAMED_TYPES.find(([pattern]) => pattern.test(attribute.id))?.[1] ?? schema;
   const description = attribute.name && attribute.name !== attribute.id ? attribute.name : undefined;
   return description ? { ...schema, description } : { ...schema };
 }
