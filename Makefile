@@ -5,10 +5,14 @@ NODE_MODULES := node_modules/.package-lock.json
 SOURCES := $(shell find singer tap-intercom target-duckdb fixtures schemas bench scripts test -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null) tsconfig.json package.json
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: help install build test lint types demo bench clean
+.PHONY: help install build test lint types demo demo-incremental sync readme meltano bench clean
 
 help:
 	@echo "make demo    run the tap into DuckDB against the bundled offline Intercom"
+	@echo "make demo-incremental   full sync, change the offline data, incremental sync: only changes move"
+	@echo "make sync CONFIG=tap.json [STATE=.sync/state.json] [TARGET_CONFIG=…] [CATALOG=…]   run against real Intercom"
+	@echo "make readme  regenerate the README's configuration reference from --about"
+	@echo "make meltano regenerate the settings in meltano.yml and meltano/ (Hub definitions) from --about"
 	@echo "make test    install, build and run every test"
 	@echo "make lint    type-check and lint"
 	@echo "make types   regenerate TypeScript types from schemas/*.json"
@@ -39,7 +43,21 @@ types: build
 	$(MAKE) build
 
 demo: build
-	@if [ -f dist/scripts/demo.js ]; then node dist/scripts/demo.js; else echo "no streams yet: the demo runs once the tap and the fixture server exist"; fi
+	node dist/scripts/demo.js
+
+demo-incremental: build
+	node dist/scripts/demo.js --incremental
+
+STATE ?= .sync/state.json
+sync: build
+	@if [ -z "$(CONFIG)" ]; then echo "usage: make sync CONFIG=tap-config.json [STATE=$(STATE)] [TARGET_CONFIG=target.json] [CATALOG=catalog.json]" >&2; exit 2; fi
+	node dist/scripts/sync.js --config "$(CONFIG)" --state "$(STATE)" $(if $(TARGET_CONFIG),--target-config "$(TARGET_CONFIG)") $(if $(CATALOG),--catalog "$(CATALOG)")
+
+readme: build
+	node dist/scripts/readme-settings.js
+
+meltano: build
+	node dist/scripts/meltano-settings.js
 
 bench: build
 	@if ls dist/bench/*.js >/dev/null 2>&1; then for b in dist/bench/*.js; do echo "== $$b"; node --expose-gc $$b || exit 1; done; else echo "no benchmarks yet"; fi

@@ -1,0 +1,137 @@
+/**
+ * One reproducible `tap-intercom | target-duckdb` run against a real Intercom workspace, as
+ * `make sync` performs it: the state file is passed to the tap, replaced atomically by the
+ * target's last state line only when both processes succeed, and everything either side logs
+ * goes to a log file of its own per run (secrets redacted).
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "./atomic-file.js";
+import { describeExit, runPipeline } from "./pipeline.js";
+
+export interface SyncOptions {
+  /** The tap and target executables (with leading arguments, if any). */
+  tap: { command: string; args?: string[] };
+  target: { command: string; args?: string[] };
+  /** Tap config files, later ones win. */
+  tapConfigs: string[];
+  targetConfigs: string[];
+  statePath: string;
+  catalogPath?: string;
+  logDir: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Also copy log lines here (the terminal); the log file always gets them. */
+  echo?: (line: string) => void;
+  now?: Date;
+}
+
+export interface SyncOutcome {
+  ok: boolean;
+  logPath: string;
+  /** Whether the state file was replaced by this run. */
+  stateWritten: boolean;
+  /** On failure, where the last state the target committed during this run was kept (if any). */
+  partialStatePath?: string;
+  message: string;
+}
+
+async function hasContent(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Values that must not reach the log: the access token from the config files or the environment. */
+async function secretsOf(configs: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const secrets: string[] = [];
+  const fromEnv = env["TAP_INTERCOM_ACCESS_TOKEN"];
+  if (fromEnv) secrets.push(fromEnv);
+  for (const path of configs) {
+    try {
+      const parsed = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(parsed)) {
+        if (typeof value === "string" && /token|secret|password/i.test(key)) secrets.push(value);
+      }
+    } catch {
+      /* the tap reports unreadable config itself */
+    }
+  }
+  return secrets.filter((s) => s.length >= 4);
+}
+
+function timestampForFile(date: Date): string {
+  return date.toISOString().replace(/[:.]/g, "-");
+}
+
+function closeLog(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.end(resolve));
+}
+
+export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
+  const env = { ...process.env, ...options.env };
+  const stamp = timestampForFile(options.now ?? new Date());
+  await mkdir(options.logDir, { recursive: true });
+  const logPath = join(options.logDir, `${stamp}.log`);
+  const log = createWriteStream(logPath, { flags: "wx", mode: 0o600 });
+  const secrets = await secretsOf(options.tapConfigs, env);
+  const redact = (text: string): string => secrets.reduce((out, secret) => out.split(secret).join("***"), text);
+  const write = (line: string): void => {
+    const clean = redact(line);
+    log.write(clean + "\n");
+    options.echo?.(clean);
+  };
+
+  const tapArgs = [...(options.tap.args ?? []), ...options.tapConfigs.flatMap((c) => ["--config", c])];
+  const hadState = await hasContent(options.statePath);
+  if (hadState) tapArgs.push("--state", options.statePath);
+  if (options.catalogPath) tapArgs.push("--catalog", options.catalogPath);
+  const targetArgs = [...(options.target.args ?? []), ...options.targetConfigs.flatMap((c) => ["--config", c])];
+  write(`sync: started ${new Date().toISOString()}; state ${hadState ? `from ${options.statePath}` : "none (full sync)"}`);
+
+  const result = await runPipeline({
+    tap: { command: options.tap.command, args: tapArgs },
+    target: { command: options.target.command, args: targetArgs },
+    env: options.env,
+    cwd: options.cwd,
+    timeoutMs: options.timeoutMs,
+    onLog: (source, line) => write(`[${source}] ${line}`),
+  });
+  for (const line of result.invalidStateLines) write(`sync: ignored a target stdout line that is not JSON: ${line.slice(0, 200)}`);
+
+  const last = result.states.at(-1);
+  let outcome: SyncOutcome;
+  if (result.ok) {
+    if (last === undefined) {
+      outcome = { ok: true, logPath, stateWritten: false, message: "finished; the target emitted no state, state file unchanged" };
+    } else {
+      await writeFileAtomic(options.statePath, JSON.stringify(last) + "\n");
+      outcome = { ok: true, logPath, stateWritten: true, message: `finished; state saved to ${options.statePath}` };
+    }
+  } else {
+    const why = result.timedOut
+      ? "timed out"
+      : `tap ${describeExit(result.tap)}, target ${describeExit(result.target)}`;
+    let partialStatePath: string | undefined;
+    if (last !== undefined) {
+      partialStatePath = join(options.logDir, `${stamp}.state.json`);
+      await writeFileAtomic(partialStatePath, JSON.stringify(last) + "\n");
+    }
+    outcome = {
+      ok: false,
+      logPath,
+      stateWritten: false,
+      ...(partialStatePath ? { partialStatePath } : {}),
+      message:
+        `failed (${why}); state file left unchanged` +
+        (partialStatePath ? `; the last state committed by this run is in ${partialStatePath} (pass it as STATE to resume from there)` : ""),
+    };
+  }
+  write(`sync: ${outcome.message}`);
+  await closeLog(log);
+  return outcome;
+}
