@@ -155,13 +155,13 @@ export interface ActivityLogsRecord {
     /**
      * The state of settings or values before the change. Structure varies by activity type.
      */
-    before?: null | {
+    before?: {
       [k: string]: unknown;
     };
     /**
      * The state of settings or values after the change. Structure varies by activity type.
      */
-    after?: null | {
+    after?: {
       [k: string]: unknown;
     };
     [k: string]: unknown;

@@ -8,6 +8,7 @@ import fetch, { type RequestInit, type Response } from "node-fetch";
 import type { Logger } from "../../../singer/src/index.js";
 import type { TapConfig } from "../settings.js";
 import { IntercomHttpError } from "./errors.js";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { RateLimitPacer, readRateLimit, sleep, type Sleep } from "./pacer.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryableError, isRetryableStatus, type RetryPolicy } from "./retry.js";
 
@@ -40,6 +41,7 @@ export class IntercomClient {
   private readonly retry: RetryPolicy;
   private readonly agent: http.Agent;
   private readonly wait: Sleep;
+  private readonly slots: ConcurrencyLimit;
 
   constructor(
     private readonly config: Pick<TapConfig, "accessToken" | "baseUrl" | "apiVersion" | "requestTimeoutMs" | "maxConcurrency" | "maxRetries">,
@@ -50,6 +52,7 @@ export class IntercomClient {
     this.retry = { ...DEFAULT_RETRY_POLICY, maxRetries: config.maxRetries, ...options.retry };
     this.pacer = options.pacer ?? new RateLimitPacer();
     this.wait = options.sleep ?? sleep;
+    this.slots = new ConcurrencyLimit(config.maxConcurrency);
     const agentOptions = { keepAlive: true, maxSockets: Math.max(4, config.maxConcurrency + 2) };
     this.agent = config.baseUrl.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
@@ -95,57 +98,70 @@ export class IntercomClient {
     const label = `${method} ${url.pathname}${url.search}`;
     let failures = 0;
     let rateLimitWaits = 0;
+    let pendingBackoff: (() => Promise<void>) | undefined;
     for (;;) {
-      await this.pacer.acquire();
-      this.stats.requests += 1;
-      const started = Date.now();
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), this.config.requestTimeoutMs);
-      let response: Response | undefined;
-      let released = false;
-      const release = (r: Response | undefined): void => {
-        if (released) return;
-        released = true;
-        this.pacer.release(r ? readRateLimit(r.headers, Date.now()) : undefined);
-      };
+      // A retry waits without holding a slot, so other requests go on meanwhile.
+      if (pendingBackoff) await pendingBackoff();
+      pendingBackoff = undefined;
+      const releaseSlot = await this.slots.acquire();
       try {
-        response = await fetch(url.href, this.init(req, method, controller.signal));
-        release(response);
-        this.timing(req.stream, url.pathname, response.status, started);
-        if (response.ok) {
-          const value = await consume(response);
+        await this.pacer.acquire();
+        this.stats.requests += 1;
+        const started = Date.now();
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(), this.config.requestTimeoutMs);
+        let response: Response | undefined;
+        let released = false;
+        const release = (r: Response | undefined): void => {
+          if (released) return;
+          released = true;
+          this.pacer.release(r ? readRateLimit(r.headers, Date.now()) : undefined);
+        };
+        try {
+          response = await fetch(url.href, this.init(req, method, controller.signal));
+          release(response);
+          this.timing(req.stream, url.pathname, response.status, started);
+          if (response.ok) {
+            const value = await consume(response);
+            clearTimeout(timer);
+            return value;
+          }
+          const body = await response.text().catch(() => "");
           clearTimeout(timer);
-          return value;
+          if (response.status === 429) {
+            this.stats.rateLimited += 1;
+            rateLimitWaits += 1;
+            if (rateLimitWaits > this.retry.maxRateLimitWaits) throw this.failure(req, label, response.status, body, "rate limited too many times");
+            const resetAt = readRateLimit(response.headers, Date.now())?.resetAtMs ?? Date.now() + 10_000;
+            this.logger.warn(`${req.stream}: 429 on ${label}; waiting ${Math.ceil((resetAt - Date.now()) / 1000)}s for the rate limit to reset`);
+            this.pacer.blockUntil(resetAt);
+            continue;
+          }
+          if (isRetryableStatus(response.status) && failures < this.retry.maxRetries) {
+            failures += 1;
+            const why = `HTTP ${response.status}`;
+            const retry = failures;
+            pendingBackoff = () => this.backoff(req.stream, label, why, retry);
+            continue;
+          }
+          throw this.failure(req, label, response.status, body, isRetryableStatus(response.status) ? `gave up after ${failures + 1} attempts` : undefined);
+        } catch (error) {
+          clearTimeout(timer);
+          release(undefined);
+          if (error instanceof IntercomHttpError) throw error;
+          if (!response) this.timing(req.stream, url.pathname, 0, started);
+          if (isRetryableError(error) && failures < this.retry.maxRetries) {
+            failures += 1;
+            const why = describe(error);
+            const retry = failures;
+            pendingBackoff = () => this.backoff(req.stream, label, why, retry);
+            continue;
+          }
+          const where = response ? ` reading the body of HTTP ${response.status}` : "";
+          throw this.failure(req, label, undefined, undefined, `${describe(error)}${where}${failures > 0 ? `, gave up after ${failures + 1} attempts` : ""}`);
         }
-        const body = await response.text().catch(() => "");
-        clearTimeout(timer);
-        if (response.status === 429) {
-          this.stats.rateLimited += 1;
-          rateLimitWaits += 1;
-          if (rateLimitWaits > this.retry.maxRateLimitWaits) throw this.failure(req, label, response.status, body, "rate limited too many times");
-          const resetAt = readRateLimit(response.headers, Date.now())?.resetAtMs ?? Date.now() + 10_000;
-          this.logger.warn(`${req.stream}: 429 on ${label}; waiting ${Math.ceil((resetAt - Date.now()) / 1000)}s for the rate limit to reset`);
-          this.pacer.blockUntil(resetAt);
-          continue;
-        }
-        if (isRetryableStatus(response.status) && failures < this.retry.maxRetries) {
-          failures += 1;
-          await this.backoff(req.stream, label, `HTTP ${response.status}`, failures);
-          continue;
-        }
-        throw this.failure(req, label, response.status, body, isRetryableStatus(response.status) ? `gave up after ${failures + 1} attempts` : undefined);
-      } catch (error) {
-        clearTimeout(timer);
-        release(undefined);
-        if (error instanceof IntercomHttpError) throw error;
-        if (!response) this.timing(req.stream, url.pathname, 0, started);
-        if (isRetryableError(error) && failures < this.retry.maxRetries) {
-          failures += 1;
-          await this.backoff(req.stream, label, describe(error), failures);
-          continue;
-        }
-        const where = response ? ` reading the body of HTTP ${response.status}` : "";
-        throw this.failure(req, label, undefined, undefined, `${describe(error)}${where}${failures > 0 ? `, gave up after ${failures + 1} attempts` : ""}`);
+      } finally {
+        releaseSlot();
       }
     }
   }

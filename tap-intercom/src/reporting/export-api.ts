@@ -21,7 +21,7 @@ export interface HttpRequester {
 }
 
 export type EnqueueResult = { kind: "enqueued"; jobId: string; status: string } | { kind: "busy"; message: string };
-export type StatusResult = { kind: "status"; status: string } | { kind: "not_found" };
+export type StatusResult = { kind: "status"; status: string } | { kind: "not_found"; message: string };
 export type DownloadResult = { kind: "body"; body: Readable } | { kind: "gone"; status: number };
 
 export interface ExportApi {
@@ -108,7 +108,7 @@ export function httpExportApi(http: HttpRequester, ids: { appId: string | undefi
         path: `/export/reporting_data/${encodeURIComponent(jobId)}`,
         query: { app_id: appId, client_id: clientId, job_identifier: jobId },
       });
-      if (!answer.ok && answer.status === 404) return { kind: "not_found" };
+      if (!answer.ok && answer.status === 404) return { kind: "not_found", message: errorDetail(answer.body) };
       const body = await json(answer, `checking export job ${jobId}`);
       return { kind: "status", status: String(body["status"] ?? "") };
     },

@@ -108,8 +108,10 @@ export class ExportJobRunner {
       if (result.kind === "not_found") {
         notFound += 1;
         if (notFound > MAX_STATUS_NOT_FOUND) {
-          this.logger.warn(`reporting ${this.datasetId}: export job ${jobId} is unknown to Intercom; enqueueing again`);
-          return "unknown to Intercom";
+          // Intercom answers 404 both for an unknown job and for an app_id it does not know.
+          const why = `unknown to Intercom (404${result.message ? `: ${result.message}` : ""}; check the app_id and client_id settings)`;
+          this.logger.warn(`reporting ${this.datasetId}: export job ${jobId} is ${why}; enqueueing again`);
+          return why;
         }
         continue;
       }
