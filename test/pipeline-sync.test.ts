@@ -87,13 +87,17 @@ describe("make sync (scripts/lib/sync-run.ts)", () => {
     assert.deepEqual((await readdir(dir)).sort(), ["logs", "state.json", "tap.json"]);
   });
 
-  it("a failed tap fails the run and leaves the state file alone, keeping the committed state aside", async () => {
+  it("a failed tap fails the run, and the state file keeps what the target committed, so the next run resumes there", async () => {
     await sync("ok", "2026-01-01T00:00:00Z");
     const failed = await sync("fail", "2026-01-01T00:01:00Z");
     assert.equal(failed.ok, false);
-    assert.equal(failed.stateWritten, false);
+    assert.equal(failed.stateWritten, true);
     assert.match(failed.message, /tap exit code 2/);
-    assert.equal(await readFile(join(dir, "state.json"), "utf8"), '{"bookmarks":{"s":{"n":2}}}\n');
-    assert.equal(await readFile(failed.partialStatePath ?? "", "utf8"), '{"bookmarks":{"s":{"n":3}}}\n');
+    assert.equal(await readFile(join(dir, "state.json"), "utf8"), '{"bookmarks":{"s":{"n":3}}}\n');
+    const resumed = await sync("ok", "2026-01-01T00:02:00Z");
+    assert.equal(resumed.ok, true, resumed.message);
+    const log = await readFile(resumed.logPath, "utf8");
+    assert.match(log, /\[tap\] fake tap: starting after 3 /);
+    assert.equal(await readFile(join(dir, "state.json"), "utf8"), '{"bookmarks":{"s":{"n":5}}}\n');
   });
 });

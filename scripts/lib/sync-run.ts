@@ -1,8 +1,9 @@
 /**
  * One reproducible `tap-intercom | target-duckdb` run against a real Intercom workspace, as
- * `make sync` performs it: the state file is passed to the tap, replaced atomically by the
- * target's last state line only when both processes succeed, and everything either side logs
- * goes to a log file of its own per run (secrets redacted).
+ * `make sync` performs it: the state file is passed to the tap and replaced atomically by each
+ * state line the target prints (it prints one only after committing the rows it covers), so a run
+ * that fails or is killed leaves the last committed state for the next run to resume from;
+ * everything either side logs goes to a log file of its own per run (secrets redacted).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";
@@ -31,10 +32,8 @@ export interface SyncOptions {
 export interface SyncOutcome {
   ok: boolean;
   logPath: string;
-  /** Whether the state file was replaced by this run. */
+  /** Whether the state file was replaced by this run (also on failure, with the last committed state). */
   stateWritten: boolean;
-  /** On failure, where the last state the target committed during this run was kept (if any). */
-  partialStatePath?: string;
   message: string;
 }
 
@@ -93,6 +92,16 @@ export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
   const targetArgs = [...(options.target.args ?? []), ...options.targetConfigs.flatMap((c) => ["--config", c])];
   write(`sync: started ${new Date().toISOString()}; state ${hadState ? `from ${options.statePath}` : "none (full sync)"}`);
 
+  // Each committed state replaces the file as it arrives; writes are chained so the last one wins.
+  let stateWrites: Promise<void> = Promise.resolve();
+  let stateWritten = false;
+  const saveState = (value: unknown): void => {
+    stateWrites = stateWrites.then(async () => {
+      await writeFileAtomic(options.statePath, JSON.stringify(value) + "\n");
+      stateWritten = true;
+    });
+  };
+
   const result = await runPipeline({
     tap: { command: options.tap.command, args: tapArgs },
     target: { command: options.target.command, args: targetArgs },
@@ -100,35 +109,30 @@ export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
     cwd: options.cwd,
     timeoutMs: options.timeoutMs,
     onLog: (source, line) => write(`[${source}] ${line}`),
+    onState: (value) => saveState(value),
   });
+  await stateWrites;
   for (const line of result.invalidStateLines) write(`sync: ignored a target stdout line that is not JSON: ${line.slice(0, 200)}`);
 
-  const last = result.states.at(-1);
   let outcome: SyncOutcome;
   if (result.ok) {
-    if (last === undefined) {
-      outcome = { ok: true, logPath, stateWritten: false, message: "finished; the target emitted no state, state file unchanged" };
-    } else {
-      await writeFileAtomic(options.statePath, JSON.stringify(last) + "\n");
-      outcome = { ok: true, logPath, stateWritten: true, message: `finished; state saved to ${options.statePath}` };
-    }
+    outcome = {
+      ok: true,
+      logPath,
+      stateWritten,
+      message: stateWritten ? `finished; state saved to ${options.statePath}` : "finished; the target emitted no state, state file unchanged",
+    };
   } else {
-    const why = result.timedOut
-      ? "timed out"
-      : `tap ${describeExit(result.tap)}, target ${describeExit(result.target)}`;
-    let partialStatePath: string | undefined;
-    if (last !== undefined) {
-      partialStatePath = join(options.logDir, `${stamp}.state.json`);
-      await writeFileAtomic(partialStatePath, JSON.stringify(last) + "\n");
-    }
+    const why = result.timedOut ? "timed out" : `tap ${describeExit(result.tap)}, target ${describeExit(result.target)}`;
     outcome = {
       ok: false,
       logPath,
-      stateWritten: false,
-      ...(partialStatePath ? { partialStatePath } : {}),
+      stateWritten,
       message:
-        `failed (${why}); state file left unchanged` +
-        (partialStatePath ? `; the last state committed by this run is in ${partialStatePath} (pass it as STATE to resume from there)` : ""),
+        `failed (${why}); ` +
+        (stateWritten
+          ? `${options.statePath} holds the last state the target committed, so the next run resumes from there`
+          : "no state was committed, state file unchanged"),
     };
   }
   write(`sync: ${outcome.message}`);

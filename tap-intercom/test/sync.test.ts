@@ -29,6 +29,24 @@ const REST_STREAMS = [
   "help_center_collections",
 ];
 
+/** Distinct "stream path: message" problems of records that do not match their stream's SCHEMA. */
+function schemaViolations(messages: TapMessage[]): string[] {
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+  const problems = new Set<string>();
+  for (const message of messages) {
+    if (message.type === "SCHEMA" && message.stream && message.schema) validators.set(message.stream, ajv.compile(message.schema));
+    if (message.type !== "RECORD" || !message.stream) continue;
+    const validate = validators.get(message.stream);
+    if (!validate) {
+      problems.add(`${message.stream}: RECORD before its SCHEMA`);
+    } else if (!validate(message.record)) {
+      for (const error of validate.errors ?? []) problems.add(`${message.stream} ${error.instancePath.replace(/\/\d+/g, "/*")}: ${error.message ?? ""}`);
+    }
+  }
+  return [...problems];
+}
+
 function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { access_token: server.token, base_url: server.url, ...extra };
 }
@@ -216,6 +234,7 @@ describe("tap-intercom against the fixture server", function () {
       const run = await runTap(configFor(server));
       assert.equal(run.code, 0, run.stderr);
       assertExactlyOnce(server, run.messages);
+      assert.deepEqual(schemaViolations(run.messages), [], "every record matches the SCHEMA declared for its stream");
       const truncated = Object.keys(server.truth().truncatedConversations);
       assert.ok(truncated.length > 0, "the small fixture has a conversation over the parts cap");
       for (const id of truncated) {

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { aboutJson, ROOT } from "../scripts/lib/about-output.js";
+import { generatedReadme } from "../scripts/readme-settings.js";
+
+describe("README", () => {
+  it("its configuration reference is what `--about` prints today (`make readme`)", async () => {
+    const { current, next } = await generatedReadme();
+    assert.equal(current, next, "README.md is stale: run `make readme`");
+    for (const name of ["tap-intercom", "target-duckdb"] as const) {
+      for (const setting of Object.keys((await aboutJson(name)).settings.properties)) {
+        assert.ok(current.includes(`| ${setting} |`), `README documents ${name} setting ${setting}`);
+      }
+    }
+  });
+
+  it("names make targets that exist", async () => {
+    const readme = await readFile(resolve(ROOT, "README.md"), "utf8");
+    const makefile = await readFile(resolve(ROOT, "Makefile"), "utf8");
+    const targets = new Set([...makefile.matchAll(/^([a-z][\w-]*):/gm)].map((match) => match[1]));
+    const named = new Set([...readme.matchAll(/`make ([a-z][\w-]*)/g)].map((match) => match[1]));
+    for (const target of ["demo", "test", "sync", "bench"]) assert.ok(named.has(target), `README names make ${target}`);
+    for (const target of named) assert.ok(targets.has(target), `make ${target} is a Makefile target`);
+  });
+});
