@@ -8,20 +8,24 @@ import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { About } from "../singer/src/about.js";
 import { aboutJson, EXECUTABLES, ROOT, type ExecutableName } from "./lib/about-output.js";
-import { meltanoSettingsFromAbout, renderYaml, requiredSettings } from "./lib/meltano-settings.js";
-import type { YamlValue } from "./lib/yaml-subset.js";
+import { stringify } from "yaml";
+import { meltanoSettingsFromAbout, requiredSettings } from "./lib/meltano-settings.js";
 
 /** The files holding generated blocks, relative to the repository root. */
 export const MELTANO_FILES = ["meltano.yml", "meltano/extractors/tap-intercom--intercom-singer.yml", "meltano/loaders/target-duckdb--intercom-singer.yml"];
 
 export function generatedBlock(about: About, indent: number): string[] {
   const required = requiredSettings(about);
-  const block: Record<string, YamlValue> = {
+  const block: Record<string, unknown> = {
     capabilities: about.capabilities,
-    settings: meltanoSettingsFromAbout(about) as unknown as YamlValue,
+    settings: meltanoSettingsFromAbout(about),
   };
   if (required.length > 0) block["settings_group_validation"] = [required];
-  return renderYaml(block, indent);
+  const pad = " ".repeat(indent);
+  return stringify(block, { lineWidth: 0 })
+    .trimEnd()
+    .split("\n")
+    .map((line) => pad + line);
 }
 
 /** Replaces every generated block in a file's text. */

@@ -6,7 +6,7 @@ import { DATA_END, DATA_START } from "../fixtures/src/index.js";
 import { getMetadata, keyPropertiesOf, replicationKeyOf, selectedStreams, type Catalog } from "../singer/src/index.js";
 import { ROOT } from "../scripts/lib/about-output.js";
 import { rfc3339, withDuckDb } from "../scripts/lib/fixture-run.js";
-import { parseYamlSubset } from "../scripts/lib/yaml-subset.js";
+import { parse as parseYaml } from "yaml";
 import { assertExactlyTruth, discover, pipe, startWorld, writeJson, type E2eWorld } from "./e2e-support.js";
 import { runCommand, TAP_BIN, TARGET_BIN } from "./helpers.js";
 import { applySelectRules, meltanoConfig, type SettingDefinition } from "./meltano-emulation.js";
@@ -19,7 +19,7 @@ interface PluginEntry {
 }
 
 async function meltanoPlugins(): Promise<{ tap: PluginEntry; target: PluginEntry }> {
-  const project = parseYamlSubset(await readFile(join(ROOT, "meltano.yml"), "utf8")) as unknown as { plugins: Record<string, PluginEntry[]> };
+  const project = parseYaml(await readFile(join(ROOT, "meltano.yml"), "utf8")) as unknown as { plugins: Record<string, PluginEntry[]> };
   const tap = project.plugins["extractors"]?.find((p) => p.name === "tap-intercom");
   const target = project.plugins["loaders"]?.find((p) => p.name === "target-duckdb");
   assert.ok(tap && target);

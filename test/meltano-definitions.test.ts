@@ -6,13 +6,13 @@ import type { About } from "../singer/src/about.js";
 import { aboutJson, ROOT, type ExecutableName } from "../scripts/lib/about-output.js";
 import { hubDefinitionErrors, projectPluginErrors, type PluginType } from "../scripts/lib/hub-schema.js";
 import { meltanoSettingsFromAbout } from "../scripts/lib/meltano-settings.js";
-import { parseYamlSubset } from "../scripts/lib/yaml-subset.js";
+import { parse as parseYaml } from "yaml";
 import { MELTANO_FILES, regenerate } from "../scripts/meltano-settings.js";
 
 type Doc = Record<string, unknown>;
 
 async function readYaml(file: string): Promise<Doc> {
-  return parseYamlSubset(await readFile(resolve(ROOT, file), "utf8")) as Doc;
+  return parseYaml(await readFile(resolve(ROOT, file), "utf8")) as Doc;
 }
 
 const HUB_FILES: Array<{ file: string; type: PluginType; executable: ExecutableName }> = [

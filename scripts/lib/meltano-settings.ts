@@ -1,19 +1,17 @@
 /**
  * Meltano settings derived from an executable's `--about` (its config JSON Schema): one setting
  * per config property, with the Meltano `kind` matching the JSON type, the default as `value`,
- * the description, and `sensitive: true` for secrets. Also renders them as YAML in the subset
- * scripts/lib/yaml-subset.ts reads.
+ * the description, and `sensitive: true` for secrets.
  */
 import type { About } from "../../singer/src/about.js";
 import type { JsonSchema } from "../../singer/src/messages.js";
-import type { YamlValue } from "./yaml-subset.js";
 
 export interface MeltanoSetting {
   name: string;
   label: string;
   kind: string;
   description?: string;
-  value?: YamlValue;
+  value?: unknown;
   sensitive?: boolean;
   options?: Array<{ label: string; value: string }>;
 }
@@ -61,7 +59,7 @@ export function kindFor(schema: JsonSchema): string {
 export function meltanoSetting(name: string, schema: JsonSchema): MeltanoSetting {
   const setting: MeltanoSetting = { name, label: labelFor(name), kind: kindFor(schema) };
   if (schema.description) setting.description = schema.description;
-  if (schema["default"] !== undefined) setting.value = schema["default"] as YamlValue;
+  if (schema["default"] !== undefined) setting.value = schema["default"];
   if (isSecret(schema)) setting.sensitive = true;
   if (setting.kind === "options") {
     setting.options = (schema.enum as unknown[]).filter((v): v is string => typeof v === "string").map((v) => ({ label: v.length <= 3 ? v.toUpperCase() : labelFor(v), value: v }));
@@ -78,47 +76,3 @@ export function requiredSettings(about: About): string[] {
   return [...(about.settings.required ?? [])];
 }
 
-/** Strings that read back as themselves when written plain: no YAML syntax, keyword or number. */
-function isPlainSafe(text: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_./ -]*[A-Za-z0-9_.]$|^[A-Za-z_]$/.test(text) && !/^(null|true|false|yes|no|on|off|y|n)$/i.test(text);
-}
-
-function scalar(value: YamlValue): string {
-  if (value === null) return "null";
-  if (typeof value === "string") return isPlainSafe(value) ? value : JSON.stringify(value);
-  return String(value);
-}
-
-function isScalar(value: YamlValue): boolean {
-  return value === null || typeof value !== "object";
-}
-
-/** Renders a JSON value as block YAML in our subset, each line prefixed by `indent` spaces. */
-export function renderYaml(value: YamlValue, indent: number): string[] {
-  const pad = " ".repeat(indent);
-  if (Array.isArray(value)) {
-    if (value.every(isScalar)) return [`${pad}${value.length === 0 ? "[]" : `[${value.map(scalar).join(", ")}]`}`];
-    return value.flatMap((item) => {
-      const lines = renderYaml(item, indent + 2);
-      const first = lines[0] ?? "";
-      return [`${pad}- ${first.slice(indent + 2)}`, ...lines.slice(1)];
-    });
-  }
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value);
-    if (entries.length === 0) return [`${pad}{}`];
-    return entries.flatMap(([key, item]) => {
-      const name = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) ? key : JSON.stringify(key);
-      if (isScalar(item) || (Array.isArray(item) && item.every(isScalar)) || (typeof item === "object" && item !== null && Object.keys(item).length === 0)) {
-        return [`${pad}${name}: ${renderYaml(item, 0)[0] ?? ""}`];
-      }
-      return [`${pad}${name}:`, ...renderYaml(item, indent + 2)];
-    });
-  }
-  return [`${pad}${scalar(value)}`];
-}
-
-/** The settings list as YAML lines, at `indent`. */
-export function renderSettings(settings: MeltanoSetting[], indent: number): string[] {
-  return renderYaml(settings as unknown as YamlValue, indent);
-}
