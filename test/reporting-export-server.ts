@@ -273,8 +273,9 @@ export async function startExportServer(options: ExportServerOptions = {}): Prom
       if (busyLeft > 0 || pending >= 5) {
         busyLeft = Math.max(0, busyLeft - 1);
         return sendError(res, 429, "rate_limit_exceeded", "Exceeded rate limit of 5 pending reporting dataset export jobs", {
-          "X-RateLimit-Remaining": "0",
-          "X-RateLimit-Reset": "0",
+          // The API-wide limit is not what ran out: only the pending-jobs limit.
+          "X-RateLimit-Remaining": "900",
+          "X-RateLimit-Reset": String(Math.floor(Date.now() / 1000) + 60),
         });
       }
       const range = { start: body.start_time, end: body.end_time };

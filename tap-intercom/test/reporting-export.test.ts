@@ -179,6 +179,7 @@ describe("reporting export: sync against the offline export API", function () {
       const expected = [...server.truth({ start: START, end: START + DAY }), ...server.truth({ start: START + 2 * DAY, end: START + 3 * DAY })];
       assert.deepEqual(ids, expected.map((r) => r.conversation_id));
       assert.equal(bookmarkOf(messages), iso(START + 3 * DAY));
+      assert.match(stderr, /Intercom has too many pending export jobs \(rate_limit_exceeded: Exceeded rate limit of 5 pending/);
       assert.match(stderr, /export job job\d+ is failed/);
       assert.match(stderr, /the file of export job job\d+ is gone \(HTTP 410\); enqueueing again/);
       assert.deepEqual(server.enqueued.map((e) => e.range.start), [START, START, START + DAY, START + 2 * DAY, START + 2 * DAY]);

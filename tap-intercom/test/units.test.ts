@@ -117,6 +117,18 @@ describe("tap-intercom units", () => {
       assert.equal(new Bookmark("parts", "conversation_updated_at", holder(null), undefined, 0).childRecordIsNew(150, 1), true);
     });
 
+    it("caps an unsorted source's bookmark at the time its read began, so records updated during the read are read again", () => {
+      const state = holder({ bookmarks: { companies: { updated_at: 100 } } });
+      const bookmark = new Bookmark("companies", "updated_at", state, undefined, 0);
+      bookmark.advance(700, '["b"]');
+      bookmark.save(state, true, 500);
+      assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 500, boundary_keys: [], complete: true });
+      const next = new Bookmark("companies", "updated_at", state, undefined, 0);
+      assert.equal(next.wants(600, '["a"]'), true, "a record updated after the read began is wanted again");
+      bookmark.save(state, true, 900);
+      assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 700, boundary_keys: ['["b"]'], complete: true }, "no cap below the ceiling");
+    });
+
     it("starts at start_date and moves back by the lookback window", () => {
       const fresh = new Bookmark("x", "updated_at", holder(null), 50, 10);
       assert.equal(fresh.lowerBound(), 50);

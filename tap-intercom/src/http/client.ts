@@ -21,6 +21,10 @@ export interface IntercomRequest {
   headers?: Record<string, string>;
   /** The stream the request serves, for logs, metrics and errors. */
   stream: string;
+  /** Leave the body as sent, without Content-Encoding decoding (which would accept a truncated gzip). */
+  rawBody?: boolean;
+  /** Fail on a 429 instead of waiting it out, for callers that handle it themselves. */
+  rateLimitToCaller?: boolean;
 }
 
 export interface ClientStats {
@@ -131,8 +135,10 @@ export class IntercomClient {
           if (response.status === 429) {
             this.stats.rateLimited += 1;
             rateLimitWaits += 1;
+            if (req.rateLimitToCaller) throw this.failure(req, label, response.status, body, undefined);
             if (rateLimitWaits > this.retry.maxRateLimitWaits) throw this.failure(req, label, response.status, body, "rate limited too many times");
-            const resetAt = readRateLimit(response.headers, Date.now())?.resetAtMs ?? Date.now() + 10_000;
+            // A reset time already past (our clock behind Intercom's) still waits a moment.
+            const resetAt = Math.max(readRateLimit(response.headers, Date.now())?.resetAtMs ?? Date.now() + 10_000, Date.now() + 1000);
             this.logger.warn(`${req.stream}: 429 on ${label}; waiting ${Math.ceil((resetAt - Date.now()) / 1000)}s for the rate limit to reset`);
             this.pacer.blockUntil(resetAt);
             continue;
@@ -178,7 +184,8 @@ export class IntercomClient {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(req.body);
     }
-    return { method, headers, body, agent: this.agent, signal, compress: true };
+    if (req.rawBody) headers["Accept-Encoding"] = "identity";
+    return { method, headers, body, agent: this.agent, signal, compress: !req.rawBody };
   }
 
   private async backoff(stream: string, label: string, why: string, retry: number): Promise<void> {

@@ -10,6 +10,8 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   headers?: Record<string, string>;
+  rawBody?: boolean;
+  rateLimitToCaller?: boolean;
 }
 
 /**
@@ -93,6 +95,8 @@ export function httpExportApi(http: HttpRequester, ids: { appId: string | undefi
         method: "POST",
         path: "/export/reporting_data/enqueue",
         body: { dataset_id: datasetId, attribute_ids: attributeIds, start_time: window.start, end_time: window.end },
+        // Intercom answers 429 when 5 export jobs are pending: wait for a slot here, within the job's deadline.
+        rateLimitToCaller: true,
       });
       if (!answer.ok && answer.status === 429) return { kind: "busy", message: errorDetail(answer.body) };
       const body = await json(answer, "enqueueing an export job");
@@ -120,6 +124,7 @@ export function httpExportApi(http: HttpRequester, ids: { appId: string | undefi
         path: `/download/reporting_data/${encodeURIComponent(jobId)}`,
         query: { app_id: appId, job_identifier: jobId },
         headers: { Accept: "application/octet-stream" },
+        rawBody: true,
       });
       if (!answer.ok && (answer.status === 404 || answer.status === 410)) return { kind: "gone", status: answer.status };
       if (!answer.ok) throw new ExportHttpError(answer.status, `downloading export job ${jobId}`, errorDetail(answer.body));

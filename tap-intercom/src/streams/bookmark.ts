@@ -68,11 +68,17 @@ export class Bookmark {
     }
   }
 
-  /** Writes the bookmark into the state; `complete` once the stream has been read to its end. */
-  save(state: StateHolder, complete = false): void {
+  /**
+   * Writes the bookmark into the state; `complete` once the stream has been read to its end.
+   * `ceiling` caps the saved value (boundary keys then no longer apply): an unsorted source read
+   * from time T may have returned a record before it was updated again after T, so the next run
+   * must start no later than T.
+   */
+  save(state: StateHolder, complete = false, ceiling?: number): void {
     if (this.value === undefined) return;
-    state.setBookmark(this.stream, this.field, this.value);
-    state.setBookmark(this.stream, BOUNDARY_KEYS, [...this.keysAtValue]);
+    const capped = ceiling !== undefined && this.value > ceiling;
+    state.setBookmark(this.stream, this.field, capped ? ceiling : this.value);
+    state.setBookmark(this.stream, BOUNDARY_KEYS, capped ? [] : [...this.keysAtValue]);
     state.setBookmark(this.stream, COMPLETE, complete);
   }
 }

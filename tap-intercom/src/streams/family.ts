@@ -26,6 +26,8 @@ interface ChildMember extends Member {
 }
 
 const DEFERRED_BATCH = 500;
+/** Seconds an unsorted source's bookmark stays before the time its read began, for clock skew. */
+const UNSORTED_SAFETY_SECONDS = 300;
 
 function bookmarkFor(ctx: SyncContext, stream: string, field: string | undefined): Bookmark | undefined {
   if (!field) return undefined;
@@ -60,6 +62,7 @@ export async function syncFamily(
 
   const bounds = members.flatMap((m) => (m.bookmark ? [m.bookmark.lowerBound()] : []));
   const lowerBound = bounds.length > 0 ? Math.min(...bounds) : (ctx.config.startDate ?? 0);
+  const readStartedAt = Math.floor(Date.now() / 1000) - UNSORTED_SAFETY_SECONDS;
   const source = sourceFor(ctx, parent, lowerBound, timing);
   const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
   const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
@@ -94,7 +97,8 @@ export async function syncFamily(
       await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
     }
   }
-  for (const member of members) member.bookmark?.save(ctx.state, true);
+  const ceiling = source.sorted ? undefined : readStartedAt;
+  for (const member of members) member.bookmark?.save(ctx.state, true, ceiling);
   await ctx.state.emit();
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
