@@ -143,7 +143,8 @@ export class Loader {
   /** End of input: commit everything and emit the latest state. */
   async finish(): Promise<void> {
     if (this.busy) await this.busy;
-    await this.flushAll();
+    // Tracked, so the age timer sees the final flush running and does not start another.
+    await this.track(this.flushAll());
   }
 
   /** Waits for any database work still running, ignoring its outcome (before closing after a failure). */

@@ -56,6 +56,7 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
       if (pending) await pending;
     }
     if (timerFailure !== undefined) throw timerFailure;
+    clearInterval(timer);
     await loader.finish();
     await writer.end();
     for (const [stream, rows] of loader.receivedCounts()) logger.info(`stream "${stream}": ${rows} rows loaded into ${settings.schema}`);

@@ -41,6 +41,15 @@ describe("target-duckdb interrupted", function () {
     ]);
   });
 
+  it("finishes a large final batch under a short max_batch_age_seconds without the age timer starting a second flush", async () => {
+    const rows = 20_000;
+    const messages = [SCHEMA, ...Array.from({ length: rows }, (_, i) => record(i + 1)), state(rows)];
+    const run = await runTarget(db.path, ndjson(messages), { max_batch_age_seconds: 0.05 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(stateLines(run).at(-1), state(rows).value);
+    assert.deepEqual(await query(db.path, "SELECT count(*), count(DISTINCT id) FROM tap_intercom.contacts"), [[String(rows), String(rows)]]);
+  });
+
   it("SIGTERM commits the buffered records, emits the latest state and exits non-zero", async () => {
     const target = new LiveTarget(db.path);
     target.write([SCHEMA, record(1), record(2), state(2), marker("TERM")]);
