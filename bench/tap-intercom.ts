@@ -5,7 +5,7 @@
  */
 import { Writable } from "node:stream";
 import { startFixtureServer } from "../fixtures/src/index.js";
-import { Logger, SingerWriter } from "../singer/src/index.js";
+import { isStreamSelected, Logger, SingerWriter } from "../singer/src/index.js";
 import { IntercomClient } from "../tap-intercom/src/http/client.js";
 import { resolveConfig } from "../tap-intercom/src/settings.js";
 import { discover, sync } from "../tap-intercom/src/tap.js";
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     });
     const client = new IntercomClient(config, logger);
     const started = Date.now();
-    await sync({ config, logger, writer: new SingerWriter(sink), state: { bookmarks: {} }, streams: catalog.streams, client });
+    await sync({ config, logger, writer: new SingerWriter(sink), state: { bookmarks: {} }, streams: catalog.streams.filter((stream) => isStreamSelected(stream)), client });
     const wallSeconds = (Date.now() - started) / 1000;
     client.close();
     const { requests, rateLimited, retries } = client.stats;
