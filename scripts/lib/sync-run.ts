@@ -94,12 +94,8 @@ export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
 
   // Each committed state replaces the file as it arrives; writes are chained so the last one wins.
   let stateWrites: Promise<void> = Promise.resolve();
-  let stateWritten = false;
   const saveState = (value: unknown): void => {
-    stateWrites = stateWrites.then(async () => {
-      await writeFileAtomic(options.statePath, JSON.stringify(value) + "\n");
-      stateWritten = true;
-    });
+    stateWrites = stateWrites.then(() => writeFileAtomic(options.statePath, JSON.stringify(value) + "\n"));
   };
 
   const result = await runPipeline({
@@ -112,6 +108,7 @@ export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
     onState: (value) => saveState(value),
   });
   await stateWrites;
+  const stateWritten = result.states.length > 0;
   for (const line of result.invalidStateLines) write(`sync: ignored a target stdout line that is not JSON: ${line.slice(0, 200)}`);
 
   let outcome: SyncOutcome;

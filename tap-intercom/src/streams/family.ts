@@ -62,8 +62,8 @@ export async function syncFamily(
 
   const bounds = members.flatMap((m) => (m.bookmark ? [m.bookmark.lowerBound()] : []));
   const lowerBound = bounds.length > 0 ? Math.min(...bounds) : (ctx.config.startDate ?? 0);
-  const readStartedAt = Math.floor(Date.now() / 1000) - UNSORTED_SAFETY_SECONDS;
   const source = sourceFor(ctx, parent, lowerBound, timing);
+  const ceiling = source.sorted ? undefined : Math.floor(Date.now() / 1000) - UNSORTED_SAFETY_SECONDS;
   const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
   const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
   const wanted = (member: Member, record: ApiRecord): boolean => !member.bookmark || member.bookmark.wants(valueOf(record), keyOf(record));
@@ -97,7 +97,6 @@ export async function syncFamily(
       await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
     }
   }
-  const ceiling = source.sorted ? undefined : readStartedAt;
   for (const member of members) member.bookmark?.save(ctx.state, true, ceiling);
   await ctx.state.emit();
   for (const member of members) member.output?.finish();
