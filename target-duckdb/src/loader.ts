@@ -21,6 +21,8 @@ interface LoadedStream {
   keyProperties: string[];
   columns: ColumnSpec[];
   validate: RecordValidator | undefined;
+  /** Where BIGINT columns take their values from, when records are validated: a number out of BIGINT's range is refused. */
+  bigintPaths: string[][];
   target: MergeTarget;
   /** Two staging tables: records go to `active` while DuckDB merges the other in the background. */
   active: StreamStage;
@@ -31,6 +33,8 @@ interface LoadedStream {
   oldestUncommittedAt: number | undefined;
   /** Keys of the staged rows, while they are all distinct; undefined once a key repeats (or without keys). */
   stagedKeys: Set<string> | undefined;
+  /** Whether keys DuckDB finds equal always have equal key texts, so distinct texts mean distinct keys. */
+  keysEqualAsText: boolean;
 }
 
 /**
@@ -62,6 +66,24 @@ function exactKeyTexts(record: Record<string, unknown>, keys: string[]): (string
 function keyOf(record: Record<string, unknown>, keys: string[], texts: (string | null)[] | undefined): string {
   if (texts) return texts.length === 1 ? (texts[0] ?? "\u0000null") : JSON.stringify(texts);
   return JSON.stringify(keys.map((k) => record[k]));
+}
+
+/**
+ * Whether two key values of a column of this type that DuckDB finds equal always have the same
+ * key text: so for text, numbers and booleans once validation made sure of their JSON types; not
+ * for timestamps and dates, which have many spellings of one value.
+ */
+function keyComparesAsText(type: ColumnSpec["type"] | undefined, validated: boolean): boolean {
+  return validated && (type === "VARCHAR" || type === "BIGINT" || type === "DOUBLE" || type === "BOOLEAN");
+}
+
+function valueAtPath(record: Record<string, unknown>, path: string[]): unknown {
+  let value: unknown = record;
+  for (const name of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
 }
 
 export type StateSink = (value: unknown) => Promise<void>;
@@ -182,13 +204,25 @@ export class Loader {
     }
     const failure = stream.validate?.(message.record);
     if (failure) throw this.inputError(`record does not match the schema: ${failure.message}`, lineNumber, message.stream, failure.field);
+    for (const path of stream.bigintPaths) {
+      const value = valueAtPath(message.record, path);
+      if (typeof value === "number" && (value >= 2 ** 63 || value < -(2 ** 63))) {
+        throw this.inputError("integer is outside the range of its BIGINT column (-2^63 to 2^63-1)", lineNumber, message.stream, path.join("."));
+      }
+    }
     const keyTexts = stream.keyProperties.length > 0 ? exactKeyTexts(message.record, stream.keyProperties) : undefined;
     if (stream.stagedKeys) {
       const key = keyOf(message.record, stream.keyProperties, keyTexts);
       if (stream.stagedKeys.has(key)) stream.stagedKeys = undefined;
       else stream.stagedKeys.add(key);
     }
-    stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000, keyTexts, stream.keyProperties.length);
+    try {
+      stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000, keyTexts, stream.keyProperties.length);
+    } catch (error) {
+      // A failed background merge aborts the transaction, and appending fails with a message that hides why: report the merge's failure.
+      if (this.background || this.backgroundFailure !== undefined) return this.settleBackground().then(() => Promise.reject(error));
+      throw error;
+    }
     stream.received += 1;
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
@@ -231,17 +265,25 @@ export class Loader {
       seen.set(column.name.toLowerCase(), column.name);
     }
 
+    const namesake = [...this.streams.keys()].find((other) => other !== name && other.toLowerCase() === name.toLowerCase());
+    if (namesake !== undefined) throw fail(`streams "${namesake}" and "${name}" would share one table (DuckDB names are case-insensitive)`);
+
     await this.settleBackground();
     // Table changes run outside batch transactions: commit first if this stream has rows pending or a batch is open.
     if (this.batch || (previous && previous.uncommitted > 0)) await this.flushAll();
-    if (!this.schemaCreated) {
-      await createSchemaIfMissing(this.connection, this.settings.schema);
-      this.schemaCreated = true;
+    let all: ColumnSpec[];
+    try {
+      if (!this.schemaCreated) {
+        await createSchemaIfMissing(this.connection, this.settings.schema);
+        this.schemaCreated = true;
+      }
+      all = await prepareTable(this.connection, this.settings.schema, name, [
+        ...wanted,
+        ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
+      ]);
+    } catch (error) {
+      throw fail(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error)}`);
     }
-    const all = await prepareTable(this.connection, this.settings.schema, name, [
-      ...wanted,
-      ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
-    ]);
     const columns = all.slice(0, wanted.length);
     // Staging tables have one column per key property: new key properties need new tables (the old ones are empty now).
     const sameKeys = previous !== undefined && previous.keyProperties.length === keys.length;
@@ -263,6 +305,7 @@ export class Loader {
       keyProperties: keys,
       columns,
       validate,
+      bigintPaths: validate ? columns.filter((c) => c.type === "BIGINT").map((c) => c.path) : [],
       target,
       active: sameKeys ? previous.active : await StreamStage.create(this.connection, this.stagesCreated++, keys.length),
       spare: sameKeys ? previous.spare : await StreamStage.create(this.connection, this.stagesCreated++, keys.length),
@@ -270,6 +313,7 @@ export class Loader {
       uncommitted: 0,
       oldestUncommittedAt: undefined,
       stagedKeys: keys.length > 0 ? new Set() : undefined,
+      keysEqualAsText: keys.every((key) => keyComparesAsText(columns.find((c) => c.path.length === 1 && c.path[0] === key)?.type, validate !== undefined)),
     });
   }
 
@@ -373,7 +417,7 @@ export class Loader {
 
   /** Whether the staged rows' keys are all distinct (so no per-key dedupe is needed); starts tracking afresh. */
   private takeDistinctKeys(stream: LoadedStream): boolean {
-    const distinct = stream.stagedKeys !== undefined || stream.keyProperties.length === 0;
+    const distinct = stream.keyProperties.length === 0 || (stream.stagedKeys !== undefined && stream.keysEqualAsText);
     stream.stagedKeys = stream.keyProperties.length > 0 ? new Set() : undefined;
     return distinct;
   }
@@ -393,9 +437,16 @@ export class Loader {
       if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${(error as Error).message}`, { stream: stream.name });
+      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error)}`, { stream: stream.name });
     }
     await stage.reset();
+  }
+
+  /** DuckDB's message without its advice on SET statements; running out of memory names the settings that help instead. */
+  private describeDatabaseError(error: unknown): string {
+    const message = ((error as Error).message ?? String(error)).split("\n")[0] as string;
+    if (!/out of memory/i.test(message)) return message;
+    return `${message} (memory_limit is ${this.settings.memory_limit || "DuckDB's default"}: raise it, or lower batch_size_rows)`;
   }
 
   private async emitPendingState(): Promise<void> {

@@ -9,8 +9,22 @@ export interface ValidationFailure {
 
 export type RecordValidator = (record: unknown) => ValidationFailure | undefined;
 
-const DATE_TIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]\d{2}(:?\d{2})?)?$/;
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+// The spellings DuckDB's TIMESTAMPTZ and DATE accept (not lowercase "t"/"z", not leap second 60).
+const DATE_TIME = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
+const DATE = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether the text matches `pattern` and its year, month and day name a day of the calendar (no 30 February). */
+function calendarMatch(pattern: RegExp): (text: string) => boolean {
+  return (text) => {
+    const match = pattern.exec(text);
+    if (!match) return false;
+    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    return day <= (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month - 1]!);
+  };
+}
 
 /** Compiles JSON Schemas into record validators, once per distinct schema. */
 export class RecordValidators {
@@ -19,8 +33,8 @@ export class RecordValidators {
 
   constructor() {
     // Only the formats that decide a column type are checked: a bad value there would not load.
-    this.ajv.addFormat("date-time", DATE_TIME);
-    this.ajv.addFormat("date", DATE);
+    this.ajv.addFormat("date-time", calendarMatch(DATE_TIME));
+    this.ajv.addFormat("date", calendarMatch(DATE));
   }
 
   /** Throws when the schema itself cannot be compiled (the message says why). */

@@ -83,9 +83,12 @@ export class StreamStage {
     if (!this.appender) await this.open();
   }
 
+  /** Releases the appender. Rows still buffered are dropped: they were merged already, or the run is failing and they must not load. */
   close(): void {
     try {
       this.appender?.closeSync();
+    } catch {
+      // Closing flushes buffered rows; after a failure that flush fails too and would hide the failure's own message.
     } finally {
       this.appender = undefined;
     }

@@ -85,6 +85,45 @@ describe("target-duckdb on bad input", function () {
       states: [],
     },
     {
+      name: "a date-time that names no calendar day (DuckDB would load it as NULL)",
+      lines: ndjson([
+        { ...SCHEMA, schema: { type: "object", properties: { id: { type: "integer" }, at: { type: "string", format: "date-time" } } } },
+        { type: "RECORD", stream: "users", record: { id: 1, at: "2024-02-29T10:00:00Z" } },
+        { type: "RECORD", stream: "users", record: { id: 2, at: "2023-02-29T10:00:00Z" } },
+      ]),
+      line: 3,
+      message: /field "at": record does not match the schema: must match format "date-time"/,
+      committed: [],
+      states: [],
+    },
+    {
+      name: "a date that names no calendar day",
+      lines: ndjson([
+        { ...SCHEMA, schema: { type: "object", properties: { id: { type: "integer" }, on: { type: "string", format: "date" } } } },
+        { type: "RECORD", stream: "users", record: { id: 1, on: "2024-04-31" } },
+      ]),
+      line: 2,
+      message: /field "on": record does not match the schema: must match format "date"/,
+      committed: [],
+      states: [],
+    },
+    {
+      name: "an integer beyond the range of its BIGINT column",
+      lines: ndjson([SCHEMA, record(1)]) + '{"type":"RECORD","stream":"users","record":{"id":18446744073709551615,"email":"x"}}\n' + ndjson([record(3)]),
+      line: 3,
+      message: /stream "users", field "id": integer is outside the range of its BIGINT column/,
+      committed: [],
+      states: [],
+    },
+    {
+      name: "two streams whose names differ only in case",
+      lines: ndjson([SCHEMA, record(1), { ...SCHEMA, stream: "Users" }]),
+      line: 3,
+      message: /stream "Users": streams "users" and "Users" would share one table \(DuckDB names are case-insensitive\)/,
+      committed: [],
+      states: [],
+    },
+    {
       name: "a SCHEMA without properties",
       lines: ndjson([{ ...SCHEMA, schema: { type: "object" } }]),
       line: 1,
@@ -104,6 +143,16 @@ describe("target-duckdb on bad input", function () {
       assert.deepEqual(await tableRows(), c.committed.map((id) => [id]));
     });
   }
+
+  it("names DuckDB running out of memory and the settings that help, not the aborted transaction it leaves", async () => {
+    const padding = "x".repeat(2000);
+    const input = ndjson([SCHEMA, ...Array.from({ length: 2000 }, (_, i) => record(i, { email: `${padding}${i}` })), state(1)]);
+    const result = await runTarget(db.path, input, { memory_limit: "4MB", batch_size_rows: 1000 });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /stream "users": loading a batch failed: Out of Memory Error: .*\(memory_limit is 4MB: raise it, or lower batch_size_rows\)/);
+    assert.doesNotMatch(result.stderr, /transaction is aborted/i);
+    assert.deepEqual(stateLines(result), []);
+  });
 
   it("refuses streams without keys when primary_key_required is set", async () => {
     const result = await runTarget(db.path, ndjson([{ ...SCHEMA, key_properties: [] }]), { primary_key_required: true });

@@ -142,6 +142,22 @@ describe("target-duckdb loading", function () {
     ]);
   });
 
+  it("upserts timestamp and date keys by value, however each record spells them", async () => {
+    const input = ndjson([
+      schema("events", { at: { type: "string", format: "date-time" }, day: { type: "string", format: "date" }, v: { type: "string" } }, ["at", "day"]),
+      record("events", { at: "2024-01-01T00:00:00Z", day: "2024-01-01", v: "first" }),
+      record("events", { at: "2024-01-01T01:00:00+01:00", day: "2024-01-01", v: "same instant, other offset" }),
+      record("events", { at: "2024-01-01 00:00:00.000Z", day: "2024-01-01", v: "same instant, third spelling" }),
+      record("events", { at: "2024-01-01T00:00:00Z", day: "2024-01-02", v: "other day" }),
+    ]);
+    const result = await runTarget(db.path, input);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await query(db.path, "SELECT day::VARCHAR, v FROM tap_intercom.events ORDER BY day"), [
+      ["2024-01-01", "same instant, third spelling"],
+      ["2024-01-02", "other day"],
+    ]);
+  });
+
   it("appends when the stream has no key properties", async () => {
     const messages = [schema("events", { name: { type: "string" } }, []), record("events", { name: "a" }), record("events", { name: "a" })];
     await runTarget(db.path, ndjson(messages));
