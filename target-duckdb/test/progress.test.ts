@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Logger } from "../../singer/src/index.js";
+import { runTarget } from "../src/run.js";
+import { resolveSettings } from "../src/settings.js";
+import { ndjson, query, tempDatabase } from "./support.js";
+
+const SCHEMA = { type: "SCHEMA", stream: "users", schema: { type: "object", properties: { id: { type: "integer" } } }, key_properties: ["id"] };
+const records = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ type: "RECORD", stream: "users", record: { id: from + i } }));
+
+/** Runs the target in this process on input written in two parts 3.5 s apart (progress is reported at most every 2 s). */
+async function runSlowly(path: string, showProgress: boolean): Promise<{ log: string[]; stdout: string }> {
+  const log: string[] = [];
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let stdout = "";
+  output.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  const run = runTarget({
+    settings: resolveSettings({ path }, {}),
+    input,
+    source: "test input",
+    output,
+    logger: new Logger("target-duckdb", "info", (line) => log.push(line)),
+    showProgress,
+  });
+  input.write(ndjson([SCHEMA, ...records(1, 4)]));
+  await sleep(3500);
+  input.end(ndjson([...records(4, 6), { type: "STATE", value: { n: 5 } }]));
+  await run;
+  return { log, stdout };
+}
+
+describe("target-duckdb progress on stderr", function () {
+  let db: ReturnType<typeof tempDatabase>;
+  beforeEach(() => (db = tempDatabase()));
+  afterEach(() => db.cleanup());
+
+  it("reports rows per stream and rows per second while loading when asked to (a TTY on stderr)", async () => {
+    const { log, stdout } = await runSlowly(db.path, true);
+    assert.ok(
+      log.some((line) => /progress: 3 rows \(\d+ rows\/s; [234] s\): users 3$/.test(line)),
+      `no progress line for the first 3 rows in:\n${log.join("\n")}`,
+    );
+    assert.equal(stdout, '{"n":5}\n');
+    assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.users"), [["5"]]);
+  });
+
+  it("reports no progress otherwise", async () => {
+    const { log } = await runSlowly(db.path, false);
+    assert.ok(!log.some((line) => line.includes("progress:")), log.join("\n"));
+    assert.ok(log.some((line) => line.includes('stream "users": 5 rows loaded')), log.join("\n"));
+  });
+});
