@@ -45,6 +45,20 @@ export function mergeChunkRows(batchSizeRows: number): number {
   return Math.max(1, Math.min(20_000, Math.ceil(batchSizeRows / 5)));
 }
 
+const DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024;
+const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+
+/**
+ * How much record JSON (in characters) a batch may hold before it is committed, whatever its row
+ * count: a quarter of DuckDB's memory limit, since uncommitted rows stay in memory until the commit.
+ * Large records therefore commit in smaller batches instead of running DuckDB out of memory.
+ */
+export function batchCharacterLimit(memoryLimit: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$/i.exec(memoryLimit);
+  const bytes = match ? Number(match[1]) * (UNITS[(match[2] ?? "B").toUpperCase()] ?? 1) : DEFAULT_MEMORY_BYTES;
+  return Math.max(1024 * 1024, Math.floor(bytes / 4));
+}
+
 /**
  * A record's key values as the text DuckDB casts back to the same values, or undefined when one
  * has no such form (an object, an integer beyond 2^53 that JavaScript has already rounded).
@@ -103,6 +117,9 @@ export class Loader {
   /** The batch transaction, open from the first merged chunk until the commit. */
   private batch: { startedAt: string } | undefined;
   private readonly chunkRows: number;
+  private readonly batchCharacters: number;
+  /** Characters of the record lines received since the last commit, over all streams. */
+  private uncommittedCharacters = 0;
   /** A chunk merge running while records keep arriving, and how the last one failed, if it did. */
   private background: Promise<void> | undefined;
   private backgroundFailure: unknown;
@@ -117,6 +134,7 @@ export class Loader {
     private readonly source = "stdin",
   ) {
     this.chunkRows = mergeChunkRows(settings.batch_size_rows);
+    this.batchCharacters = batchCharacterLimit(settings.memory_limit);
   }
 
   /** Handles one message; returns a promise only when the message needs database work beyond buffering. */
@@ -227,7 +245,10 @@ export class Loader {
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
     if (stream.uncommitted >= this.settings.batch_size_rows) return this.commitInBackground();
-    return stream.active.rows >= this.chunkRows ? this.mergeInBackground(stream) : undefined;
+    this.uncommittedCharacters += line.length;
+    if (this.uncommittedCharacters >= this.batchCharacters) return this.commitInBackground();
+    const chunkFull = stream.active.rows >= this.chunkRows || stream.active.characters >= this.batchCharacters / 4;
+    return chunkFull ? this.mergeInBackground(stream) : undefined;
   }
 
   private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
@@ -373,10 +394,15 @@ export class Loader {
   private async commit(): Promise<void> {
     if (!this.batch) return;
     this.batch = undefined;
-    await this.connection.run("COMMIT");
+    try {
+      await this.connection.run("COMMIT");
+    } catch (error) {
+      throw new SingerInputError(`committing a batch failed: ${this.describeDatabaseError(error)}`);
+    }
   }
 
   private startNextBatch(): void {
+    this.uncommittedCharacters = 0;
     for (const stream of this.streams.values()) {
       if (stream.uncommitted > 0) this.logger.debug(`committing ${stream.uncommitted} rows of stream "${stream.name}"`);
       stream.uncommitted = 0;
@@ -445,7 +471,7 @@ export class Loader {
   /** DuckDB's message without its advice on SET statements; running out of memory names the settings that help instead. */
   private describeDatabaseError(error: unknown): string {
     const message = ((error as Error).message ?? String(error)).split("\n")[0] as string;
-    if (!/out of memory/i.test(message)) return message;
+    if (!/out of memory|failed to pin block|failed to allocate/i.test(message)) return message;
     return `${message} (memory_limit is ${this.settings.memory_limit || "DuckDB's default"}: raise it, or lower batch_size_rows)`;
   }
 

@@ -9,6 +9,7 @@ import { quoteIdentifier } from "./sql.js";
 export class StreamStage {
   private appender: DuckDBAppender | undefined;
   private rowCount = 0;
+  private textLength = 0;
   private allKeysExact = true;
 
   private constructor(
@@ -32,6 +33,11 @@ export class StreamStage {
 
   get rows(): number {
     return this.rowCount;
+  }
+
+  /** Characters of the staged lines: what the staged rows weigh. */
+  get characters(): number {
+    return this.textLength;
   }
 
   private async open(): Promise<void> {
@@ -58,6 +64,7 @@ export class StreamStage {
     }
     appender.endRow();
     this.rowCount += 1;
+    this.textLength += line.length;
   }
 
   /** Whether the k… columns hold every staged row's keys exactly. */
@@ -79,6 +86,7 @@ export class StreamStage {
   /** After the rows were merged: start buffering anew. */
   async reset(): Promise<void> {
     this.rowCount = 0;
+    this.textLength = 0;
     this.allKeysExact = true;
     if (!this.appender) await this.open();
   }

@@ -158,6 +158,16 @@ describe("target-duckdb loading", function () {
     ]);
   });
 
+  it("commits large records in smaller batches, so a batch stays within DuckDB's memory_limit", async () => {
+    const body = "y".repeat(200_000);
+    const messages: unknown[] = [schema("notes", { id: { type: "integer" }, body: { type: "string" } })];
+    for (let id = 0; id < 600; id++) messages.push(record("notes", { id, body }));
+    const result = await runTarget(db.path, ndjson([...messages, state({ done: true })]), { memory_limit: "96MB" });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(stateLines(result), [{ done: true }]);
+    assert.deepEqual(await query(db.path, "SELECT count(*), sum(length(body)) FROM tap_intercom.notes"), [["600", String(600 * 200_000)]]);
+  });
+
   it("appends when the stream has no key properties", async () => {
     const messages = [schema("events", { name: { type: "string" } }, []), record("events", { name: "a" }), record("events", { name: "a" })];
     await runTarget(db.path, ndjson(messages));
