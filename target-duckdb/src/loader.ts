@@ -31,9 +31,9 @@ interface LoadedStream {
   /** Rows received since the last commit, and when the first of them arrived (ms since epoch). */
   uncommitted: number;
   oldestUncommittedAt: number | undefined;
-  /** Keys of the staged rows, while they are all distinct; undefined once a key repeats (or without keys). */
+  /** Keys of the staged rows, while they are all distinct; undefined once a key repeats, or when not tracked (see keysEqualAsText). */
   stagedKeys: Set<string> | undefined;
-  /** Whether keys DuckDB finds equal always have equal key texts, so distinct texts mean distinct keys. */
+  /** Whether the stream has keys and keys DuckDB finds equal always have equal key texts: only then do distinct texts prove distinct keys, so only then are staged keys tracked. */
   keysEqualAsText: boolean;
 }
 
@@ -320,6 +320,8 @@ export class Loader {
       metadata: this.settings.add_metadata_columns,
       hardDelete: this.settings.hard_delete,
     };
+    const keysEqualAsText =
+      keys.length > 0 && keys.every((key) => keyComparesAsText(columns.find((c) => c.path.length === 1 && c.path[0] === key)?.type, validate !== undefined));
     this.streams.set(name, {
       name,
       signature,
@@ -333,8 +335,8 @@ export class Loader {
       received: previous?.received ?? 0,
       uncommitted: 0,
       oldestUncommittedAt: undefined,
-      stagedKeys: keys.length > 0 ? new Set() : undefined,
-      keysEqualAsText: keys.every((key) => keyComparesAsText(columns.find((c) => c.path.length === 1 && c.path[0] === key)?.type, validate !== undefined)),
+      stagedKeys: keysEqualAsText ? new Set() : undefined,
+      keysEqualAsText,
     });
   }
 
@@ -443,8 +445,8 @@ export class Loader {
 
   /** Whether the staged rows' keys are all distinct (so no per-key dedupe is needed); starts tracking afresh. */
   private takeDistinctKeys(stream: LoadedStream): boolean {
-    const distinct = stream.keyProperties.length === 0 || (stream.stagedKeys !== undefined && stream.keysEqualAsText);
-    stream.stagedKeys = stream.keyProperties.length > 0 ? new Set() : undefined;
+    const distinct = stream.keyProperties.length === 0 || stream.stagedKeys !== undefined;
+    stream.stagedKeys = stream.keysEqualAsText ? new Set() : undefined;
     return distinct;
   }
 
