@@ -102,11 +102,12 @@ export class IntercomClient {
     const label = `${method} ${url.pathname}${url.search}`;
     let failures = 0;
     let rateLimitWaits = 0;
-    let pendingBackoff: (() => Promise<void>) | undefined;
+    /** Why the last attempt failed, when the next one must back off first. */
+    let retryAfter: string | undefined;
     for (;;) {
       // A retry waits without holding a slot, so other requests go on meanwhile.
-      if (pendingBackoff) await pendingBackoff();
-      pendingBackoff = undefined;
+      if (retryAfter !== undefined) await this.backoff(req.stream, label, retryAfter, failures);
+      retryAfter = undefined;
       const releaseSlot = await this.slots.acquire();
       try {
         await this.pacer.acquire();
@@ -145,9 +146,7 @@ export class IntercomClient {
           }
           if (isRetryableStatus(response.status) && failures < this.retry.maxRetries) {
             failures += 1;
-            const why = `HTTP ${response.status}`;
-            const retry = failures;
-            pendingBackoff = () => this.backoff(req.stream, label, why, retry);
+            retryAfter = `HTTP ${response.status}`;
             continue;
           }
           throw this.failure(req, label, response.status, body, isRetryableStatus(response.status) ? `gave up after ${failures + 1} attempts` : undefined);
@@ -158,9 +157,7 @@ export class IntercomClient {
           if (!response) this.timing(req.stream, url.pathname, 0, started);
           if (isRetryableError(error) && failures < this.retry.maxRetries) {
             failures += 1;
-            const why = describe(error);
-            const retry = failures;
-            pendingBackoff = () => this.backoff(req.stream, label, why, retry);
+            retryAfter = describe(error);
             continue;
           }
           const where = response ? ` reading the body of HTTP ${response.status}` : "";
