@@ -1,4 +1,5 @@
 import { DuckDBInstance } from "@duckdb/node-api";
+import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { NdjsonWriter, parseMessageLine, type Logger } from "../../singer/src/index.js";
 import { readCompleteLines } from "./input-lines.js";
@@ -17,13 +18,25 @@ export interface RunOptions {
 }
 
 /**
+ * DuckDB's worker threads: one core fewer than the machine has, since this process's own thread
+ * parses and validates every record meanwhile. DuckDB threads beyond the free cores wait for work
+ * by spinning, which slows the parsing and DuckDB alike (on 2 cores: a third more CPU time).
+ */
+export function duckdbThreads(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
+/**
  * Loads a Singer message stream into DuckDB. Resolves with the signal that stopped it early, if
  * any (buffered rows are still committed and the state emitted); rejects on bad input without
  * committing anything after the last flush.
  */
 export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | undefined> {
   const { settings, input, source, logger } = options;
-  const instance = await DuckDBInstance.create(settings.path, settings.memory_limit ? { memory_limit: settings.memory_limit } : {});
+  const instance = await DuckDBInstance.create(settings.path, {
+    threads: String(duckdbThreads()),
+    ...(settings.memory_limit ? { memory_limit: settings.memory_limit } : {}),
+  });
   const connection = await instance.connect();
   const writer = new NdjsonWriter(options.output);
   const loader = new Loader(connection, settings, logger, (value) => writer.writeLine(value), source);
