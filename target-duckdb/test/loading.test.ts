@@ -161,11 +161,23 @@ describe("target-duckdb loading", function () {
   it("commits large records in smaller batches, so a batch stays within DuckDB's memory_limit", async () => {
     const body = "y".repeat(200_000);
     const messages: unknown[] = [schema("notes", { id: { type: "integer" }, body: { type: "string" } })];
-    for (let id = 0; id < 600; id++) messages.push(record("notes", { id, body }));
-    const result = await runTarget(db.path, ndjson([...messages, state({ done: true })]), { memory_limit: "96MB" });
+    for (let id = 0; id < 600; id++) messages.push(record("notes", { id, body }), state({ loaded: id + 1 }));
+    const result = await runTarget(db.path, ndjson(messages), { memory_limit: "96MB" });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(stateLines(result), [{ done: true }]);
+    const states = stateLines(result);
+    assert.ok(states.length > 1, `a state line per early commit, got ${JSON.stringify(states)}`);
+    assert.deepEqual(states.at(-1), { loaded: 600 });
     assert.deepEqual(await query(db.path, "SELECT count(*), sum(length(body)) FROM tap_intercom.notes"), [["600", String(600 * 200_000)]]);
+  });
+
+  it("keeps a batch of ordinary records whole, however much of memory_limit their JSON fills", async () => {
+    const bio = "z".repeat(2_500);
+    const messages: unknown[] = [schema("people", { id: { type: "integer" }, bio: { type: "string" } })];
+    for (let id = 0; id < 4_000; id++) messages.push(record("people", { id, bio }), state({ loaded: id + 1 }));
+    const result = await runTarget(db.path, ndjson(messages), { memory_limit: "16MB" });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(stateLines(result), [{ loaded: 4_000 }], "one commit, at the end of input");
+    assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.people"), [["4000"]]);
   });
 
   it("appends when the stream has no key properties", async () => {
