@@ -9,7 +9,7 @@ import {
 } from "../../singer/src/index.js";
 import { activateVersionStatement, METADATA_COLUMNS, mergeStatements, type MergeTarget } from "./merge.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
-import type { TargetSettings } from "./settings.js";
+import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { StreamStage } from "./stream-stage.js";
 import { createSchemaIfMissing, prepareTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
@@ -41,19 +41,16 @@ interface LoadedStream {
  * Staged rows are merged into the open batch transaction a chunk at a time (a fifth of a batch,
  * at most 20,000 rows), so the staging table and each merge stay small; the commit still covers the whole batch.
  */
-export function mergeChunkRows(batchSizeRows: number): number {
+function mergeChunkRows(batchSizeRows: number): number {
   return Math.max(1, Math.min(20_000, Math.ceil(batchSizeRows / 5)));
 }
 
-const DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024;
-const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
-
 /**
  * Records whose JSON line is longer than this count towards `batchCharacterLimit`. DuckDB spills
- * an uncommitted batch's short strings to disk, but keeps long ones (measured: 20 KB strings
- * spill, 30 KB strings do not) in memory until the commit.
+ * an uncommitted batch's short strings to disk, but keeps long ones in memory until the commit
+ * (measured at a 96MB memory_limit: 150 MB of 20 KB strings load in one batch, of 30 KB strings fail).
  */
-export const LARGE_RECORD_CHARACTERS = 8 * 1024;
+const LARGE_RECORD_CHARACTERS = 8 * 1024;
 
 /**
  * How much JSON of large records (in characters) a batch may hold before it is committed,
@@ -61,10 +58,8 @@ export const LARGE_RECORD_CHARACTERS = 8 * 1024;
  * smaller batches instead of running DuckDB out of memory, while batches of ordinary records
  * stay whole (committing those early would cost far more time than it saves memory).
  */
-export function batchCharacterLimit(memoryLimit: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$/i.exec(memoryLimit);
-  const bytes = match ? Number(match[1]) * (UNITS[(match[2] ?? "B").toUpperCase()] ?? 1) : DEFAULT_MEMORY_BYTES;
-  return Math.max(1024 * 1024, Math.floor(bytes / 4));
+function batchCharacterLimit(limitBytes: number): number {
+  return Math.max(1024 * 1024, Math.floor(limitBytes / 4));
 }
 
 /**
@@ -142,7 +137,7 @@ export class Loader {
     private readonly source = "stdin",
   ) {
     this.chunkRows = mergeChunkRows(settings.batch_size_rows);
-    this.batchCharacters = batchCharacterLimit(settings.memory_limit);
+    this.batchCharacters = batchCharacterLimit(memoryLimitBytes(settings.memory_limit));
   }
 
   /** Handles one message; returns a promise only when the message needs database work beyond buffering. */

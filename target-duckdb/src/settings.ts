@@ -65,6 +65,14 @@ const ALIASES: Record<string, SettingName> = {
 
 export const ENV_PREFIX = "TARGET_DUCKDB_";
 
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+
+/** `memory_limit` in bytes; DuckDB's own default (an empty string) or a spelling not read here counts as the default 256 MB. */
+export function memoryLimitBytes(memoryLimit: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$/i.exec(memoryLimit);
+  return match ? Number(match[1]) * (SIZE_UNITS[(match[2] ?? "B").toUpperCase()] ?? 1) : 256 * 1024 * 1024;
+}
+
 export const about: About = {
   name: "target-duckdb",
   description:
