@@ -7,11 +7,19 @@ import {
   type RecordMessage,
   type SchemaMessage,
 } from "../../singer/src/index.js";
-import { activateVersionStatement, METADATA_COLUMNS, mergeStatements, type MergeTarget } from "./merge.js";
+import { BatchKeys, untrackedChunkKeys, type ChunkKeys } from "./batch-keys.js";
+import {
+  activateVersionStatement,
+  deleteReplacedByBatchStatement,
+  lastRowidStatement,
+  METADATA_COLUMNS,
+  mergeStatements,
+  type MergeTarget,
+} from "./merge.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { StreamStage } from "./stream-stage.js";
-import { createSchemaIfMissing, prepareTable } from "./table-ddl.js";
+import { createSchemaIfMissing, prepareTable, readColumns } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
 
 interface LoadedStream {
@@ -31,10 +39,17 @@ interface LoadedStream {
   /** Rows received since the last commit, and when the first of them arrived (ms since epoch). */
   uncommitted: number;
   oldestUncommittedAt: number | undefined;
-  /** Keys of the staged rows, while they are all distinct; undefined once a key repeats, or when not tracked (see keysEqualAsText). */
-  stagedKeys: Set<string> | undefined;
-  /** Whether the stream has keys and keys DuckDB finds equal always have equal key texts: only then do distinct texts prove distinct keys, so only then are staged keys tracked. */
-  keysEqualAsText: boolean;
+  /** The open batch's keys, tracked only where keys DuckDB finds equal always have equal key texts (see keyComparesAsText). */
+  batchKeys: BatchKeys | undefined;
+  /** Whether rows replaced by the batch are deleted once at its end (one scan of the table) rather than for each merged chunk. */
+  deletesReplacedPerBatch: boolean;
+  batch: StreamBatch;
+}
+
+/** A stream's part in the open batch. */
+interface StreamBatch {
+  /** The table's largest rowid before the batch's first insert (null: the table was empty); undefined until then. */
+  lastRowidBefore: bigint | null | undefined;
 }
 
 /**
@@ -232,11 +247,7 @@ export class Loader {
       }
     }
     const keyTexts = stream.keyProperties.length > 0 ? exactKeyTexts(message.record, stream.keyProperties) : undefined;
-    if (stream.stagedKeys) {
-      const key = keyOf(message.record, stream.keyProperties, keyTexts);
-      if (stream.stagedKeys.has(key)) stream.stagedKeys = undefined;
-      else stream.stagedKeys.add(key);
-    }
+    stream.batchKeys?.add(keyOf(message.record, stream.keyProperties, keyTexts));
     try {
       stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000, keyTexts, stream.keyProperties.length);
     } catch (error) {
@@ -327,6 +338,7 @@ export class Loader {
     };
     const keysEqualAsText =
       keys.length > 0 && keys.every((key) => keyComparesAsText(columns.find((c) => c.path.length === 1 && c.path[0] === key)?.type, validate !== undefined));
+    const rowidHidden = (await readColumns(this.connection, this.settings.schema, name)).has("rowid");
     this.streams.set(name, {
       name,
       signature,
@@ -340,8 +352,9 @@ export class Loader {
       received: previous?.received ?? 0,
       uncommitted: 0,
       oldestUncommittedAt: undefined,
-      stagedKeys: keysEqualAsText ? new Set() : undefined,
-      keysEqualAsText,
+      batchKeys: keysEqualAsText ? new BatchKeys() : undefined,
+      deletesReplacedPerBatch: keysEqualAsText && !rowidHidden,
+      batch: { lastRowidBefore: undefined },
     });
   }
 
@@ -366,8 +379,9 @@ export class Loader {
   private async flushAll(): Promise<void> {
     await this.settleBackground();
     for (const stream of this.streams.values()) {
-      if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, this.takeDistinctKeys(stream));
+      if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, this.takeChunkKeys(stream), stream.batch);
     }
+    for (const stream of this.streams.values()) await this.deleteReplacedByBatch(stream, stream.batch);
     await this.commit();
     this.startNextBatch();
     await this.emitPendingState();
@@ -385,13 +399,16 @@ export class Loader {
         const stage = stream.active;
         stream.active = stream.spare;
         stream.spare = stage;
-        return { stream, stage, distinctKeys: this.takeDistinctKeys(stream) };
+        return { stream, stage, chunkKeys: this.takeChunkKeys(stream), batch: stream.batch };
       });
+    // The next batch starts now; the background work finishes this one.
+    const batches = [...this.streams.values()].map((stream) => ({ stream, batch: stream.batch }));
     const state = this.pendingState;
     this.pendingState = undefined;
     this.startNextBatch();
     this.runInBackground(async () => {
-      for (const { stream, stage, distinctKeys } of full) await this.mergeStaged(stream, stage, distinctKeys);
+      for (const { stream, stage, chunkKeys, batch } of full) await this.mergeStaged(stream, stage, chunkKeys, batch);
+      for (const { stream, batch } of batches) await this.deleteReplacedByBatch(stream, batch);
       await this.commit();
       if (state) await this.emitState(state.value);
     });
@@ -414,6 +431,8 @@ export class Loader {
       if (stream.uncommitted > 0) this.logger.debug(`committing ${stream.uncommitted} rows of stream "${stream.name}"`);
       stream.uncommitted = 0;
       stream.oldestUncommittedAt = undefined;
+      stream.batchKeys?.startBatch();
+      stream.batch = { lastRowidBefore: undefined };
     }
   }
 
@@ -443,36 +462,51 @@ export class Loader {
     const full = stream.active;
     stream.active = stream.spare;
     stream.spare = full;
-    const distinctKeys = this.takeDistinctKeys(stream);
-    this.runInBackground(() => this.mergeStaged(stream, full, distinctKeys));
+    const chunkKeys = this.takeChunkKeys(stream);
+    const batch = stream.batch;
+    this.runInBackground(() => this.mergeStaged(stream, full, chunkKeys, batch));
     return undefined;
   }
 
-  /** Whether the staged rows' keys are all distinct (so no per-key dedupe is needed); starts tracking afresh. */
-  private takeDistinctKeys(stream: LoadedStream): boolean {
-    const distinct = stream.keyProperties.length === 0 || stream.stagedKeys !== undefined;
-    stream.stagedKeys = stream.keysEqualAsText ? new Set() : undefined;
-    return distinct;
+  /** What the keys of the chunk now going to merging allow; the stream's next chunk starts. */
+  private takeChunkKeys(stream: LoadedStream): ChunkKeys {
+    return stream.batchKeys?.takeChunk() ?? untrackedChunkKeys(stream.keyProperties.length > 0);
   }
 
   /** Moves a staging table's rows into the stream's table inside the batch transaction (opening it if needed). */
-  private async mergeStaged(stream: LoadedStream, stage: StreamStage, distinctKeys: boolean): Promise<void> {
+  private async mergeStaged(stream: LoadedStream, stage: StreamStage, chunkKeys: ChunkKeys, batch: StreamBatch): Promise<void> {
     stage.seal();
     if (!this.batch) {
       await this.connection.run("BEGIN TRANSACTION");
       this.batch = { startedAt: new Date().toISOString() };
     }
     const { deleteReplaced, deleteReplacedByStagedKeys, insert, insertAll, deleteMarked } = mergeStatements(stream.target, stage.sqlName);
-    const deleteStatement = stage.keysExact && deleteReplacedByStagedKeys ? deleteReplacedByStagedKeys : deleteReplaced;
+    const deferDelete = stream.deletesReplacedPerBatch && chunkKeys.newToBatch;
+    const deleteStatement = deferDelete ? undefined : stage.keysExact && deleteReplacedByStagedKeys ? deleteReplacedByStagedKeys : deleteReplaced;
     try {
+      if (stream.deletesReplacedPerBatch && batch.lastRowidBefore === undefined) {
+        const rows = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS();
+        batch.lastRowidBefore = (rows[0]?.[0] ?? null) as bigint | null;
+      }
       if (deleteStatement) await this.connection.run(deleteStatement);
-      await this.connection.run(distinctKeys ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
+      await this.connection.run(chunkKeys.distinct ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
       if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);
     } catch (error) {
       throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error)}`, { stream: stream.name });
     }
     await stage.reset();
+  }
+
+  /** Deletes the rows from before the batch that its rows replace, for streams that defer this to the batch's end. */
+  private async deleteReplacedByBatch(stream: LoadedStream, batch: StreamBatch): Promise<void> {
+    const before = batch.lastRowidBefore;
+    if (!stream.deletesReplacedPerBatch || before === undefined || before === null) return;
+    try {
+      await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
+    } catch (error) {
+      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error)}`, { stream: stream.name });
+    }
   }
 
   /** DuckDB's message without its advice on SET statements; running out of memory names the settings that help instead. */

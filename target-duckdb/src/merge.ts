@@ -84,13 +84,9 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
 
   const statements: MergeStatements = { insert: insertAll + latestPerKey, insertAll };
   if (keys.length > 0) {
-    const keyColumns = keys.map((key) => {
-      const column = target.columns.find((c) => c.path.length === 1 && c.path[0] === key);
-      if (!column) throw new Error(`key property "${key}" has no column`);
-      return column;
-    });
+    const keyColumns = keyColumnsOf(target);
     const batchKeys = keyColumns.map((c, i) => `${valueAt(c.path)} AS k${i}`).join(", ");
-    const matches = keyColumns.map((c, i) => `t.${quoteIdentifier(c.name)} IS NOT DISTINCT FROM b.k${i}`).join(" AND ");
+    const matches = keysMatch(keyColumns);
     statements.deleteReplaced =
       `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${batchKeys} FROM ${parsed(structureOf(keyColumns, false))}) AS b ` +
       `WHERE ${matches}`;
@@ -101,6 +97,36 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
   }
   if (target.metadata && target.hardDelete) statements.deleteMarked = `DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`;
   return statements;
+}
+
+function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
+  return target.keyProperties.map((key) => {
+    const column = target.columns.find((c) => c.path.length === 1 && c.path[0] === key);
+    if (!column) throw new Error(`key property "${key}" has no column`);
+    return column;
+  });
+}
+
+/** Rows `t` of the table whose keys equal the k0, k1… of rows `b`. */
+function keysMatch(keyColumns: ColumnSpec[]): string {
+  return keyColumns.map((c, i) => `t.${quoteIdentifier(c.name)} IS NOT DISTINCT FROM b.k${i}`).join(" AND ");
+}
+
+/** The table's largest rowid (NULL when empty): read before a batch's first insert, it tells the rows from before the batch from the batch's own. */
+export function lastRowidStatement(target: MergeTarget): string {
+  return `SELECT max(rowid) FROM ${qualifiedName(target.schema, target.table)}`;
+}
+
+/**
+ * Once per batch instead of once per chunk: removes the rows from before the batch (rowid at most
+ * the parameter, given twice) whose keys rows of the batch (rowid above it) carry. Only for tables
+ * with keys and without a column named rowid (it would hide the pseudocolumn).
+ */
+export function deleteReplacedByBatchStatement(target: MergeTarget): string {
+  const table = qualifiedName(target.schema, target.table);
+  const keyColumns = keyColumnsOf(target);
+  const keys = keyColumns.map((c, i) => `${quoteIdentifier(c.name)} AS k${i}`).join(", ");
+  return `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${keys} FROM ${table} WHERE rowid > ?) AS b WHERE ${keysMatch(keyColumns)} AND t.rowid <= ?`;
 }
 
 /** ACTIVATE_VERSION: rows of older versions are deleted (hard) or marked deleted (soft). */

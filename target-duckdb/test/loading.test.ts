@@ -127,6 +127,34 @@ describe("target-duckdb loading", function () {
     assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.tickets"), [["3"]]);
   });
 
+  it("keeps only the last record per key wherever keys repeat: within a chunk, across chunks and batches, across runs", async () => {
+    // A fixed pseudo-random sequence of updates to 60 keys; a property named rowid hides DuckDB's pseudocolumn of that name.
+    for (const extra of [{}, { rowid: { type: "integer" } }]) {
+      const properties = { id: { type: "string" }, version: { type: "integer" }, ...extra };
+      const updates: Record<string, unknown>[] = [];
+      let seed = 7;
+      for (let version = 0; version < 400; version++) {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        updates.push({ id: `k${seed % 60}`, version, ...("rowid" in extra ? { rowid: 400 - version } : {}) });
+      }
+      const latest = new Map(updates.map((u) => [u.id as string, u.version as number]));
+      const expected = [...latest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, version]) => [id, String(version)]);
+      for (const batch_size_rows of [7, 50, 1000]) {
+        const fresh = tempDatabase();
+        try {
+          for (const part of [updates.slice(0, 250), updates.slice(250)]) {
+            const result = await runTarget(fresh.path, ndjson([schema("items", properties), ...part.map((u) => record("items", u))]), { batch_size_rows });
+            assert.equal(result.code, 0, result.stderr);
+          }
+          const rows = await query(fresh.path, "SELECT id, version FROM tap_intercom.items ORDER BY id");
+          assert.deepEqual(rows, expected, `batch_size_rows ${batch_size_rows}, properties ${Object.keys(properties).join(", ")}`);
+        } finally {
+          fresh.cleanup();
+        }
+      }
+    }
+  });
+
   it("upserts keys JavaScript cannot hold exactly (integers beyond 2^53) by their exact values", async () => {
     const big = (id: string, v: string) => JSON.stringify(record("big", { id: 0, v })).replace('"id":0', `"id":${id}`);
     const input =
