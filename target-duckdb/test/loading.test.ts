@@ -9,6 +9,13 @@ const schema = (stream: string, properties: Record<string, unknown>, keys: strin
 });
 const record = (stream: string, data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ type: "RECORD", stream, record: data, ...extra });
 const state = (value: unknown) => ({ type: "STATE", value });
+/** A stream of `count` records, each with an id and a `body` of `bodyLength` characters, and a STATE after each. */
+const textRecordsEachWithState = (stream: string, count: number, bodyLength: number) => {
+  const body = "y".repeat(bodyLength);
+  const messages: unknown[] = [schema(stream, { id: { type: "integer" }, body: { type: "string" } })];
+  for (let id = 0; id < count; id++) messages.push(record(stream, { id, body }), state({ loaded: id + 1 }));
+  return messages;
+};
 
 describe("target-duckdb loading", function () {
   let db: ReturnType<typeof tempDatabase>;
@@ -187,10 +194,7 @@ describe("target-duckdb loading", function () {
   });
 
   it("commits large records in smaller batches, so a batch stays within DuckDB's memory_limit", async () => {
-    const body = "y".repeat(200_000);
-    const messages: unknown[] = [schema("notes", { id: { type: "integer" }, body: { type: "string" } })];
-    for (let id = 0; id < 600; id++) messages.push(record("notes", { id, body }), state({ loaded: id + 1 }));
-    const result = await runTarget(db.path, ndjson(messages), { memory_limit: "96MB" });
+    const result = await runTarget(db.path, ndjson(textRecordsEachWithState("notes", 600, 200_000)), { memory_limit: "96MB" });
     assert.equal(result.code, 0, result.stderr);
     const states = stateLines(result);
     assert.ok(states.length > 1, `a state line per early commit, got ${JSON.stringify(states)}`);
@@ -199,10 +203,7 @@ describe("target-duckdb loading", function () {
   });
 
   it("keeps a batch of ordinary records whole, however much of memory_limit their JSON fills", async () => {
-    const bio = "z".repeat(2_500);
-    const messages: unknown[] = [schema("people", { id: { type: "integer" }, bio: { type: "string" } })];
-    for (let id = 0; id < 4_000; id++) messages.push(record("people", { id, bio }), state({ loaded: id + 1 }));
-    const result = await runTarget(db.path, ndjson(messages), { memory_limit: "16MB" });
+    const result = await runTarget(db.path, ndjson(textRecordsEachWithState("people", 4_000, 2_500)), { memory_limit: "16MB" });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(stateLines(result), [{ loaded: 4_000 }], "one commit, at the end of input");
     assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.people"), [["4000"]]);
