@@ -19,7 +19,7 @@ import {
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { StreamStage } from "./stream-stage.js";
-import { createSchemaIfMissing, prepareTable, readColumns } from "./table-ddl.js";
+import { createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
 
 interface LoadedStream {
@@ -308,20 +308,20 @@ export class Loader {
     await this.settleBackground();
     // Table changes run outside batch transactions: commit first if this stream has rows pending or a batch is open.
     if (this.batch || (previous && previous.uncommitted > 0)) await this.flushAll();
-    let all: ColumnSpec[];
+    let table: PreparedTable;
     try {
       if (!this.schemaCreated) {
         await createSchemaIfMissing(this.connection, this.settings.schema);
         this.schemaCreated = true;
       }
-      all = await prepareTable(this.connection, this.settings.schema, name, [
+      table = await prepareTable(this.connection, this.settings.schema, name, [
         ...wanted,
         ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
       ]);
     } catch (error) {
       throw fail(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error)}`);
     }
-    const columns = all.slice(0, wanted.length);
+    const columns = table.columns.slice(0, wanted.length);
     // Staging tables have one column per key property: new key properties need new tables (the old ones are empty now).
     const sameKeys = previous !== undefined && previous.keyProperties.length === keys.length;
     if (previous && !sameKeys) {
@@ -338,7 +338,6 @@ export class Loader {
     };
     const keysEqualAsText =
       keys.length > 0 && keys.every((key) => keyComparesAsText(columns.find((c) => c.path.length === 1 && c.path[0] === key)?.type, validate !== undefined));
-    const rowidHidden = (await readColumns(this.connection, this.settings.schema, name)).has("rowid");
     this.streams.set(name, {
       name,
       signature,
@@ -353,7 +352,8 @@ export class Loader {
       uncommitted: 0,
       oldestUncommittedAt: undefined,
       batchKeys: keysEqualAsText ? new BatchKeys() : undefined,
-      deletesReplacedPerBatch: keysEqualAsText && !rowidHidden,
+      // A column named rowid hides the pseudocolumn the batch-end delete relies on.
+      deletesReplacedPerBatch: keysEqualAsText && !table.columnNames.has("rowid"),
       batch: { lastRowidBefore: undefined },
     });
   }

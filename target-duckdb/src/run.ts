@@ -22,8 +22,8 @@ export interface RunOptions {
  * parses and validates every record meanwhile. DuckDB threads beyond the free cores wait for work
  * by spinning, which slows the parsing and DuckDB alike (on 2 cores: a third more CPU time).
  */
-function duckdbThreads(cores = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+function duckdbThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 /**

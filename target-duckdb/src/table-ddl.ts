@@ -24,22 +24,25 @@ export async function createSchemaIfMissing(connection: DuckDBConnection, schema
   await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
 }
 
+export interface PreparedTable {
+  /** The wanted columns, with the names and types the table now has. */
+  columns: ColumnSpec[];
+  /** Every column of the table, wanted or not, by lower-cased name. */
+  columnNames: Set<string>;
+}
+
 /**
  * Makes the table fit the columns: creates it, adds missing columns and widens column types;
- * never drops a column or a row. Returns the columns with the types the table now has.
+ * never drops a column or a row.
  */
-export async function prepareTable(
-  connection: DuckDBConnection,
-  schema: string,
-  table: string,
-  wanted: ColumnSpec[],
-): Promise<ColumnSpec[]> {
+export async function prepareTable(connection: DuckDBConnection, schema: string, table: string, wanted: ColumnSpec[]): Promise<PreparedTable> {
   const target = qualifiedName(schema, table);
   const existing = await readColumns(connection, schema, table);
+  const columnNames = new Set([...existing.keys(), ...wanted.map((column) => column.name.toLowerCase())]);
   if (existing.size === 0) {
     const definitions = wanted.map((column) => `${quoteIdentifier(column.name)} ${column.type}`).join(", ");
     await connection.run(`CREATE TABLE ${target} (${definitions})`);
-    return wanted;
+    return { columns: wanted, columnNames };
   }
   const statements: string[] = [];
   const effective = wanted.map((column) => {
@@ -65,5 +68,5 @@ export async function prepareTable(
       throw error;
     }
   }
-  return effective;
+  return { columns: effective, columnNames };
 }
