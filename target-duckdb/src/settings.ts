@@ -17,10 +17,11 @@ export interface TargetSettings {
 type SettingName = keyof TargetSettings;
 
 const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | "number" | "boolean"; default: unknown }> = {
-  path: { type: "string", default: "intercom.duckdb", description: "DuckDB database file (any path DuckDB accepts, e.g. :memory:). Alias: filepath." },
+  path: { type: "string", default: "intercom.duckdb", minLength: 1, description: "DuckDB database file (any path DuckDB accepts, e.g. :memory:). Alias: filepath." },
   schema: {
     type: "string",
     default: "tap_intercom",
+    minLength: 1,
     description: "Database schema the tables are created in; created if missing. Alias: default_target_schema.",
   },
   batch_size_rows: { type: "integer", default: 100000, minimum: 1, description: "Records buffered per stream before all streams are committed." },
@@ -122,7 +123,7 @@ function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value:
   };
   switch (spec.type) {
     case "string":
-      if (typeof value !== "string" || (value.length === 0 && name !== "memory_limit")) bad("must be a non-empty string");
+      if (typeof value !== "string" || value.length < (typeof spec["minLength"] === "number" ? spec["minLength"] : 0)) bad("must be a non-empty string");
       return value;
     case "boolean":
       if (typeof value !== "boolean") bad("must be true or false");
