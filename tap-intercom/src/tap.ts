@@ -2,7 +2,8 @@
 import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
 import { progressFor } from "./progress.js";
-import { providers, type StreamProvider } from "./providers.js";
+import type { StreamProvider } from "./providers.js";
+import { providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
 
