@@ -51,7 +51,12 @@ function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): 
   return { access_token: server.token, base_url: server.url, ...extra };
 }
 
-const KEYS: Record<string, string[]> = { company_segments: ["company_id", "id"], company_attributes: ["name"], contact_attributes: ["name"], conversation_attributes: ["name"] };
+const KEYS: Record<string, string[]> = {
+  company_segments: ["company_id", "id"],
+  company_attributes: ["full_name"],
+  contact_attributes: ["full_name"],
+  conversation_attributes: ["full_name"],
+};
 const keysOf = (stream: string): string[] => KEYS[stream] ?? ["id"];
 
 /** Asserts every REST stream's records equal the fixture's truth, each key exactly once. */
@@ -176,10 +181,27 @@ describe("tap-intercom against the fixture server", function () {
       assert.ok(settings.every((name) => markdown.stdout.includes(`| ${name} |`)));
     });
 
-    it("reads conversation attributes from their own endpoint on API 2.16", async () => {
+    it("keys data attributes by full_name: the company's name and plan.name, both named \"name\", both land", async () => {
+      const run = await runTap(configFor(server), { catalog: selectOnly(catalog, ["company_attributes", "contact_attributes", "conversation_attributes"]) });
+      assert.equal(run.code, 0, run.stderr);
+      const named = recordsOf(run.messages, "company_attributes").filter((r) => r["name"] === "name");
+      assert.deepEqual(named.map((r) => r["full_name"]).sort(), ["name", "plan.name"]);
+      for (const stream of ["company_attributes", "contact_attributes", "conversation_attributes"]) {
+        assert.deepEqual(run.messages.find((m) => m.type === "SCHEMA" && m.stream === stream)?.key_properties, ["full_name"]);
+      }
+      assertExactlyOnce(server, run.messages, ["company_attributes", "contact_attributes", "conversation_attributes"]);
+    });
+
+    it("reads conversation attributes from their own endpoint on API 2.16, keyed by a full_name the tap derives", async () => {
       const run = await runTap(configFor(server, { api_version: "2.16" }), { catalog: selectOnly(catalog, ["conversation_attributes"]) });
       assert.equal(run.code, 0, run.stderr);
-      assert.ok(recordsOf(run.messages, "conversation_attributes").length > 0);
+      const attributes = recordsOf(run.messages, "conversation_attributes");
+      assert.ok(attributes.length > 0);
+      assert.deepEqual(
+        attributes.map((r) => r["full_name"]),
+        attributes.map((r) => `custom_attributes.${String(r["name"])}`),
+        "full_name names where conversations hold the value",
+      );
       const discovered = await discoverCatalog(configFor(server, { api_version: "2.16" }));
       const conversations = discovered.streams.find((s) => s.tap_stream_id === "conversations") as CatalogStream;
       assert.ok(Object.keys(conversations.schema.properties?.["custom_attributes"]?.properties ?? {}).length > 0);

@@ -31,6 +31,8 @@ export interface ListDeclaration extends BaseDeclaration {
   paged: boolean;
   /** Keep only the records this returns true for. */
   filter?: (record: ApiRecord) => boolean;
+  /** Fills in a field some API versions leave out (after `filter`). */
+  complete?: (record: ApiRecord) => ApiRecord;
   /** Incremental lists: the query parameter that takes the lower bound, in Unix seconds. */
   lowerBoundParam?: string;
 }

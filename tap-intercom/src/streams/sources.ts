@@ -44,7 +44,8 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   for (;;) {
     const response = await ctx.client.getJson<ApiRecord>({ path, query, stream: decl.name });
     const records = recordsAt(response, decl.recordsKey);
-    yield decl.filter ? records.filter(decl.filter) : records;
+    const kept = decl.filter ? records.filter(decl.filter) : records;
+    yield decl.complete ? kept.map(decl.complete) : kept;
     const next = decl.paged && records.length > 0 ? nextPageRequest(response, path, query) : undefined;
     if (!next) return;
     const cursor = JSON.stringify(next);
