@@ -47,6 +47,13 @@ function schemaViolations(messages: TapMessage[]): string[] {
   return [...problems];
 }
 
+/** One GET against the fixture, as the tap's token. */
+async function apiGet<T>(server: FixtureServer, path: string): Promise<T> {
+  const response = await fetch(server.url + path, { headers: { Authorization: `Bearer ${server.token}` } });
+  assert.equal(response.status, 200, `GET ${path}`);
+  return (await response.json()) as T;
+}
+
 function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { access_token: server.token, base_url: server.url, ...extra };
 }
@@ -282,7 +289,12 @@ describe("tap-intercom against the fixture server", function () {
       assert.deepEqual(ids("contacts"), [...changes.contacts].sort());
       assert.deepEqual(ids("conversations"), [...changes.conversations].sort());
       assert.deepEqual(ids("companies"), [...changes.companies].sort());
-      assert.deepEqual(ids("conversation_parts"), [...changes.conversation_parts].sort());
+      // Every part of each changed conversation, the new ones among them.
+      const changedParts = (
+        await Promise.all(changes.conversations.map(async (id) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts))
+      ).flat();
+      assert.deepEqual(ids("conversation_parts"), changedParts.map((p) => p.id).sort());
+      assert.ok(changes.conversation_parts.every((id) => ids("conversation_parts").includes(id)));
       assert.deepEqual(
         [...new Set(recordsOf(second.messages, "company_segments").map((r) => String(r["company_id"])))].every((id) => changes.companies.includes(id)),
         true,
@@ -290,6 +302,31 @@ describe("tap-intercom against the fixture server", function () {
       const third = await runTap(configFor(server), { state: lastState(second.messages) });
       for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "activity_logs"]) {
         assert.equal(recordsOf(third.messages, stream).length, 0, `${stream}: nothing changed, nothing emitted`);
+      }
+    });
+
+    it("brings every part of a conversation, and every segment of a company, that enter the sync late", async () => {
+      const { start, end } = server.truth().dataRange;
+      const config = configFor(server, { start_date: new Date(Math.floor((start + end) / 2) * 1000).toISOString() });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["conversations", "conversation_parts", "companies", "company_segments"]);
+      const first = await runTap(config, { catalog });
+      assert.equal(first.code, 0, first.stderr);
+      const changes = server.mutate({ contacts: 0, conversations: 12, companies: 12 });
+      const second = await runTap(config, { catalog, state: lastState(first.messages) });
+      assert.equal(second.code, 0, second.stderr);
+      for (const [parent, child, parentKey, childrenOf] of [
+        ["conversations", "conversation_parts", "conversation_id", async (id: string) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts],
+        ["companies", "company_segments", "company_id", async (id: string) => (await apiGet<{ data: { id: string }[] }>(server, `/companies/${id}/segments`)).data],
+      ] as const) {
+        const before = new Set(recordsOf(first.messages, parent).map((r) => String(r["id"])));
+        // Last updated before start_date, so never synced until this change.
+        const late = changes[parent].filter((id) => !before.has(id));
+        assert.ok(late.length > 0, `some changed ${parent} were last updated before start_date`);
+        for (const id of late) {
+          const emitted = recordsOf(second.messages, child).filter((r) => String(r[parentKey]) === id).map((r) => String(r["id"]));
+          const all = (await childrenOf(id)).map((c) => String(c.id));
+          assert.deepEqual(emitted.sort(), all.sort(), `${parent} ${id}: every ${child} record Intercom returns`);
+        }
       }
     });
 

@@ -6,8 +6,6 @@
 import type { StateHolder } from "../state-holder.js";
 
 export const BOUNDARY_KEYS = "boundary_keys";
-/** Set when the run that wrote the bookmark read its stream to the end. */
-export const COMPLETE = "complete";
 
 export class Bookmark {
   private value: number | undefined;
@@ -15,7 +13,6 @@ export class Bookmark {
   /** The position passed by the previous run, fixed for this run's filtering. */
   private readonly startValue: number | undefined;
   private readonly startKeys: Set<string>;
-  private readonly startComplete: boolean;
 
   constructor(
     private readonly stream: string,
@@ -28,7 +25,6 @@ export class Bookmark {
     this.startValue = typeof stored === "number" ? stored : typeof stored === "string" && stored !== "" ? toSeconds(stored) : undefined;
     const keys = state.getBookmark<unknown>(stream, BOUNDARY_KEYS);
     this.startKeys = new Set(Array.isArray(keys) ? keys.map(String) : []);
-    this.startComplete = state.getBookmark<unknown>(stream, COMPLETE) === true;
     this.value = this.startValue;
     this.keysAtValue = new Set(this.startKeys);
   }
@@ -46,18 +42,6 @@ export class Bookmark {
     return value > this.startValue || (value === this.startValue && !this.startKeys.has(key));
   }
 
-  /**
-   * Whether a child record may be new since the previous run, from its parent's value and its own
-   * time. After a complete run every parent existing then was processed with the children it had,
-   * and anything added since is later than the bookmark. After an interrupted run, and for a parent
-   * at or before the bookmark (unprocessed at the boundary, or re-read by the lookback), every
-   * child is emitted.
-   */
-  childRecordIsNew(parentValue: number, recordValue: number): boolean {
-    if (this.startValue === undefined || !this.startComplete || parentValue <= this.startValue) return true;
-    return recordValue >= this.startValue - this.lookbackSeconds;
-  }
-
   /** Records that a record at this value and key has been processed (emitted or skipped as done). */
   advance(value: number, key: string): void {
     if (this.value === undefined || value > this.value) {
@@ -69,17 +53,16 @@ export class Bookmark {
   }
 
   /**
-   * Writes the bookmark into the state; `complete` once the stream has been read to its end.
+   * Writes the bookmark into the state.
    * `ceiling` caps the saved value (boundary keys then no longer apply): an unsorted source read
    * from time T may have returned a record before it was updated again after T, so the next run
    * must start no later than T.
    */
-  save(state: StateHolder, complete = false, ceiling?: number): void {
+  save(state: StateHolder, ceiling?: number): void {
     if (this.value === undefined) return;
     const capped = ceiling !== undefined && this.value > ceiling;
     state.setBookmark(this.stream, this.field, capped ? ceiling : this.value);
     state.setBookmark(this.stream, BOUNDARY_KEYS, capped ? [] : [...this.keysAtValue]);
-    state.setBookmark(this.stream, COMPLETE, complete);
   }
 }
 

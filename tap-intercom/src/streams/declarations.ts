@@ -133,7 +133,6 @@ export const declarations: StreamDeclaration[] = [
     schema: schema(conversationParts),
     keyProperties: ["id"],
     replicationKey: "conversation_updated_at",
-    recordField: "updated_at",
     parent: "conversations",
     path: (conversation) => `/conversations/${encodeURIComponent(String(conversation["id"]))}`,
     records: (response) => list(object(response["conversation_parts"])["conversation_parts"]),

@@ -4,6 +4,12 @@
  * fetched concurrently (under the shared pacer) and written in parent order, then bookmarks move
  * and STATE is emitted. Children of a scroll are fetched after the scroll ends, so a slow child
  * phase cannot let the scroll expire.
+ *
+ * Every child a changed parent has is written, not only those newer than the bookmark: a parent
+ * may enter the sync late (a conversation last updated before start_date that gets a reply), and
+ * then its older children were never written. Whether a parent is new to the warehouse would need
+ * its previous updated_at, which nothing tells the tap; the request already returns all its
+ * children, and the target upserts them by key, so writing them again costs output, not requests.
  */
 import type { CatalogStream } from "../../../singer/src/index.js";
 import { IntercomHttpError } from "../http/errors.js";
@@ -97,7 +103,7 @@ export async function syncFamily(
       await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
     }
   }
-  for (const member of members) member.bookmark?.save(ctx.state, true, ceiling);
+  for (const member of members) member.bookmark?.save(ctx.state, ceiling);
   await ctx.state.emit();
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
@@ -138,10 +144,7 @@ async function syncChildren(
       ctx.logger.warn(`${decl.name}: ${problem.warning}`);
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
-    for (const record of records) {
-      if (decl.recordField && child.bookmark && !child.bookmark.childRecordIsNew(valueOf(parentRecord), numeric(record[decl.recordField]))) continue;
-      await child.output.write(decl.enrich(record, parentRecord));
-    }
+    for (const record of records) await child.output.write(decl.enrich(record, parentRecord));
   }
   for (const record of advanceOver) child.bookmark?.advance(valueOf(record), keyOf(record));
 }
