@@ -358,6 +358,45 @@ describe("tap-intercom against the fixture server", function () {
     }
   });
 
+  describe("search index lag", () => {
+    let server: FixtureServer;
+    before(async () => {
+      server = await startFixtureServer({ seed: 5, scale: "small", searchIndexLag: { seconds: 3600 }, log: () => undefined });
+    });
+    after(() => server.close());
+
+    it("loses no update the search index still hid during a run: with default settings it lands in the next run, and what was read is not read again", async () => {
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["contacts", "conversations", "conversation_parts"]);
+      const first = await runTap(configFor(server), { catalog });
+      assert.equal(first.code, 0, first.stderr);
+      // Updated two minutes ago: some are in the search index already, the others not yet.
+      const changes = server.mutate({ contacts: 10, conversations: 10, companies: 0, updatedAt: Math.floor(Date.now() / 1000) - 120 });
+      const updatedAt = (stream: "contacts" | "conversations", id: string): number =>
+        changes.updatedAt + (stream === "conversations" ? changes.contacts.length : 0) + changes[stream].indexOf(id);
+      const second = await runTap(configFor(server), { catalog, state: lastState(first.messages) });
+      assert.equal(second.code, 0, second.stderr);
+      const hidden: Record<string, string[]> = {};
+      for (const stream of ["contacts", "conversations"] as const) {
+        const found = recordsOf(second.messages, stream).map((r) => String(r["id"]));
+        hidden[stream] = changes[stream].filter((id) => !found.includes(id));
+        const lastFound = Math.max(...found.map((id) => updatedAt(stream, id)));
+        assert.ok(hidden[stream].some((id) => updatedAt(stream, id) < lastFound), `${stream}: the index hid an update older than one it returned`);
+      }
+      server.catchUpSearchIndex();
+      server.resetStats();
+      const third = await runTap(configFor(server), { catalog, state: lastState(second.messages) });
+      assert.equal(third.code, 0, third.stderr);
+      for (const stream of ["contacts", "conversations"] as const) {
+        assert.deepEqual(recordsOf(third.messages, stream).map((r) => String(r["id"])).sort(), [...(hidden[stream] ?? [])].sort(), `${stream}: the hidden updates, and only they`);
+      }
+      const parts = new Set(recordsOf(third.messages, "conversation_parts").map((r) => String(r["conversation_id"])));
+      assert.deepEqual([...parts].sort(), [...(hidden["conversations"] ?? [])].sort(), "the hidden conversations' parts land");
+      assert.equal(server.stats().byRoute["GET /conversations/:id"], hidden["conversations"]?.length, "one request per hidden conversation, none for those read before");
+      const fourth = await runTap(configFor(server), { catalog, state: lastState(third.messages) });
+      assert.equal(fourth.messages.filter((m) => m.type === "RECORD").length, 0, "the next run re-reads the margin and emits nothing");
+    });
+  });
+
   describe("rate limits, faults and the scroll", () => {
     let server: FixtureServer | undefined;
     afterEach(async () => {
@@ -436,6 +475,21 @@ describe("tap-intercom against the fixture server", function () {
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /another scroll is open/);
       assertExactlyOnce(server, resumed.messages, ["companies", "company_segments"]);
+    });
+
+    it("restarts the companies scroll at once after a 500, never asking for the failed scroll_param again", async () => {
+      server = await startFixtureServer({ seed: 17, scale: "small", log: () => undefined });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["companies"]);
+      server.setFaults({ errorRate: 0.2, errorStatuses: [500] });
+      server.resetStats();
+      const run = await runTap(configFor(server), { catalog });
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages, ["companies"]);
+      const { byStatus } = server.stats();
+      assert.ok((byStatus["500"] ?? 0) > 0, "the scroll failed at least once");
+      assert.match(run.stderr, /companies: the scroll broke .*HTTP 500.*; restarting it/);
+      // Intercom cannot continue a failed scroll: asking for its scroll_param again only gets a 404.
+      assert.equal(byStatus["404"], undefined, "no request for a failed scroll's param");
     });
 
     it("restarts an expired scroll and emits each company once", async () => {
