@@ -15,6 +15,7 @@ import {
   type AboutFormat,
 } from "../../singer/src/index.js";
 import { about } from "./about.js";
+import { explicitlySelected } from "./explicit-selection.js";
 import { discover, sync, testConnection } from "./tap.js";
 import { resolveConfig } from "./settings.js";
 
@@ -69,6 +70,6 @@ runMain(async () => {
   const catalogPath = options.catalog ?? options.properties;
   const catalog = catalogPath ? parseCatalog(await readJsonFile(catalogPath, "catalog"), catalogPath) : await discover(config, logger);
   const state = options.state ? parseState(await readJsonFile(options.state, "state"), options.state) : parseState(null);
-  await sync({ config, logger, writer, state, streams: selectedStreams(catalog) });
+  await sync({ config, logger, writer, state, streams: selectedStreams(catalog), explicit: catalogPath ? explicitlySelected(catalog) : new Set() });
   await writer.end();
 }, logger);

@@ -29,4 +29,6 @@ export interface StreamProvider {
   discover(ctx: DiscoverContext): Promise<CatalogStream[]>;
   owns(tapStreamId: string): boolean;
   sync(ctx: SyncContext, stream: CatalogStream): Promise<void>;
+  /** The stream whose sync also syncs this one (a child stream's parent), if any. */
+  parentOf?(tapStreamId: string): string | undefined;
 }

@@ -358,6 +358,53 @@ describe("tap-intercom against the fixture server", function () {
     }
   });
 
+  describe("streams Intercom refuses", () => {
+    let server: FixtureServer;
+    const limited = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ ...configFor(server), access_token: "token-without-tickets", ...extra });
+    before(async () => {
+      server = await startFixtureServer({ seed: 3, scale: "tiny", limitedTokens: { "token-without-tickets": ["tickets"] }, planWithout: ["conversations"], log: () => undefined });
+    });
+    after(() => server.close());
+
+    it("skips a stream the token lacks the permission for and streams the plan lacks, with one warning each, syncs the rest and exits 0", async () => {
+      const run = await runTap(limited());
+      assert.equal(run.code, 0, run.stderr);
+      const refused = ["tickets", "conversations", "conversation_parts"];
+      assertExactlyOnce(server, run.messages, REST_STREAMS.filter((s) => !refused.includes(s)));
+      for (const stream of refused) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream}: nothing emitted`);
+      assert.equal(run.stderr.match(/tickets: skipped/g)?.length, 1, "one warning for tickets");
+      assert.match(run.stderr, /tickets: skipped, Intercom refused it: the access token lacks the permission to read tickets \(POST \/tickets\/search answered 401/);
+      assert.match(run.stderr, /conversations: skipped, Intercom refused it: the workspace's Intercom plan does not include it \(POST \/conversations\/search answered 403 api_plan_restricted\)/);
+      const summary = run.stderr.split("\n").find((line) => line.includes("skipped streams (not synced)")) ?? "";
+      for (const stream of refused) assert.ok(summary.includes(`${stream} (`), `the summary lists ${stream}: ${summary}`);
+      assert.equal(lastState(run.messages)?.["currently_syncing"], null);
+    });
+
+    it("exits non-zero, after syncing every other stream, when the catalog selected a refused stream by name", async () => {
+      const catalog = selectOnly(await discoverCatalog(limited()), ["tickets", "contacts", "tags"]);
+      const run = await runTap(limited(), { catalog });
+      assert.equal(run.code, 1);
+      assertExactlyOnce(server, run.messages, ["contacts", "tags"]);
+      assert.match(run.stderr, /the catalog selects tickets but Intercom refused it/);
+      assert.equal(lastState(run.messages)?.["currently_syncing"], null, "the other streams finished and their state was written");
+    });
+
+    it("treats a catalog that selects every stream (Meltano's default) as naming none", async () => {
+      const discovered = await discoverCatalog(limited());
+      const everything = selectOnly({ streams: discovered.streams.filter((s) => REST_STREAMS.includes(s.tap_stream_id)) }, REST_STREAMS);
+      const run = await runTap(limited(), { catalog: everything });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /skipped streams \(not synced\):.* tickets \(/);
+    });
+
+    it("still fails the run when Intercom refuses the token everywhere", async () => {
+      const run = await runTap(limited({ access_token: "not-a-token" }));
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /401/);
+      assert.doesNotMatch(run.stderr, /skipped/);
+    });
+  });
+
   describe("search index lag", () => {
     let server: FixtureServer;
     before(async () => {
