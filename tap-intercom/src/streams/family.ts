@@ -37,7 +37,7 @@ const DEFERRED_BATCH = 500;
  * trails writes by "a few minutes" (2.14 yaml:5764), so a record updated just before the read may
  * be missing from it while later ones are found.
  */
-export const SEARCH_INDEX_LAG_SECONDS = 900;
+const SEARCH_INDEX_LAG_SECONDS = 900;
 /** Seconds an unsorted source's bookmark stays before the time its read began, for clock skew. */
 const UNSORTED_SAFETY_SECONDS = 300;
 
