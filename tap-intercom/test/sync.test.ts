@@ -413,17 +413,19 @@ describe("tap-intercom against the fixture server", function () {
     after(() => server.close());
 
     it("loses no update the search index still hid during a run: with default settings it lands in the next run, and what was read is not read again", async () => {
-      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["contacts", "conversations", "conversation_parts"]);
+      const searched = ["contacts", "conversations", "tickets"] as const;
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), [...searched, "conversation_parts"]);
       const first = await runTap(configFor(server), { catalog });
       assert.equal(first.code, 0, first.stderr);
       // Updated two minutes ago: some are in the search index already, the others not yet.
-      const changes = server.mutate({ contacts: 10, conversations: 10, companies: 0, updatedAt: Math.floor(Date.now() / 1000) - 120 });
-      const updatedAt = (stream: "contacts" | "conversations", id: string): number =>
-        changes.updatedAt + (stream === "conversations" ? changes.contacts.length : 0) + changes[stream].indexOf(id);
+      const changes = server.mutate({ contacts: 10, conversations: 10, companies: 0, tickets: 10, updatedAt: Math.floor(Date.now() / 1000) - 120 });
+      // mutate() dates its writes one second apart: contacts, conversations, then tickets.
+      const offset = { contacts: 0, conversations: changes.contacts.length, tickets: changes.contacts.length + changes.conversations.length };
+      const updatedAt = (stream: (typeof searched)[number], id: string): number => changes.updatedAt + offset[stream] + changes[stream].indexOf(id);
       const second = await runTap(configFor(server), { catalog, state: lastState(first.messages) });
       assert.equal(second.code, 0, second.stderr);
       const hidden: Record<string, string[]> = {};
-      for (const stream of ["contacts", "conversations"] as const) {
+      for (const stream of searched) {
         const found = recordsOf(second.messages, stream).map((r) => String(r["id"]));
         hidden[stream] = changes[stream].filter((id) => !found.includes(id));
         const lastFound = Math.max(...found.map((id) => updatedAt(stream, id)));
@@ -433,7 +435,7 @@ describe("tap-intercom against the fixture server", function () {
       server.resetStats();
       const third = await runTap(configFor(server), { catalog, state: lastState(second.messages) });
       assert.equal(third.code, 0, third.stderr);
-      for (const stream of ["contacts", "conversations"] as const) {
+      for (const stream of searched) {
         assert.deepEqual(recordsOf(third.messages, stream).map((r) => String(r["id"])).sort(), [...(hidden[stream] ?? [])].sort(), `${stream}: the hidden updates, and only they`);
       }
       const parts = new Set(recordsOf(third.messages, "conversation_parts").map((r) => String(r["conversation_id"])));
