@@ -6,10 +6,17 @@ import { providers, type StreamProvider } from "./providers.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
 
+/** One cheap call that fails with the token advice (HTTP_STATUS_ADVICE) when Intercom rejects the token. */
+async function checkToken(client: IntercomClient): Promise<{ email?: string; app?: { name?: string; id_code?: string } }> {
+  return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
+}
+
 export async function discover(config: TapConfig, logger: Logger): Promise<Catalog> {
   // Meltano runs discovery before every sync: keep it quick when the API is unreachable.
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
+    // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use.
+    await checkToken(client);
     const lists = await Promise.all(providers.map((p) => p.discover({ config, client, logger })));
     return { streams: lists.flat() };
   } finally {
@@ -20,7 +27,7 @@ export async function discover(config: TapConfig, logger: Logger): Promise<Catal
 export async function testConnection(config: TapConfig, logger: Logger): Promise<void> {
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
-    const me = await client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "test" });
+    const me = await checkToken(client);
     logger.info(`connection ok: token of ${me.email ?? "an admin"}${me.app?.name ? ` in workspace "${me.app.name}"` : ""}`);
   } finally {
     client.close();
@@ -63,8 +70,21 @@ export async function sync(run: {
     await state.emit();
   } finally {
     if (!run.client) client.close();
+    repeatWarnings(logger);
   }
   const { requests, retries, rateLimited } = client.stats;
   logger.info(`sync done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${requests} requests, ${retries} retries, ${rateLimited} rate-limited`);
   logger.metric("counter", "http_request_count", requests, { retries, rate_limited: rateLimited });
+}
+
+const REPEATED_WARNINGS = 20;
+
+/** The warnings of the run once more at its end, where a person looks (they scroll away on a busy terminal). */
+function repeatWarnings(logger: Logger): void {
+  const warnings = [...logger.warnings()];
+  if (warnings.length === 0) return;
+  const lines = [`this run had ${warnings.length} warning${warnings.length === 1 ? "" : "s"} (repeated from above):`];
+  for (const warning of warnings.slice(0, REPEATED_WARNINGS)) lines.push(`  - ${warning}`);
+  if (warnings.length > REPEATED_WARNINGS) lines.push(`  … and ${warnings.length - REPEATED_WARNINGS} more above`);
+  for (const line of lines) logger.warn(line, { repeatInSummary: false });
 }
