@@ -3,11 +3,11 @@
  * good run: the tap CLI against the fixture server.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
-import { runCommand, TAP_BIN } from "../../test/helpers.js";
+import { REPO_ROOT, runCommand, TAP_BIN } from "../../test/helpers.js";
 import { parseStrictDateTime, resolveConfig } from "../src/settings.js";
 import { progressFor, TtyProgress } from "../src/progress.js";
 import { discoverCatalog, runTap, selectOnly, writeJson } from "./support.js";
@@ -169,6 +169,11 @@ describe("tap-intercom settings, token and terminal", function () {
         assert.ok(text.endsWith("\n"));
         assert.match(text, /contacts: \d+ records so far/);
       }
+    });
+
+    it("the README documents LOG_LEVEL and its levels", async () => {
+      const readme = await readFile(join(REPO_ROOT, "README.md"), "utf8");
+      assert.match(readme, /`LOG_LEVEL` sets how much:\s+`debug` .*`info` \(the\s+default\), `warn` or `error`/s);
     });
 
     it("repeats the warnings that matter at the end of the run", async () => {
