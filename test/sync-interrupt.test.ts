@@ -61,4 +61,35 @@ describe("make sync and Ctrl-C", function () {
     const [[companies]] = (await query(database, "SELECT count(*) FROM tap_intercom.companies")) as [[number]];
     assert.ok(Number(companies) > 0);
   });
+
+  it("passes a SIGTERM sent to the wrapper alone on to the tap and the target", async () => {
+    const sub = await mkdtemp(join(dir, "term-"));
+    const tapConfig = join(sub, "tap.json");
+    const targetConfig = join(sub, "target.json");
+    const statePath = join(sub, "state.json");
+    await writeFile(tapConfig, JSON.stringify({ access_token: server.token, base_url: server.url }));
+    await writeFile(targetConfig, JSON.stringify({ path: join(sub, "intercom.duckdb") }));
+    const wrapper = spawn(
+      process.execPath,
+      [join(REPO_ROOT, "dist/scripts/sync.js"), "--config", tapConfig, "--state", statePath, "--target-config", targetConfig, "--log-dir", join(sub, "logs")],
+      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    let signalled = false;
+    const closed = new Promise<number | null>((resolve) => wrapper.once("close", (code) => resolve(code)));
+    wrapper.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      if (!signalled && /\[tap\] INFO tap-intercom: companies: \d+ records in/.test(output)) {
+        signalled = true;
+        wrapper.kill("SIGTERM");
+      }
+    });
+    const code = await closed;
+    assert.ok(signalled, output);
+    assert.equal(code, 143, output);
+    assert.match(output, /\[target\] INFO target-duckdb: SIGTERM received: committing buffered records/);
+    assert.match(output, /sync: interrupted by SIGTERM; state saved to/);
+    const state = JSON.parse(await readFile(statePath, "utf8")) as { bookmarks: Record<string, unknown> };
+    assert.ok(state.bookmarks["companies"], JSON.stringify(state));
+  });
 });

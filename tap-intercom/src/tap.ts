@@ -1,6 +1,7 @@
 /** Discovery, sync and the connection test, across every stream provider. */
 import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
+import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
 import { providers, type StreamProvider } from "./providers.js";
 import type { TapConfig } from "./settings.js";
@@ -15,8 +16,12 @@ export async function discover(config: TapConfig, logger: Logger): Promise<Catal
   // Meltano runs discovery before every sync: keep it quick when the API is unreachable.
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
-    // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use.
-    await checkToken(client);
+    // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use;
+    // an unreachable API still yields the static streams, as before.
+    await checkToken(client).catch((error: unknown) => {
+      if (error instanceof IntercomHttpError && error.status === 401) throw error;
+      logger.warn(`discovery: cannot check the token: ${error instanceof Error ? error.message : String(error)}`);
+    });
     const lists = await Promise.all(providers.map((p) => p.discover({ config, client, logger })));
     return { streams: lists.flat() };
   } finally {

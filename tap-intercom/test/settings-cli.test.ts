@@ -115,6 +115,14 @@ describe("tap-intercom settings, token and terminal", function () {
       assert.equal(run.code, 1);
       assert.match(run.stderr, /Intercom rejected the access token \(HTTP 401\).*\(stream "admins": GET \/admins\)/);
     });
+
+    it("a reporting stream says so too", async () => {
+      const reporting = { app_id: server.truth().appId, client_id: "client", reporting_datasets: ["conversation"] };
+      const catalog = selectOnly(await discoverCatalog(configFor(reporting)), ["report_conversation"]);
+      const run = await runTap(configFor({ ...reporting, access_token: "wrong-token" }), { catalog });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /Intercom rejected the access token \(HTTP 401\)/);
+    });
   });
 
   describe("first run and file checks", () => {
