@@ -16,7 +16,7 @@ import {
   type AboutFormat,
 } from "../../singer/src/index.js";
 import { about } from "./about.js";
-import { discover, sync, testConnection } from "./tap.js";
+import { checkTokenBeforeSync, discover, sync, testConnection } from "./tap.js";
 import { resolveConfig } from "./settings.js";
 
 const logger = new Logger("tap-intercom");
@@ -82,6 +82,8 @@ runMain(async () => {
   // Every file is read and checked before the first request.
   const catalogFile = catalogPath ? parseCatalog(await readJsonFile(catalogPath, "catalog"), catalogPath) : undefined;
   const state = options.state ? await readStateFile(options.state) : parseState(null);
+  // A rejected token fails here, before any stream: a stream that skips on 401 could not tell it from a missing scope.
+  if (catalogFile) await checkTokenBeforeSync(config, logger);
   const catalog = catalogFile ?? (await discover(config, logger));
   await sync({ config, logger, writer, state, streams: selectedStreams(catalog) });
   await writer.end();

@@ -12,16 +12,33 @@ async function checkToken(client: IntercomClient): Promise<{ email?: string; app
   return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
 }
 
+/**
+ * Fails when Intercom rejects the token (401), so a wrong token never passes for a workspace
+ * without data; any other failure is left to the requests that follow, which report it themselves.
+ */
+async function rejectRefusedToken(client: IntercomClient, logger: Logger): Promise<void> {
+  await checkToken(client).catch((error: unknown) => {
+    if (error instanceof IntercomHttpError && error.status === 401) throw error;
+    logger.debug(`cannot check the token: ${error instanceof Error ? error.message : String(error)}`);
+  });
+}
+
+/** Before a sync from a given catalog (no discovery ran): the same token check as discovery's. */
+export async function checkTokenBeforeSync(config: TapConfig, logger: Logger): Promise<void> {
+  const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
+  try {
+    await rejectRefusedToken(client, logger);
+  } finally {
+    client.close();
+  }
+}
+
 export async function discover(config: TapConfig, logger: Logger): Promise<Catalog> {
   // Meltano runs discovery before every sync: keep it quick when the API is unreachable.
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
-    // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use;
-    // an unreachable API still yields the static streams, as before.
-    await checkToken(client).catch((error: unknown) => {
-      if (error instanceof IntercomHttpError && error.status === 401) throw error;
-      logger.warn(`discovery: cannot check the token: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use.
+    await rejectRefusedToken(client, logger);
     const lists = await Promise.all(providers.map((p) => p.discover({ config, client, logger })));
     return { streams: lists.flat() };
   } finally {

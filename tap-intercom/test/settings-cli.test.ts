@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
 import { REPO_ROOT, runCommand, TAP_BIN } from "../../test/helpers.js";
+import { Logger } from "../../singer/src/index.js";
+import { IntercomClient } from "../src/http/client.js";
+import { ExportHttpError } from "../src/reporting/export-api.js";
 import { parseStrictDateTime, resolveConfig } from "../src/settings.js";
 import { progressFor, TtyProgress } from "../src/progress.js";
 import { discoverCatalog, runTap, selectOnly, writeJson } from "./support.js";
@@ -109,11 +112,23 @@ describe("tap-intercom settings, token and terminal", function () {
       assert.match(run.stderr, /Intercom rejected the access token \(HTTP 401\)/);
     });
 
-    it("a sync with a catalog says so on the first stream's request", async () => {
+    it("a sync with a catalog says so before its first stream", async () => {
       const catalog = selectOnly(await discoverCatalog(configFor()), ["admins"]);
       const run = await runTap(configFor({ access_token: "wrong-token" }), { catalog });
       assert.equal(run.code, 1);
-      assert.match(run.stderr, /Intercom rejected the access token \(HTTP 401\).*\(stream "admins": GET \/admins\)/);
+      assert.match(run.stderr, /Intercom rejected the access token \(HTTP 401\)\. Check that access_token/);
+      assert.equal(run.messages.length, 0, "no stream started");
+    });
+
+    it("a 401 on any stream's request, REST or reporting export, reads the same", async () => {
+      const logger = new Logger("t", "error", () => undefined);
+      const client = new IntercomClient(resolveConfig(configFor({ access_token: "wrong-token" }), {}), logger);
+      try {
+        await assert.rejects(client.getJson({ path: "/admins", stream: "admins" }), /^IntercomHttpError: Intercom rejected the access token \(HTTP 401\)\. .* \(stream "admins": GET \/admins\)$/);
+      } finally {
+        client.close();
+      }
+      assert.match(new ExportHttpError(401, "listing reporting datasets", "unauthorized").message, /^Intercom rejected the access token \(HTTP 401\)\. .*\(listing reporting datasets\)$/);
     });
 
     it("a reporting stream says so too", async () => {
