@@ -7,9 +7,10 @@ import { ConfigError } from "./errors.js";
 import type { JsonSchema } from "./messages.js";
 
 /**
- * Keys that are Meltano's own rather than the plugin's: the plugin extras (prefixed with `_`),
- * which Meltano keeps out of the config file today but which older releases and custom
- * `config:` blocks can carry through. They are never an error.
+ * Keys that are Meltano's own rather than the plugin's: its plugin extras, prefixed with `_`.
+ * The config file Meltano writes holds only the plugin's settings (its settings service's
+ * `as_dict(extras=False)`), but the extras show up in configs put together from
+ * `meltano config <plugin> list --extras` or from a `meltano.yml` block. They are never an error.
  */
 export const MELTANO_OWN_KEYS: readonly string[] = [
   "_catalog",
