@@ -19,9 +19,9 @@ import {
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { StreamStage } from "./stream-stage.js";
-import { qualifiedName } from "./sql.js";
 import { createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
+import { qualifiedName } from "./sql.js";
 
 interface LoadedStream {
   name: string;
