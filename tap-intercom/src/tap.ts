@@ -1,6 +1,7 @@
 /** Discovery, sync and the connection test, across every stream provider. */
 import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
+import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
 import type { StreamProvider } from "./providers.js";
 import { providers } from "./registry.js";
@@ -8,10 +9,38 @@ import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
 import { refusalOf } from "./stream-access.js";
 
+/** One cheap call that fails with the token advice (HTTP_STATUS_ADVICE) when Intercom rejects the token. */
+async function checkToken(client: IntercomClient): Promise<{ email?: string; app?: { name?: string; id_code?: string } }> {
+  return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
+}
+
+/**
+ * Fails when Intercom rejects the token (401), so a wrong token never passes for a workspace
+ * without data; any other failure is left to the requests that follow, which report it themselves.
+ */
+async function rejectRefusedToken(client: IntercomClient, logger: Logger): Promise<void> {
+  await checkToken(client).catch((error: unknown) => {
+    if (error instanceof IntercomHttpError && error.status === 401) throw error;
+    logger.debug(`cannot check the token: ${error instanceof Error ? error.message : String(error)}`);
+  });
+}
+
+/** Before a sync from a given catalog (no discovery ran): the same token check as discovery's. */
+export async function checkTokenBeforeSync(config: TapConfig, logger: Logger): Promise<void> {
+  const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
+  try {
+    await rejectRefusedToken(client, logger);
+  } finally {
+    client.close();
+  }
+}
+
 export async function discover(config: TapConfig, logger: Logger): Promise<Catalog> {
   // Meltano runs discovery before every sync: keep it quick when the API is unreachable.
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
+    // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use.
+    await rejectRefusedToken(client, logger);
     const lists = await Promise.all(providers.map((p) => p.discover({ config, client, logger })));
     return { streams: lists.flat() };
   } finally {
@@ -22,7 +51,7 @@ export async function discover(config: TapConfig, logger: Logger): Promise<Catal
 export async function testConnection(config: TapConfig, logger: Logger): Promise<void> {
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
-    const me = await client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "test" });
+    const me = await checkToken(client);
     logger.info(`connection ok: token of ${me.email ?? "an admin"}${me.app?.name ? ` in workspace "${me.app.name}"` : ""}`);
   } finally {
     client.close();
@@ -61,7 +90,8 @@ export async function sync(run: {
   const state = new StateHolder(run.state, writer);
   const ctx = { config, client, logger, writer, state, progress: progressFor(), catalog: streams };
   const started = Date.now();
-  const skipped = new Map<string, string>();
+  /** Skipped stream → why, when the warnings above do not say. */
+  const skipped = new Map<string, string | undefined>();
   try {
     for (const stream of resumeFirst(streams, run.state.currently_syncing)) {
       const provider = providerOf(stream);
@@ -72,7 +102,7 @@ export async function sync(run: {
       } catch (error) {
         const reason = await refusalOf(error, stream.tap_stream_id, client);
         if (reason === undefined) throw error;
-        skipped.set(stream.tap_stream_id, reason);
+        skipped.set(stream.tap_stream_id, undefined);
         logger.warn(`${stream.tap_stream_id}: skipped, Intercom refused it: ${reason}`);
       }
     }
@@ -80,20 +110,33 @@ export async function sync(run: {
     await state.emit();
   } finally {
     if (!run.client) client.close();
+    repeatWarnings(logger);
   }
   for (const stream of streams) {
     const parent = providerOf(stream).parentOf?.(stream.tap_stream_id);
     if (parent !== undefined && skipped.has(parent) && !skipped.has(stream.tap_stream_id)) {
-      skipped.set(stream.tap_stream_id, `it is read through ${parent}, which was skipped`);
+      skipped.set(stream.tap_stream_id, `read through ${parent}`);
     }
   }
   const { requests, retries, rateLimited } = client.stats;
   logger.info(`sync done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${requests} requests, ${retries} retries, ${rateLimited} rate-limited`);
   logger.metric("counter", "http_request_count", requests, { retries, rate_limited: rateLimited });
   if (skipped.size === 0) return;
-  logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, reason]) => `${id} (${reason})`).join("; ")}`);
+  logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, why]) => (why ? `${id} (${why})` : id)).join(", ")}`, { repeatInSummary: false });
   const asked = [...skipped.keys()].filter((id) => run.explicit?.has(id));
   if (asked.length > 0) {
     throw new Error(`the catalog selects ${asked.join(", ")} but Intercom refused ${asked.length === 1 ? "it" : "them"} (see the warnings above); every other stream was synced`);
   }
+}
+
+const REPEATED_WARNINGS = 20;
+
+/** The warnings of the run once more at its end, where a person looks (they scroll away on a busy terminal). */
+function repeatWarnings(logger: Logger): void {
+  const warnings = [...logger.warnings()];
+  if (warnings.length === 0) return;
+  const lines = [`this run had ${warnings.length} warning${warnings.length === 1 ? "" : "s"} (repeated from above):`];
+  for (const warning of warnings.slice(0, REPEATED_WARNINGS)) lines.push(`  - ${warning}`);
+  if (warnings.length > REPEATED_WARNINGS) lines.push(`  … and ${warnings.length - REPEATED_WARNINGS} more above`);
+  for (const line of lines) logger.warn(line, { repeatInSummary: false });
 }
