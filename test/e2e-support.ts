@@ -94,7 +94,7 @@ export async function saveState(path: string, result: PipelineResult): Promise<v
 export function truthKeyColumns(catalog: Catalog, stream: string, server: FixtureServer): string[] {
   if (stream.startsWith("report_")) {
     const dataset = server.truth().reports[stream.slice("report_".length)];
-    if (dataset) return [dataset.keyAttribute];
+    if (dataset && dataset.identity.length > 0) return dataset.identity;
   }
   const entry = catalog.streams.find((s) => s.stream === stream);
   assert.ok(entry, `stream ${stream} is in the catalog`);
