@@ -217,6 +217,23 @@ describe("reporting export: the tap against the fixture's export API", function 
     });
   });
 
+  it("a cell that does not fit a type guessed from the column's name: warned once with dataset, window, row and column, then the column is text", async () => {
+    await withServer({}, async (server) => {
+      const days = 366;
+      const { code, stderr, messages } = await runTap(configFor(server, days, { reporting_datasets: ["ticket_time_in_state"], reporting_window_seconds: 30 * DAY }));
+      assert.equal(code, 0, stderr);
+      const warnings = stderr.split("\n").filter((line) => line.includes("does not fit the type guessed"));
+      assert.equal(warnings.length, 1, stderr);
+      assert.match(warnings[0] ?? "", /reporting dataset "ticket_time_in_state", window \[.*\), row \d+, column "state_change_count": "1,0\d4" does not fit/);
+      const schemas = messages.filter((m) => m.type === "SCHEMA");
+      assert.deepEqual(schemas[0]?.schema?.properties["state_change_count"]?.type, ["null", "integer"]);
+      assert.deepEqual(schemas.at(-1)?.schema?.properties["state_change_count"]?.type, ["null", "string"]);
+      const values = messages.filter((m) => m.type === "RECORD").map((m) => m.record?.["state_change_count"]);
+      assert.ok(values.some((v) => typeof v === "string" && v.startsWith("1,0")));
+      assert.equal(values.length, server.reportRows("ticket_time_in_state", START, START + days * DAY).length);
+    });
+  });
+
   it("waits out Intercom's limit of 5 pending export jobs", async () => {
     await withServer({ exportJobSeconds: 2 }, async (server) => {
       for (let i = 0; i < 5; i++) {
