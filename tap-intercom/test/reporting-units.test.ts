@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { getMetadata } from "../../singer/src/index.js";
 import { converterFor, parseTimestamp } from "../src/reporting/cell-values.js";
+import { typedRecords, type FieldPlan } from "../src/reporting/csv-records.js";
 import { keyFieldsOf, parseDatasetList, type ReportingDataset } from "../src/reporting/datasets.js";
 import { catalogStreamOf } from "../src/reporting/schema.js";
 import { readReportingConfig } from "../src/reporting/settings.js";
@@ -43,6 +44,26 @@ describe("reporting: pure parts", () => {
     assert.equal(parseTimestamp("2024-02-29 23:59:59"), "2024-02-29T23:59:59.000Z");
     assert.equal(parseTimestamp("2023-02-29 00:00:00"), undefined);
     assert.equal(parseTimestamp("2024-13-01 00:00:00"), undefined);
+  });
+
+  it("names row and column of a cell that does not fit a curated type; a guessed type turns to text instead", async () => {
+    async function* rows(): AsyncGenerator<string[]> {
+      yield ["id", "n"];
+      yield ["a", "1"];
+      yield ["b", "1,024"];
+      yield ["c", "3"];
+    }
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined } as unknown as Parameters<typeof typedRecords>[2];
+    const curated: FieldPlan[] = [{ field: "id", schema: { type: ["null", "string"] }, headers: ["id"] }, { field: "n", schema: { type: ["null", "integer"] }, headers: ["n"] }];
+    await assert.rejects(async () => {
+      for await (const _ of typedRecords(rows(), curated, logger, "test")) void _;
+    }, /CSV row 2: field "n": "1,024" is not an integer/);
+    const misfits: [number, string][] = [];
+    const guessed: FieldPlan[] = [curated[0] as FieldPlan, { field: "n", schema: { type: ["null", "integer"] }, headers: ["n"], onMisfit: (row, cell) => misfits.push([row, cell]) }];
+    const values: unknown[] = [];
+    for await (const { record } of typedRecords(rows(), guessed, logger, "test")) values.push(record["n"]);
+    assert.deepEqual(values, [1, "1,024", "3"]);
+    assert.deepEqual(misfits, [[2, "1,024"]]);
   });
 
   it("keys rows by the curated table, never by a guess from the dataset's name or a column of names", () => {
