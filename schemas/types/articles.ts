@@ -39,11 +39,11 @@ export interface ArticlesRecord {
   /**
    * The time when the article was created. For multilingual articles, this will be the timestamp of creation of the default language's content in seconds.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The time when the article was last updated. For multilingual articles, this will be the timestamp of last update of the default language's content in seconds.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * The URL of the article. For multilingual articles, this will be the URL of the default language's content.
    */
@@ -100,11 +100,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -139,11 +139,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -178,11 +178,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -217,11 +217,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -256,11 +256,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -295,11 +295,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -334,11 +334,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -373,11 +373,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -412,11 +412,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -451,11 +451,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -490,11 +490,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -529,11 +529,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -568,11 +568,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -607,11 +607,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -646,11 +646,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -685,11 +685,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -724,11 +724,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -763,11 +763,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -802,11 +802,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -841,11 +841,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -880,11 +880,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -919,11 +919,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -958,11 +958,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -997,11 +997,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1036,11 +1036,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1075,11 +1075,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1114,11 +1114,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1153,11 +1153,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1192,11 +1192,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1231,11 +1231,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1270,11 +1270,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1309,11 +1309,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1348,11 +1348,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1387,11 +1387,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1426,11 +1426,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1465,11 +1465,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1504,11 +1504,11 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
@@ -1546,7 +1546,7 @@ export interface ArticlesRecord {
           /**
            * The time when the tag was applied to the object. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */
-          applied_at?: null | number;
+          applied_at?: null | string;
           /**
            * The admin who applied the tag. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */

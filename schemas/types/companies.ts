@@ -42,19 +42,19 @@ export interface CompaniesRecord {
   /**
    * The time the company was created by you.
    */
-  remote_created_at?: null | number;
+  remote_created_at?: null | string;
   /**
    * The time the company was added in Intercom.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The last time the company was updated.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * The time the company last recorded making a request.
    */
-  last_request_at?: null | number;
+  last_request_at?: null | string;
   /**
    * The number of employees in the company.
    */
@@ -138,11 +138,11 @@ export interface CompaniesRecord {
           /**
            * The time the segment was created.
            */
-          created_at?: null | number;
+          created_at?: null | string;
           /**
            * The time the segment was updated.
            */
-          updated_at?: null | number;
+          updated_at?: null | string;
           /**
            * Type of the contact: contact (lead) or user.
            */

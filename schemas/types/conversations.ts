@@ -19,19 +19,19 @@ export interface ConversationsRecord {
   /**
    * The time the conversation was created.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The last time the conversation was updated.
    */
-  updated_at: number;
+  updated_at: string;
   /**
    * The last time a Contact responded to an Admin. In other words, the time a customer started waiting for a response. Set to null if last reply is from an Admin.
    */
-  waiting_since?: null | number;
+  waiting_since?: null | string;
   /**
    * If set this is the time in the future when this conversation will be marked as open. i.e. it will be in a snoozed state until this time. i.e. it will be in a snoozed state until this time.
    */
-  snoozed_until?: null | number;
+  snoozed_until?: null | string;
   /**
    * Indicates whether a conversation is open (true) or closed (false).
    */
@@ -85,7 +85,7 @@ export interface ConversationsRecord {
           /**
            * The time when the tag was applied to the object. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */
-          applied_at?: null | number;
+          applied_at?: null | string;
           /**
            * The admin who applied the tag. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */
@@ -113,11 +113,11 @@ export interface ConversationsRecord {
     /**
      * The time the rating was requested in the conversation being rated.
      */
-    created_at?: null | number;
+    created_at?: null | string;
     /**
      * The time the rating was last updated.
      */
-    updated_at?: null | number;
+    updated_at?: null | string;
     contact?: null | {
       /**
        * always contact
@@ -311,19 +311,19 @@ export interface ConversationsRecord {
                 /**
                  * The time when the Custom Object instance was created in the external system it originated from.
                  */
-                external_created_at?: null | number;
+                external_created_at?: null | string;
                 /**
                  * The time when the Custom Object instance was last updated in the external system it originated from.
                  */
-                external_updated_at?: null | number;
+                external_updated_at?: null | string;
                 /**
                  * The time the attribute was created as a UTC Unix timestamp
                  */
-                created_at?: null | number;
+                created_at?: null | string;
                 /**
                  * The time the attribute was last updated as a UTC Unix timestamp
                  */
-                updated_at?: null | number;
+                updated_at?: null | string;
                 /**
                  * The identifier of the custom object type that defines the structure of the custom object instance.
                  */
@@ -343,7 +343,7 @@ export interface ConversationsRecord {
    * An object containing information on the first users message. For a contact initiated message this will represent the users original message.
    */
   first_contact_reply?: null | {
-    created_at?: null | number;
+    created_at?: null | string;
     type?: null | string;
     url?: null | string;
     [k: string]: unknown;
@@ -394,39 +394,39 @@ export interface ConversationsRecord {
     /**
      * Time of first text conversation part from a contact.
      */
-    first_contact_reply_at?: null | number;
+    first_contact_reply_at?: null | string;
     /**
      * Time of first assignment after first_contact_reply_at.
      */
-    first_assignment_at?: null | number;
+    first_assignment_at?: null | string;
     /**
      * Time of first admin reply after first_contact_reply_at.
      */
-    first_admin_reply_at?: null | number;
+    first_admin_reply_at?: null | string;
     /**
      * Time of first close after first_contact_reply_at.
      */
-    first_close_at?: null | number;
+    first_close_at?: null | string;
     /**
      * Time of last assignment after first_contact_reply_at.
      */
-    last_assignment_at?: null | number;
+    last_assignment_at?: null | string;
     /**
      * Time of first admin reply since most recent assignment.
      */
-    last_assignment_admin_reply_at?: null | number;
+    last_assignment_admin_reply_at?: null | string;
     /**
      * Time of the last conversation part from a contact.
      */
-    last_contact_reply_at?: null | number;
+    last_contact_reply_at?: null | string;
     /**
      * Time of the last conversation part from an admin.
      */
-    last_admin_reply_at?: null | number;
+    last_admin_reply_at?: null | string;
     /**
      * Time of the last conversation close.
      */
-    last_close_at?: null | number;
+    last_close_at?: null | string;
     /**
      * The last admin who closed the conversation. Returns a reference to an Admin object.
      */
@@ -566,11 +566,11 @@ export interface ConversationsRecord {
     /**
      * The time when the AI agent rating was created.
      */
-    created_at?: null | number;
+    created_at?: null | string;
     /**
      * The time when the AI agent rating was last updated.
      */
-    updated_at?: null | number;
+    updated_at?: null | string;
     content_sources?: null | {
       type?: null | string;
       /**

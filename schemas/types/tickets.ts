@@ -193,11 +193,11 @@ export interface TicketsRecord {
             /**
              * The date and time the ticket type attribute was created.
              */
-            created_at?: null | number;
+            created_at?: null | string;
             /**
              * The date and time the ticket type attribute was last updated.
              */
-            updated_at?: null | number;
+            updated_at?: null | string;
             [k: string]: unknown;
           })[];
       [k: string]: unknown;
@@ -247,11 +247,11 @@ export interface TicketsRecord {
     /**
      * The date and time the ticket type was created.
      */
-    created_at?: null | number;
+    created_at?: null | string;
     /**
      * The date and time the ticket type was last updated.
      */
-    updated_at?: null | number;
+    updated_at?: null | string;
     [k: string]: unknown;
   };
   /**
@@ -295,11 +295,11 @@ export interface TicketsRecord {
   /**
    * The time the ticket was created as a UTC Unix timestamp.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The last time the ticket was updated as a UTC Unix timestamp.
    */
-  updated_at: number;
+  updated_at: string;
   /**
    * Whether or not the ticket is open. If false, the ticket is closed.
    */
@@ -307,7 +307,7 @@ export interface TicketsRecord {
   /**
    * The time the ticket will be snoozed until as a UTC Unix timestamp. If null, the ticket is not currently snoozed.
    */
-  snoozed_until?: null | number;
+  snoozed_until?: null | string;
   /**
    * An object containing metadata about linked conversations and linked tickets. Up to 1000 can be returned.
    */
@@ -384,11 +384,11 @@ export interface TicketsRecord {
           /**
            * The time the ticket part was created.
            */
-          created_at?: null | number;
+          created_at?: null | string;
           /**
            * The last time the ticket part was updated.
            */
-          updated_at?: null | number;
+          updated_at?: null | string;
           assigned_to?: null | {
             type?: null | string;
             id?: null | string;
