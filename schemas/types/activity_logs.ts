@@ -164,6 +164,10 @@ export interface ActivityLogsRecord {
     after?: {
       [k: string]: unknown;
     };
+    /**
+     * The mode of the change (API 2.16+).
+     */
+    mode?: null | string;
     [k: string]: unknown;
   };
   /**

@@ -109,6 +109,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     bg?: null | {
@@ -148,6 +184,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     bs?: null | {
@@ -187,6 +259,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ca?: null | {
@@ -226,6 +334,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     cs?: null | {
@@ -265,6 +409,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     da?: null | {
@@ -304,6 +484,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     de?: null | {
@@ -343,6 +559,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     el?: null | {
@@ -382,6 +634,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     en?: null | {
@@ -421,6 +709,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     es?: null | {
@@ -460,6 +784,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     et?: null | {
@@ -499,6 +859,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     fi?: null | {
@@ -538,6 +934,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     fr?: null | {
@@ -577,6 +1009,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     he?: null | {
@@ -616,6 +1084,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     hr?: null | {
@@ -655,6 +1159,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     hu?: null | {
@@ -694,6 +1234,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     id?: null | {
@@ -733,6 +1309,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     it?: null | {
@@ -772,6 +1384,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ja?: null | {
@@ -811,6 +1459,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ko?: null | {
@@ -850,6 +1534,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     lt?: null | {
@@ -889,6 +1609,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     lv?: null | {
@@ -928,6 +1684,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     mn?: null | {
@@ -967,6 +1759,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     nb?: null | {
@@ -1006,6 +1834,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     nl?: null | {
@@ -1045,6 +1909,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     pl?: null | {
@@ -1084,6 +1984,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     pt?: null | {
@@ -1123,6 +2059,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ro?: null | {
@@ -1162,6 +2134,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ru?: null | {
@@ -1201,6 +2209,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     sl?: null | {
@@ -1240,6 +2284,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     sr?: null | {
@@ -1279,6 +2359,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     sv?: null | {
@@ -1318,6 +2434,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     tr?: null | {
@@ -1357,6 +2509,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     vi?: null | {
@@ -1396,6 +2584,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     "pt-BR"?: null | {
@@ -1435,6 +2659,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     "zh-CN"?: null | {
@@ -1474,6 +2734,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     "zh-TW"?: null | {
@@ -1513,6 +2809,42 @@ export interface ArticlesRecord {
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     [k: string]: unknown;
@@ -1559,5 +2891,53 @@ export interface ArticlesRecord {
         })[];
     [k: string]: unknown;
   };
+  /**
+   * The body in Markdown (API 2.16+).
+   */
+  body_markdown?: null | string;
+  /**
+   * Whether there are unpublished changes (API 2.16+).
+   */
+  has_unpublished_changes?: null | boolean;
+  /**
+   * The last time the draft was updated (API 2.16+).
+   */
+  draft_updated_at?: null | string;
+  /**
+   * Available to the AI chatbot (API 2.16+).
+   */
+  ai_chatbot_availability?: null | boolean;
+  /**
+   * Available to Copilot (API 2.16+).
+   */
+  ai_copilot_availability?: null | boolean;
+  /**
+   * Available to the sales agent (API 2.16+).
+   */
+  ai_sales_agent_availability?: null | boolean;
+  /**
+   * The admin who created the article (API 2.16+).
+   */
+  created_by_id?: null | number;
+  /**
+   * The admin who last updated the article (API 2.16+).
+   */
+  updated_by_id?: null | number;
+  /**
+   * Excluded from article suggestions (API 2.16+).
+   */
+  exclude_from_article_suggestions?: null | boolean;
+  /**
+   * Who sees the article in the help center (API 2.16+).
+   */
+  help_center_audience?: null | string;
+  /**
+   * When the article is scheduled to be published (API 2.16+).
+   */
+  scheduled_publish_at?: null | string;
+  /**
+   * When the article is scheduled to be unpublished (API 2.16+).
+   */
+  scheduled_unpublish_at?: null | string;
   [k: string]: unknown;
 }

@@ -155,5 +155,32 @@ export interface CompaniesRecord {
         })[];
     [k: string]: unknown;
   };
+  /**
+   * The notes on the company (API 2.16+).
+   */
+  notes?: null | {
+    type?: null | string;
+    notes?:
+      | null
+      | (null | {
+          type?: null | string;
+          id?: null | string;
+          /**
+           * The time the note was created.
+           */
+          created_at?: null | string;
+          company?: null | {
+            type?: null | string;
+            id?: null | string;
+            [k: string]: unknown;
+          };
+          author?: null | {
+            [k: string]: unknown;
+          };
+          body?: null | string;
+          [k: string]: unknown;
+        })[];
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }

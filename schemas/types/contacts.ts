@@ -41,9 +41,9 @@ export interface ContactsRecord {
    */
   name?: null | string;
   /**
-   * The id of an admin that has been assigned account ownership of the contact.
+   * The id of an admin that has been assigned account ownership of the contact. An integer at API 2.14 and earlier, a string from 2.16.
    */
-  owner_id?: null | number;
+  owner_id?: null | number | string;
   /**
    * Whether the contact has had an email sent to them hard bounce.
    */
@@ -335,5 +335,26 @@ export interface ContactsRecord {
         })[];
     [k: string]: unknown;
   };
+  /**
+   * The contacts merged into this one (API 2.16+).
+   */
+  merge_history?:
+    | null
+    | (null | {
+        type?: null | string;
+        /**
+         * The id of the contact merged into this one.
+         */
+        source_contact_id?: null | string;
+        /**
+         * lead or user.
+         */
+        source_contact_role?: null | string;
+        /**
+         * When the merge happened.
+         */
+        merged_at?: null | string;
+        [k: string]: unknown;
+      })[];
   [k: string]: unknown;
 }

@@ -154,6 +154,7 @@ export interface ConversationPartsRecord {
           name?: null | string;
           [k: string]: unknown;
         })[];
+    message_id?: null | string;
     [k: string]: unknown;
   };
   /**

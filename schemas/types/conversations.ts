@@ -49,11 +49,11 @@ export interface ConversationsRecord {
    */
   priority?: null | string;
   /**
-   * The id of the admin assigned to the conversation. If it's not assigned to an admin it will return null.
+   * The id of the admin assigned to the conversation. When unassigned: null at API 2.14 and earlier, 0 from 2.16.
    */
   admin_assignee_id?: null | number;
   /**
-   * The id of the team assigned to the conversation. If it's not assigned to a team it will return null.
+   * The id of the team assigned to the conversation. When unassigned: null at API 2.14 and earlier, 0 from 2.16.
    */
   team_assignee_id?: null | number;
   /**
@@ -235,6 +235,44 @@ export interface ConversationsRecord {
      * Whether or not the source message has been redacted. Only applicable for contact initiated messages.
      */
     redacted?: null | boolean;
+    /**
+     * The recipients of an email conversation (API 2.16+).
+     */
+    recipients?:
+      | null
+      | (null | {
+          type?: null | string;
+          email?: null | string;
+          drop_reason?: null | string;
+          [k: string]: unknown;
+        })[];
+    /**
+     * The reply-to addresses of an email conversation (API 2.16+).
+     */
+    reply_to?:
+      | null
+      | (null | {
+          email?: null | string;
+          name?: null | string;
+          [k: string]: unknown;
+        })[];
+    /**
+     * Email headers of the source message (API 2.16+).
+     */
+    email_message_metadata?: null | {
+      message_id?: null | string;
+      subject?: null | string;
+      email_address_headers?:
+        | null
+        | (null | {
+            type?: null | string;
+            email_address?: null | string;
+            name?: null | string;
+            [k: string]: unknown;
+          })[];
+      history?: null | string;
+      [k: string]: unknown;
+    };
     [k: string]: unknown;
   };
   /**
@@ -605,5 +643,119 @@ export interface ConversationsRecord {
     };
     [k: string]: unknown;
   };
+  /**
+   * The company the conversation is associated with (API 2.16+); further company fields are kept as sent.
+   */
+  company?: null | {
+    type?: null | string;
+    id?: null | string;
+    name?: null | string;
+    company_id?: null | string;
+    /**
+     * The time the company was added in Intercom.
+     */
+    created_at?: null | string;
+    /**
+     * The last time the company was updated.
+     */
+    updated_at?: null | string;
+    /**
+     * The time the company was created by you.
+     */
+    remote_created_at?: null | string;
+    /**
+     * The time the company last recorded making a request.
+     */
+    last_request_at?: null | string;
+    [k: string]: unknown;
+  };
+  /**
+   * The channel the conversation started on and is on now (API 2.16+).
+   */
+  channel?: null | {
+    initial?: null | string;
+    current?: null | string;
+    [k: string]: unknown;
+  };
+  /**
+   * Whether the sales agent took part (API 2.16+).
+   */
+  sales_agent_participated?: null | boolean;
+  /**
+   * Sales agent activity on the conversation (API 2.16+).
+   */
+  sales_agent?: null | {
+    outcome?: null | string;
+    routing_outcome?: null | string;
+    collected_data?: null | {
+      [k: string]: unknown;
+    };
+    [k: string]: unknown;
+  };
+  /**
+   * References to external systems (API 2.16+).
+   */
+  external_references?:
+    | null
+    | (null | {
+        type?: null | string;
+        id?: null | string;
+        [k: string]: unknown;
+      })[];
+  /**
+   * Monitor evaluations of the conversation (API 2.16+).
+   */
+  monitor_evaluations?:
+    | null
+    | (null | {
+        monitor_id?: null | string;
+        monitor_name?: null | string;
+        monitor_type?: null | string;
+        result?: null | string;
+        explanation?: null | string;
+        /**
+         * When the monitor evaluated the conversation.
+         */
+        evaluated_at?: null | string;
+        [k: string]: unknown;
+      })[];
+  /**
+   * Quality scorecards of the conversation (API 2.16+).
+   */
+  scorecards?:
+    | null
+    | (null | {
+        scorecard_id?: null | string;
+        scorecard_version_id?: null | string;
+        name?: null | string;
+        scorecard_type?: null | string;
+        passed?: null | boolean;
+        score?: null | number;
+        ai_score?: null | number;
+        /**
+         * When the scorecard was evaluated.
+         */
+        evaluated_at?: null | string;
+        reviewed_teammate?: null | {
+          type?: null | string;
+          admin_id?: null | string;
+          [k: string]: unknown;
+        };
+        evaluators?:
+          | null
+          | (null | {
+              evaluator_id?: null | string;
+              result?: null | {
+                value?: null | string;
+                source?: null | string;
+                reasoning?: null | string;
+                reason_ids?: null | string[];
+                other_text?: null | string;
+                [k: string]: unknown;
+              };
+              [k: string]: unknown;
+            })[];
+        [k: string]: unknown;
+      })[];
   [k: string]: unknown;
 }

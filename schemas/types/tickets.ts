@@ -285,13 +285,13 @@ export interface TicketsRecord {
     [k: string]: unknown;
   };
   /**
-   * The id representing the admin assigned to the ticket.
+   * The id representing the admin assigned to the ticket: a string at API 2.14 and earlier ('0' when unassigned), an integer from 2.16 (0 when unassigned).
    */
-  admin_assignee_id?: null | string;
+  admin_assignee_id?: null | number | string;
   /**
-   * The id representing the team assigned to the ticket.
+   * The id representing the team assigned to the ticket: a string at API 2.14 and earlier ('0' when unassigned), an integer from 2.16 (0 when unassigned).
    */
-  team_assignee_id?: null | string;
+  team_assignee_id?: null | number | string;
   /**
    * The time the ticket was created as a UTC Unix timestamp.
    */
@@ -506,5 +506,9 @@ export interface TicketsRecord {
    * Whether or not the ticket is shared with the customer.
    */
   is_shared?: null | boolean;
+  /**
+   * The id of the previous ticket state (API 2.16+).
+   */
+  previous_ticket_state_id?: null | string;
   [k: string]: unknown;
 }
