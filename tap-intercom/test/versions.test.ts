@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
 import { RecordValidators } from "../../target-duckdb/src/record-validator.js";
+import { dateTimeConverter, toDateTime } from "../src/streams/timestamps.js";
 import { columnTypes, query, runTarget, tempDatabase } from "../../target-duckdb/test/support.js";
 import { lastState, recordsOf, runTap, type TapMessage, type TapRun } from "./support.js";
 
@@ -69,6 +70,46 @@ async function apiGet(server: FixtureServer, path: string, version: string): Pro
 }
 
 const object = (value: unknown): Record<string, unknown> => (value && typeof value === "object" ? (value as Record<string, unknown>) : {});
+
+describe("Intercom times: conversion driven by the schema", () => {
+  it("writes Unix seconds and ISO 8601 text (any offset, or none: UTC) as the same RFC 3339 UTC instant", () => {
+    assert.equal(toDateTime(1_678_009_574), "2023-03-05T09:46:14Z");
+    assert.equal(toDateTime("2023-03-05T09:46:14Z"), "2023-03-05T09:46:14Z");
+    assert.equal(toDateTime("2023-03-05T11:46:14+02:00"), "2023-03-05T09:46:14Z");
+    assert.equal(toDateTime("2023-03-05T09:46:14"), "2023-03-05T09:46:14Z");
+    assert.equal(toDateTime("2023-03-05"), "2023-03-05T00:00:00Z");
+    assert.equal(toDateTime(1.5), "1970-01-01T00:00:01.500Z");
+    assert.equal(toDateTime("next tuesday"), undefined);
+    assert.equal(toDateTime(true), undefined);
+  });
+
+  it("converts only fields the schema declares date-time, nested in objects, arrays and open maps, without touching the input", () => {
+    const convert = dateTimeConverter({
+      type: "object",
+      properties: {
+        updated_at: { type: ["null", "string"], format: "date-time" },
+        count: { type: ["null", "integer"] },
+        statistics: { type: ["null", "object"], properties: { last_close_at: { type: ["null", "string"], format: "date-time" } } },
+        parts: { type: ["null", "array"], items: { type: "object", properties: { created_at: { anyOf: [{ type: "null" }, { type: "string", format: "date-time" }] } } } },
+        custom_attributes: { type: ["null", "object"], additionalProperties: true, properties: { renewal: { type: ["null", "string"], format: "date-time" } } },
+      },
+    });
+    const input = {
+      updated_at: 0, count: 5, other_at: 7,
+      statistics: { last_close_at: null, time_to_close: 60 },
+      parts: [{ created_at: 60 }, { created_at: "1970-01-01T02:00:00+01:00" }],
+      custom_attributes: { renewal: 3600, seats: 3 },
+    };
+    const before = JSON.stringify(input);
+    assert.deepEqual(convert(input), {
+      updated_at: "1970-01-01T00:00:00Z", count: 5, other_at: 7,
+      statistics: { last_close_at: null, time_to_close: 60 },
+      parts: [{ created_at: "1970-01-01T00:01:00Z" }, { created_at: "1970-01-01T01:00:00Z" }],
+      custom_attributes: { renewal: "1970-01-01T01:00:00Z", seats: 3 },
+    });
+    assert.equal(JSON.stringify(input), before, "the API record, which bookmarks read, is unchanged");
+  });
+});
 
 describe("Intercom times and API versions 2.14 and 2.16", function () {
   this.timeout(300_000);
