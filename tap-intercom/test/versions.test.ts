@@ -204,13 +204,32 @@ describe("Intercom times and API versions 2.14 and 2.16", function () {
   }
 
   describe("what 2.16 changed", () => {
+    let small: FixtureServer;
     let v14: TapRun;
     let v16: TapRun;
     before(async () => {
-      v14 = await runTap({ access_token: server.token, base_url: server.url, api_version: "2.14" });
-      v16 = await runTap({ access_token: server.token, base_url: server.url, api_version: "2.16" });
+      // Enough records for every new nested shape to appear with content.
+      small = await startFixtureServer({ seed: 5, scale: "small", log: () => undefined });
+      v14 = await runTap({ access_token: small.token, base_url: small.url, api_version: "2.14" });
+      v16 = await runTap({ access_token: small.token, base_url: small.url, api_version: "2.16" });
       assert.equal(v14.code, 0, v14.stderr);
       assert.equal(v16.code, 0, v16.stderr);
+    });
+    after(() => small.close());
+
+    it("validates records whose 2.16 nested fields hold data against the emitted SCHEMA", () => {
+      const conversations = recordsOf(v16.messages, "conversations");
+      const filled = (records: Record<string, unknown>[], read: (r: Record<string, unknown>) => unknown): boolean =>
+        records.some((r) => {
+          const value = read(r);
+          return Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined;
+        });
+      for (const field of ["company", "scorecards", "monitor_evaluations", "external_references"]) assert.ok(filled(conversations, (c) => c[field]), `conversations.${field}`);
+      assert.ok(filled(conversations, (c) => object(c["source"])["recipients"]), "conversations source.recipients");
+      assert.ok(filled(recordsOf(v16.messages, "contacts"), (c) => c["merge_history"]), "contacts.merge_history");
+      assert.ok(filled(recordsOf(v16.messages, "companies"), (c) => object(c["notes"])["notes"]), "companies.notes");
+      assert.deepEqual(violations(v16.messages), []);
+      assert.deepEqual(violations(v14.messages), []);
     });
 
     it("emits tickets' assignee ids as strings at 2.14 and integers at 2.16, 0 when unassigned", () => {
