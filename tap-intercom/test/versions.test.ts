@@ -77,6 +77,7 @@ describe("Intercom times: conversion driven by the schema", () => {
     assert.equal(toDateTime("2023-03-05T09:46:14Z"), "2023-03-05T09:46:14Z");
     assert.equal(toDateTime("2023-03-05T11:46:14+02:00"), "2023-03-05T09:46:14Z");
     assert.equal(toDateTime("2023-03-05T09:46:14"), "2023-03-05T09:46:14Z");
+    assert.equal(toDateTime("2023-03-05 09:46:14"), "2023-03-05T09:46:14Z");
     assert.equal(toDateTime("2023-03-05"), "2023-03-05T00:00:00Z");
     assert.equal(toDateTime(1.5), "1970-01-01T00:00:01.500Z");
     assert.equal(toDateTime("next tuesday"), undefined);

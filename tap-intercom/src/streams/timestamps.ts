@@ -24,7 +24,7 @@ export function toDateTime(value: unknown): string | undefined {
     if (!Number.isFinite(value)) return undefined;
     ms = value * 1000;
   } else if (typeof value === "string") {
-    const text = value.trim();
+    const text = value.trim().replace(/^(\d{4}-\d{2}-\d{2}) (?=\d)/, "$1T");
     // ISO 8601 without a zone designator is UTC here (Date.parse would read a date-time as local time).
     const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text;
     ms = /^\d{4}-\d{2}-\d{2}/.test(zoned) ? Date.parse(zoned) : NaN;
