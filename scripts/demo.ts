@@ -174,7 +174,7 @@ async function incrementalReport(paths: Paths, catalog: Catalog, changed: Mutati
     const root = getMetadata(stream, []);
     const method = root["replication-method"] ?? root["forced-replication-method"] ?? "?";
     const name = stream.stream;
-    const note = name === "conversation_parts" ? `${changed.conversation_parts.length} new parts in ${changed.conversations.length} conversations` : String(changedCount[name] ?? "-");
+    const note = name === "conversation_parts" ? `${changed.conversation_parts.length} new parts; all parts of ${changed.conversations.length} conversations move` : String(changedCount[name] ?? "-");
     rows.push([name, String(written.get(name) ?? 0), note, `${String(method).toLowerCase()}${keyPropertiesOf(stream).length ? "" : " (no key)"}`]);
   }
   table(rows);

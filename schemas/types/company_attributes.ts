@@ -21,9 +21,9 @@ export interface CompanyAttributesRecord {
    */
   name: string;
   /**
-   * Full name of the attribute. Should match the name unless it's a nested attribute. We can split full_name on `.` to access nested user object values.
+   * Full name of the attribute. Should match the name unless it's a nested attribute. We can split full_name on `.` to access nested user object values. Unique within the model, unlike name (the company's name and plan.name are both named name): the stream's key.
    */
-  full_name?: null | string;
+  full_name?: string;
   /**
    * Readable name of the attribute (i.e. name you see in the UI)
    */

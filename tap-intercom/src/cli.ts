@@ -16,6 +16,7 @@ import {
   type AboutFormat,
 } from "../../singer/src/index.js";
 import { about } from "./about.js";
+import { explicitlySelected } from "./explicit-selection.js";
 import { checkTokenBeforeSync, discover, sync, testConnection } from "./tap.js";
 import { resolveConfig } from "./settings.js";
 
@@ -85,6 +86,6 @@ runMain(async () => {
   // A rejected token fails here, before any stream: a stream that skips on 401 could not tell it from a missing scope.
   if (catalogFile) await checkTokenBeforeSync(config, logger);
   const catalog = catalogFile ?? (await discover(config, logger));
-  await sync({ config, logger, writer, state, streams: selectedStreams(catalog) });
+  await sync({ config, logger, writer, state, streams: selectedStreams(catalog), explicit: catalogFile ? explicitlySelected(catalog) : new Set() });
   await writer.end();
 }, logger);

@@ -1,14 +1,12 @@
 /**
- * Stream providers: each discovers a set of streams and syncs the ones it owns. The CLI asks
- * every provider in `providers` for discovery and hands each selected stream to its owner.
+ * What a stream provider is: it discovers a set of streams and syncs the ones it owns. The
+ * providers implement this; `registry.ts`, above them, lists them.
  */
 import type { CatalogStream, Logger, SingerWriter } from "../../singer/src/index.js";
 import type { IntercomClient } from "./http/client.js";
 import type { Progress } from "./progress.js";
 import type { TapConfig } from "./settings.js";
 import type { StateHolder } from "./state-holder.js";
-import { reportingProvider } from "./reporting/index.js";
-import { restProvider } from "./streams/rest-provider.js";
 
 export interface DiscoverContext {
   config: TapConfig;
@@ -31,6 +29,6 @@ export interface StreamProvider {
   discover(ctx: DiscoverContext): Promise<CatalogStream[]>;
   owns(tapStreamId: string): boolean;
   sync(ctx: SyncContext, stream: CatalogStream): Promise<void>;
+  /** The stream whose sync also syncs this one (a child stream's parent), if any. */
+  parentOf?(tapStreamId: string): string | undefined;
 }
-
-export const providers: StreamProvider[] = [restProvider, reportingProvider];

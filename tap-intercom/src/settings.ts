@@ -64,7 +64,8 @@ export const settingsProperties: Record<string, JsonSchema> = {
     type: "integer",
     minimum: 0,
     default: 0,
-    description: "Incremental searches start this many seconds before the bookmark, to catch late-indexed updates.",
+    description:
+      "Incremental streams re-read and emit again this many seconds before the bookmark. Search-index lag needs none: search streams always re-read the 15 minutes before the previous run began, emitting only what they had not read.",
   },
   page_size: {
     type: "integer",

@@ -3,9 +3,11 @@ import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "
 import { IntercomClient } from "./http/client.js";
 import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
-import { providers, type StreamProvider } from "./providers.js";
+import type { StreamProvider } from "./providers.js";
+import { providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
+import { refusalOf } from "./stream-access.js";
 
 /** One cheap call that fails with the token advice (HTTP_STATUS_ADVICE) when Intercom rejects the token. */
 async function checkToken(client: IntercomClient): Promise<{ email?: string; app?: { name?: string; id_code?: string } }> {
@@ -68,12 +70,19 @@ function resumeFirst(streams: CatalogStream[], current: unknown): CatalogStream[
   return index <= 0 ? streams : [streams[index]!, ...streams.slice(0, index), ...streams.slice(index + 1)];
 }
 
+/**
+ * Syncs the selected streams in order. A stream Intercom refuses (a permission the token lacks, a
+ * feature the plan lacks) is skipped with a warning, together with the streams it syncs; the run
+ * fails for it only after every other stream, and only when the catalog asked for it by name
+ * (`explicit`, see explicit-selection.ts).
+ */
 export async function sync(run: {
   config: TapConfig;
   logger: Logger;
   writer: SingerWriter;
   state: SingerState;
   streams: CatalogStream[];
+  explicit?: Set<string>;
   client?: IntercomClient;
 }): Promise<void> {
   const { config, logger, writer, streams } = run;
@@ -81,12 +90,21 @@ export async function sync(run: {
   const state = new StateHolder(run.state, writer);
   const ctx = { config, client, logger, writer, state, progress: progressFor(), catalog: streams };
   const started = Date.now();
+  /** Skipped stream → why, when the warnings above do not say. */
+  const skipped = new Map<string, string | undefined>();
   try {
     for (const stream of resumeFirst(streams, run.state.currently_syncing)) {
       const provider = providerOf(stream);
       state.setCurrentlySyncing(stream.tap_stream_id);
       await state.emit();
-      await provider.sync(ctx, stream);
+      try {
+        await provider.sync(ctx, stream);
+      } catch (error) {
+        const reason = await refusalOf(error, stream.tap_stream_id, client);
+        if (reason === undefined) throw error;
+        skipped.set(stream.tap_stream_id, undefined);
+        logger.warn(`${stream.tap_stream_id}: skipped, Intercom refused it: ${reason}`);
+      }
     }
     state.setCurrentlySyncing(null);
     await state.emit();
@@ -94,9 +112,21 @@ export async function sync(run: {
     if (!run.client) client.close();
     repeatWarnings(logger);
   }
+  for (const stream of streams) {
+    const parent = providerOf(stream).parentOf?.(stream.tap_stream_id);
+    if (parent !== undefined && skipped.has(parent) && !skipped.has(stream.tap_stream_id)) {
+      skipped.set(stream.tap_stream_id, `read through ${parent}`);
+    }
+  }
   const { requests, retries, rateLimited } = client.stats;
   logger.info(`sync done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${requests} requests, ${retries} retries, ${rateLimited} rate-limited`);
   logger.metric("counter", "http_request_count", requests, { retries, rate_limited: rateLimited });
+  if (skipped.size === 0) return;
+  logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, why]) => (why ? `${id} (${why})` : id)).join(", ")}`, { repeatInSummary: false });
+  const asked = [...skipped.keys()].filter((id) => run.explicit?.has(id));
+  if (asked.length > 0) {
+    throw new Error(`the catalog selects ${asked.join(", ")} but Intercom refused ${asked.length === 1 ? "it" : "them"} (see the warnings above); every other stream was synced`);
+  }
 }
 
 const REPEATED_WARNINGS = 20;

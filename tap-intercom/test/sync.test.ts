@@ -47,11 +47,23 @@ function schemaViolations(messages: TapMessage[]): string[] {
   return [...problems];
 }
 
+/** One GET against the fixture, as the tap's token. */
+async function apiGet<T>(server: FixtureServer, path: string): Promise<T> {
+  const response = await fetch(server.url + path, { headers: { Authorization: `Bearer ${server.token}` } });
+  assert.equal(response.status, 200, `GET ${path}`);
+  return (await response.json()) as T;
+}
+
 function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { access_token: server.token, base_url: server.url, ...extra };
 }
 
-const KEYS: Record<string, string[]> = { company_segments: ["company_id", "id"], company_attributes: ["name"], contact_attributes: ["name"], conversation_attributes: ["name"] };
+const KEYS: Record<string, string[]> = {
+  company_segments: ["company_id", "id"],
+  company_attributes: ["full_name"],
+  contact_attributes: ["full_name"],
+  conversation_attributes: ["full_name"],
+};
 const keysOf = (stream: string): string[] => KEYS[stream] ?? ["id"];
 
 /** Asserts every REST stream's records equal the fixture's truth, each key exactly once. */
@@ -176,10 +188,27 @@ describe("tap-intercom against the fixture server", function () {
       assert.ok(settings.every((name) => markdown.stdout.includes(`| ${name} |`)));
     });
 
-    it("reads conversation attributes from their own endpoint on API 2.16", async () => {
+    it("keys data attributes by full_name: the company's name and plan.name, both named \"name\", both land", async () => {
+      const run = await runTap(configFor(server), { catalog: selectOnly(catalog, ["company_attributes", "contact_attributes", "conversation_attributes"]) });
+      assert.equal(run.code, 0, run.stderr);
+      const named = recordsOf(run.messages, "company_attributes").filter((r) => r["name"] === "name");
+      assert.deepEqual(named.map((r) => r["full_name"]).sort(), ["name", "plan.name"]);
+      for (const stream of ["company_attributes", "contact_attributes", "conversation_attributes"]) {
+        assert.deepEqual(run.messages.find((m) => m.type === "SCHEMA" && m.stream === stream)?.key_properties, ["full_name"]);
+      }
+      assertExactlyOnce(server, run.messages, ["company_attributes", "contact_attributes", "conversation_attributes"]);
+    });
+
+    it("reads conversation attributes from their own endpoint on API 2.16, keyed by a full_name the tap derives", async () => {
       const run = await runTap(configFor(server, { api_version: "2.16" }), { catalog: selectOnly(catalog, ["conversation_attributes"]) });
       assert.equal(run.code, 0, run.stderr);
-      assert.ok(recordsOf(run.messages, "conversation_attributes").length > 0);
+      const attributes = recordsOf(run.messages, "conversation_attributes");
+      assert.ok(attributes.length > 0);
+      assert.deepEqual(
+        attributes.map((r) => r["full_name"]),
+        attributes.map((r) => `custom_attributes.${String(r["name"])}`),
+        "full_name names where conversations hold the value",
+      );
       const discovered = await discoverCatalog(configFor(server, { api_version: "2.16" }));
       const conversations = discovered.streams.find((s) => s.tap_stream_id === "conversations") as CatalogStream;
       assert.ok(Object.keys(conversations.schema.properties?.["custom_attributes"]?.properties ?? {}).length > 0);
@@ -260,7 +289,12 @@ describe("tap-intercom against the fixture server", function () {
       assert.deepEqual(ids("contacts"), [...changes.contacts].sort());
       assert.deepEqual(ids("conversations"), [...changes.conversations].sort());
       assert.deepEqual(ids("companies"), [...changes.companies].sort());
-      assert.deepEqual(ids("conversation_parts"), [...changes.conversation_parts].sort());
+      // Every part of each changed conversation, the new ones among them.
+      const changedParts = (
+        await Promise.all(changes.conversations.map(async (id) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts))
+      ).flat();
+      assert.deepEqual(ids("conversation_parts"), changedParts.map((p) => p.id).sort());
+      assert.ok(changes.conversation_parts.every((id) => ids("conversation_parts").includes(id)));
       assert.deepEqual(
         [...new Set(recordsOf(second.messages, "company_segments").map((r) => String(r["company_id"])))].every((id) => changes.companies.includes(id)),
         true,
@@ -268,6 +302,31 @@ describe("tap-intercom against the fixture server", function () {
       const third = await runTap(configFor(server), { state: lastState(second.messages) });
       for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "activity_logs"]) {
         assert.equal(recordsOf(third.messages, stream).length, 0, `${stream}: nothing changed, nothing emitted`);
+      }
+    });
+
+    it("brings every part of a conversation, and every segment of a company, that enter the sync late", async () => {
+      const { start, end } = server.truth().dataRange;
+      const config = configFor(server, { start_date: new Date(Math.floor((start + end) / 2) * 1000).toISOString() });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["conversations", "conversation_parts", "companies", "company_segments"]);
+      const first = await runTap(config, { catalog });
+      assert.equal(first.code, 0, first.stderr);
+      const changes = server.mutate({ contacts: 0, conversations: 12, companies: 12 });
+      const second = await runTap(config, { catalog, state: lastState(first.messages) });
+      assert.equal(second.code, 0, second.stderr);
+      for (const [parent, child, parentKey, childrenOf] of [
+        ["conversations", "conversation_parts", "conversation_id", async (id: string) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts],
+        ["companies", "company_segments", "company_id", async (id: string) => (await apiGet<{ data: { id: string }[] }>(server, `/companies/${id}/segments`)).data],
+      ] as const) {
+        const before = new Set(recordsOf(first.messages, parent).map((r) => String(r["id"])));
+        // Last updated before start_date, so never synced until this change.
+        const late = changes[parent].filter((id) => !before.has(id));
+        assert.ok(late.length > 0, `some changed ${parent} were last updated before start_date`);
+        for (const id of late) {
+          const emitted = recordsOf(second.messages, child).filter((r) => String(r[parentKey]) === id).map((r) => String(r["id"]));
+          const all = (await childrenOf(id)).map((c) => String(c.id));
+          assert.deepEqual(emitted.sort(), all.sort(), `${parent} ${id}: every ${child} record Intercom returns`);
+        }
       }
     });
 
@@ -297,6 +356,94 @@ describe("tap-intercom against the fixture server", function () {
         assert.ok(again < (truth[stream]?.count ?? 0), "the resumed run starts from the bookmark");
       });
     }
+  });
+
+  describe("streams Intercom refuses", () => {
+    let server: FixtureServer;
+    const limited = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ ...configFor(server), access_token: "token-without-tickets", ...extra });
+    before(async () => {
+      server = await startFixtureServer({ seed: 3, scale: "tiny", limitedTokens: { "token-without-tickets": ["tickets"] }, planWithout: ["conversations"], log: () => undefined });
+    });
+    after(() => server.close());
+
+    it("skips a stream the token lacks the permission for and streams the plan lacks, with one warning each, syncs the rest and exits 0", async () => {
+      const run = await runTap(limited());
+      assert.equal(run.code, 0, run.stderr);
+      const refused = ["tickets", "conversations", "conversation_parts"];
+      assertExactlyOnce(server, run.messages, REST_STREAMS.filter((s) => !refused.includes(s)));
+      for (const stream of refused) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream}: nothing emitted`);
+      assert.equal(run.stderr.match(/WARN tap-intercom: tickets: skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");
+      assert.match(run.stderr, /tickets: skipped, Intercom refused it: the access token lacks the permission to read tickets \(POST \/tickets\/search answered 401/);
+      assert.match(run.stderr, /conversations: skipped, Intercom refused it: the workspace's Intercom plan does not include it \(POST \/conversations\/search answered 403 api_plan_restricted\)/);
+      const summary = run.stderr.split("\n").find((line) => line.includes("skipped streams (not synced)")) ?? "";
+      for (const stream of refused) assert.match(summary, new RegExp(`[:,] ${stream}\\b`), `the summary lists ${stream}`);
+      assert.equal(lastState(run.messages)?.["currently_syncing"], null);
+    });
+
+    it("exits non-zero, after syncing every other stream, when the catalog selected a refused stream by name", async () => {
+      const catalog = selectOnly(await discoverCatalog(limited()), ["tickets", "contacts", "tags"]);
+      const run = await runTap(limited(), { catalog });
+      assert.equal(run.code, 1);
+      assertExactlyOnce(server, run.messages, ["contacts", "tags"]);
+      assert.match(run.stderr, /the catalog selects tickets but Intercom refused it/);
+      assert.equal(lastState(run.messages)?.["currently_syncing"], null, "the other streams finished and their state was written");
+    });
+
+    it("treats a catalog that selects every stream (Meltano's default) as naming none", async () => {
+      const discovered = await discoverCatalog(limited());
+      const everything = selectOnly({ streams: discovered.streams.filter((s) => REST_STREAMS.includes(s.tap_stream_id)) }, REST_STREAMS);
+      const run = await runTap(limited(), { catalog: everything });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /skipped streams \(not synced\):.* tickets\b/);
+    });
+
+    it("still fails the run when Intercom refuses the token everywhere", async () => {
+      const run = await runTap(limited({ access_token: "not-a-token" }));
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /401/);
+      assert.doesNotMatch(run.stderr, /skipped/);
+    });
+  });
+
+  describe("search index lag", () => {
+    let server: FixtureServer;
+    before(async () => {
+      server = await startFixtureServer({ seed: 5, scale: "small", searchIndexLag: { seconds: 3600 }, log: () => undefined });
+    });
+    after(() => server.close());
+
+    it("loses no update the search index still hid during a run: with default settings it lands in the next run, and what was read is not read again", async () => {
+      const searched = ["contacts", "conversations", "tickets"] as const;
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), [...searched, "conversation_parts"]);
+      const first = await runTap(configFor(server), { catalog });
+      assert.equal(first.code, 0, first.stderr);
+      // Updated two minutes ago: some are in the search index already, the others not yet.
+      const changes = server.mutate({ contacts: 10, conversations: 10, companies: 0, tickets: 10, updatedAt: Math.floor(Date.now() / 1000) - 120 });
+      // mutate() dates its writes one second apart: contacts, conversations, then tickets.
+      const offset = { contacts: 0, conversations: changes.contacts.length, tickets: changes.contacts.length + changes.conversations.length };
+      const updatedAt = (stream: (typeof searched)[number], id: string): number => changes.updatedAt + offset[stream] + changes[stream].indexOf(id);
+      const second = await runTap(configFor(server), { catalog, state: lastState(first.messages) });
+      assert.equal(second.code, 0, second.stderr);
+      const hidden: Record<string, string[]> = {};
+      for (const stream of searched) {
+        const found = recordsOf(second.messages, stream).map((r) => String(r["id"]));
+        hidden[stream] = changes[stream].filter((id) => !found.includes(id));
+        const lastFound = Math.max(...found.map((id) => updatedAt(stream, id)));
+        assert.ok(hidden[stream].some((id) => updatedAt(stream, id) < lastFound), `${stream}: the index hid an update older than one it returned`);
+      }
+      server.catchUpSearchIndex();
+      server.resetStats();
+      const third = await runTap(configFor(server), { catalog, state: lastState(second.messages) });
+      assert.equal(third.code, 0, third.stderr);
+      for (const stream of searched) {
+        assert.deepEqual(recordsOf(third.messages, stream).map((r) => String(r["id"])).sort(), [...(hidden[stream] ?? [])].sort(), `${stream}: the hidden updates, and only they`);
+      }
+      const parts = new Set(recordsOf(third.messages, "conversation_parts").map((r) => String(r["conversation_id"])));
+      assert.deepEqual([...parts].sort(), [...(hidden["conversations"] ?? [])].sort(), "the hidden conversations' parts land");
+      assert.equal(server.stats().byRoute["GET /conversations/:id"], hidden["conversations"]?.length, "one request per hidden conversation, none for those read before");
+      const fourth = await runTap(configFor(server), { catalog, state: lastState(third.messages) });
+      assert.equal(fourth.messages.filter((m) => m.type === "RECORD").length, 0, "the next run re-reads the margin and emits nothing");
+    });
   });
 
   describe("rate limits, faults and the scroll", () => {
@@ -377,6 +524,21 @@ describe("tap-intercom against the fixture server", function () {
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /another scroll is open/);
       assertExactlyOnce(server, resumed.messages, ["companies", "company_segments"]);
+    });
+
+    it("restarts the companies scroll at once after a 500, never asking for the failed scroll_param again", async () => {
+      server = await startFixtureServer({ seed: 17, scale: "small", log: () => undefined });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["companies"]);
+      server.setFaults({ errorRate: 0.2, errorStatuses: [500] });
+      server.resetStats();
+      const run = await runTap(configFor(server), { catalog });
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages, ["companies"]);
+      const { byStatus } = server.stats();
+      assert.ok((byStatus["500"] ?? 0) > 0, "the scroll failed at least once");
+      assert.match(run.stderr, /companies: the scroll broke .*HTTP 500.*; restarting it/);
+      // Intercom cannot continue a failed scroll: asking for its scroll_param again only gets a 404.
+      assert.equal(byStatus["404"], undefined, "no request for a failed scroll's param");
     });
 
     it("restarts an expired scroll and emits each company once", async () => {

@@ -104,29 +104,29 @@ describe("tap-intercom units", () => {
       bookmark.advance(101, '["a"]');
       bookmark.advance(101, '["b"]');
       bookmark.save(state);
-      assert.deepEqual(state.value.bookmarks["contacts"], { updated_at: 101, boundary_keys: ['["a"]', '["b"]'], complete: false });
+      assert.deepEqual(state.value.bookmarks["contacts"], { updated_at: 101, boundary_keys: ['["a"]', '["b"]'] });
     });
 
-    it("after a complete run, skips a changed parent's children older than the bookmark; never after an interrupted one", () => {
-      const bookmark = new Bookmark("parts", "conversation_updated_at", holder({ bookmarks: { parts: { conversation_updated_at: 100, complete: true } } }), undefined, 0);
-      assert.equal(bookmark.childRecordIsNew(150, 90), false);
-      assert.equal(bookmark.childRecordIsNew(150, 120), true);
-      assert.equal(bookmark.childRecordIsNew(100, 90), true);
-      const interrupted = new Bookmark("parts", "conversation_updated_at", holder({ bookmarks: { parts: { conversation_updated_at: 100, complete: false } } }), undefined, 0);
-      assert.equal(interrupted.childRecordIsNew(150, 90), true, "after an interrupted run, unprocessed parents have old children");
-      assert.equal(new Bookmark("parts", "conversation_updated_at", holder(null), undefined, 0).childRecordIsNew(150, 1), true);
-    });
-
-    it("caps an unsorted source's bookmark at the time its read began, so records updated during the read are read again", () => {
+    it("caps the bookmark at its ceiling, so records updated just before the read are read again, and skips the re-read ones by key and value", () => {
       const state = holder({ bookmarks: { companies: { updated_at: 100 } } });
-      const bookmark = new Bookmark("companies", "updated_at", state, undefined, 0);
+      const bookmark = new Bookmark("companies", "updated_at", state, undefined, 0, 500);
+      bookmark.advance(500, '["a"]');
       bookmark.advance(700, '["b"]');
-      bookmark.save(state, true, 500);
-      assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 500, boundary_keys: [], complete: true });
-      const next = new Bookmark("companies", "updated_at", state, undefined, 0);
-      assert.equal(next.wants(600, '["a"]'), true, "a record updated after the read began is wanted again");
-      bookmark.save(state, true, 900);
-      assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 700, boundary_keys: ['["b"]'], complete: true }, "no cap below the ceiling");
+      bookmark.save(state);
+      assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 500, boundary_keys: ['["a"]'], recent_keys: { '["b"]': 700 } });
+      const next = new Bookmark("companies", "updated_at", state, undefined, 0, 900);
+      assert.equal(next.lowerBound(), 500);
+      assert.equal(next.wants(600, '["c"]'), true, "a record missing from the previous read is wanted");
+      assert.equal(next.wants(700, '["b"]'), false, "a record processed above the ceiling is not wanted again");
+      assert.equal(next.wants(800, '["b"]'), true, "unless it changed since");
+      assert.equal(next.wants(500, '["a"]'), false);
+      next.advance(700, '["b"]');
+      next.save(state);
+      assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 700, boundary_keys: ['["b"]'] }, "no cap below the ceiling");
+      const resumed = new Bookmark("companies", "updated_at", holder({ bookmarks: { companies: { updated_at: 500, recent_keys: { '["b"]': 700 } } } }), undefined, 0, 900);
+      resumed.advance(600, '["c"]');
+      resumed.save(state);
+      assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 600, boundary_keys: ['["c"]'], recent_keys: { '["b"]': 700 } }, "recent keys above the saved value are kept");
     });
 
     it("starts at start_date and moves back by the lookback window", () => {

@@ -25,6 +25,8 @@ export interface IntercomRequest {
   rawBody?: boolean;
   /** Fail on a 429 instead of waiting it out, for callers that handle it themselves. */
   rateLimitToCaller?: boolean;
+  /** Fail at once on a 5xx, timeout or network error instead of retrying: the request cannot be repeated (a scroll page). */
+  noRetry?: boolean;
 }
 
 export interface ClientStats {
@@ -144,7 +146,7 @@ export class IntercomClient {
             this.pacer.blockUntil(resetAt);
             continue;
           }
-          if (isRetryableStatus(response.status) && failures < this.retry.maxRetries) {
+          if (isRetryableStatus(response.status) && failures < this.retry.maxRetries && !req.noRetry) {
             failures += 1;
             retryAfter = `HTTP ${response.status}`;
             continue;
@@ -155,7 +157,7 @@ export class IntercomClient {
           release(undefined);
           if (error instanceof IntercomHttpError) throw error;
           if (!response) this.timing(req.stream, url.pathname, 0, started);
-          if (isRetryableError(error) && failures < this.retry.maxRetries) {
+          if (isRetryableError(error) && failures < this.retry.maxRetries && !req.noRetry) {
             failures += 1;
             retryAfter = describe(error);
             continue;

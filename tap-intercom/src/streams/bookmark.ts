@@ -2,20 +2,27 @@
  * An incremental bookmark: the highest replication value processed, plus the keys processed at
  * exactly that value, so a resumed or later run re-reads the boundary second without
  * re-emitting what was emitted and without skipping what was not.
+ *
+ * A bookmark may have a ceiling, a time shortly before its stream's read began: the saved value
+ * never passes it, because a record updated just before the read may not have been returned (a
+ * search index that trails writes, an unsorted list read while records change). The next run
+ * re-reads from the ceiling; the records processed above it are saved with their values
+ * (`recent_keys`), so the re-read skips them unless they changed again.
  */
 import type { StateHolder } from "../state-holder.js";
 
 export const BOUNDARY_KEYS = "boundary_keys";
-/** Set when the run that wrote the bookmark read its stream to the end. */
-export const COMPLETE = "complete";
+export const RECENT_KEYS = "recent_keys";
 
 export class Bookmark {
   private value: number | undefined;
   private keysAtValue: Set<string>;
+  /** Keys processed at or above the ceiling, with the value processed. */
+  private readonly processed = new Map<string, number>();
   /** The position passed by the previous run, fixed for this run's filtering. */
   private readonly startValue: number | undefined;
   private readonly startKeys: Set<string>;
-  private readonly startComplete: boolean;
+  private readonly startRecent: Map<string, number>;
 
   constructor(
     private readonly stream: string,
@@ -23,12 +30,16 @@ export class Bookmark {
     state: StateHolder,
     private readonly startDate: number | undefined,
     private readonly lookbackSeconds: number,
+    private readonly ceiling?: number,
   ) {
     const stored = state.getBookmark<unknown>(stream, field);
     this.startValue = typeof stored === "number" ? stored : typeof stored === "string" && stored !== "" ? toSeconds(stored) : undefined;
     const keys = state.getBookmark<unknown>(stream, BOUNDARY_KEYS);
     this.startKeys = new Set(Array.isArray(keys) ? keys.map(String) : []);
-    this.startComplete = state.getBookmark<unknown>(stream, COMPLETE) === true;
+    const recent = state.getBookmark<unknown>(stream, RECENT_KEYS);
+    this.startRecent = new Map(
+      recent && typeof recent === "object" ? Object.entries(recent).filter((entry): entry is [string, number] => typeof entry[1] === "number") : [],
+    );
     this.value = this.startValue;
     this.keysAtValue = new Set(this.startKeys);
   }
@@ -43,19 +54,8 @@ export class Bookmark {
   wants(value: number, key: string): boolean {
     if (this.startValue === undefined) return this.startDate === undefined || value >= this.startDate;
     if (this.lookbackSeconds > 0) return value >= this.startValue - this.lookbackSeconds;
+    if (this.startRecent.get(key) === value) return false;
     return value > this.startValue || (value === this.startValue && !this.startKeys.has(key));
-  }
-
-  /**
-   * Whether a child record may be new since the previous run, from its parent's value and its own
-   * time. After a complete run every parent existing then was processed with the children it had,
-   * and anything added since is later than the bookmark. After an interrupted run, and for a parent
-   * at or before the bookmark (unprocessed at the boundary, or re-read by the lookback), every
-   * child is emitted.
-   */
-  childRecordIsNew(parentValue: number, recordValue: number): boolean {
-    if (this.startValue === undefined || !this.startComplete || parentValue <= this.startValue) return true;
-    return recordValue >= this.startValue - this.lookbackSeconds;
   }
 
   /** Records that a record at this value and key has been processed (emitted or skipped as done). */
@@ -66,20 +66,21 @@ export class Bookmark {
     } else if (value === this.value) {
       this.keysAtValue.add(key);
     }
+    if (this.ceiling !== undefined && value >= this.ceiling) this.processed.set(key, Math.max(value, this.processed.get(key) ?? value));
   }
 
-  /**
-   * Writes the bookmark into the state; `complete` once the stream has been read to its end.
-   * `ceiling` caps the saved value (boundary keys then no longer apply): an unsorted source read
-   * from time T may have returned a record before it was updated again after T, so the next run
-   * must start no later than T.
-   */
-  save(state: StateHolder, complete = false, ceiling?: number): void {
+  /** Writes the bookmark into the state, capped at the ceiling. */
+  save(state: StateHolder): void {
     if (this.value === undefined) return;
-    const capped = ceiling !== undefined && this.value > ceiling;
-    state.setBookmark(this.stream, this.field, capped ? ceiling : this.value);
-    state.setBookmark(this.stream, BOUNDARY_KEYS, capped ? [] : [...this.keysAtValue]);
-    state.setBookmark(this.stream, COMPLETE, complete);
+    const capped = this.ceiling !== undefined && this.value > this.ceiling;
+    const saved = capped ? (this.ceiling as number) : this.value;
+    const boundary = capped ? [...this.processed].filter(([, value]) => value === saved).map(([key]) => key) : [...this.keysAtValue];
+    const recent = new Map([...this.startRecent].filter(([, value]) => value > saved));
+    for (const [key, value] of this.processed) if (value > saved) recent.set(key, value);
+    state.setBookmark(this.stream, this.field, saved);
+    state.setBookmark(this.stream, BOUNDARY_KEYS, boundary);
+    if (recent.size > 0) state.setBookmark(this.stream, RECENT_KEYS, Object.fromEntries(recent));
+    else state.clearBookmark(this.stream, RECENT_KEYS);
   }
 }
 

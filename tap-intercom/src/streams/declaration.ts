@@ -31,6 +31,8 @@ export interface ListDeclaration extends BaseDeclaration {
   paged: boolean;
   /** Keep only the records this returns true for. */
   filter?: (record: ApiRecord) => boolean;
+  /** Fills in a field some API versions leave out (after `filter`). */
+  complete?: (record: ApiRecord) => ApiRecord;
   /** Incremental lists: the query parameter that takes the lower bound, in Unix seconds. */
   lowerBoundParam?: string;
 }
@@ -67,11 +69,6 @@ export interface ChildDeclaration extends BaseDeclaration {
   enrich: (child: ApiRecord, parent: ApiRecord) => ApiRecord;
   /** Optional check on each response (truncation and the like); returns a warning to report. */
   inspect?: (response: ApiRecord, parent: ApiRecord, returned: number) => { warning: string; metric: string; tags: Record<string, unknown> } | undefined;
-  /**
-   * A field of the child records (e.g. a part's `updated_at`): once the child stream has a bookmark,
-   * records older than it were emitted by an earlier run with their parent and are skipped.
-   */
-  recordField?: string;
   /** A 404 for one parent (deleted meanwhile) is skipped instead of failing the stream. */
   skipNotFound?: boolean;
 }

@@ -52,7 +52,8 @@ export const declarations: StreamDeclaration[] = [
     kind: "list",
     name: "company_attributes",
     schema: schema(companyAttributes),
-    keyProperties: ["name"],
+    // `name` repeats within a model (the company's name and plan.name are both "name"); full_name does not.
+    keyProperties: ["full_name"],
     path: "/data_attributes",
     query: { model: "company" },
     recordsKey: "data",
@@ -62,7 +63,8 @@ export const declarations: StreamDeclaration[] = [
     kind: "list",
     name: "contact_attributes",
     schema: schema(contactAttributes),
-    keyProperties: ["name"],
+    // `name` repeats within a model (the company's name and plan.name are both "name"); full_name does not.
+    keyProperties: ["full_name"],
     path: "/data_attributes",
     query: { model: "contact" },
     recordsKey: "data",
@@ -72,11 +74,14 @@ export const declarations: StreamDeclaration[] = [
     kind: "list",
     name: "conversation_attributes",
     schema: schema(conversationAttributes),
-    keyProperties: ["name"],
+    keyProperties: ["full_name"],
     // From 2.16 conversation attributes have their own endpoint.
     path: (config) => (apiVersionAtLeast(config.apiVersion, "2.16") ? "/conversations/attributes" : "/data_attributes?model=conversation"),
     recordsKey: "data",
     paged: false,
+    // That endpoint sends no full_name: the value of a conversation attribute lives in custom_attributes.<name>.
+    complete: (attribute) =>
+      typeof attribute["full_name"] === "string" ? attribute : { ...attribute, full_name: `custom_attributes.${String(attribute["name"])}` },
   },
   {
     kind: "scroll",
@@ -128,7 +133,6 @@ export const declarations: StreamDeclaration[] = [
     schema: schema(conversationParts),
     keyProperties: ["id"],
     replicationKey: "conversation_updated_at",
-    recordField: "updated_at",
     parent: "conversations",
     path: (conversation) => `/conversations/${encodeURIComponent(String(conversation["id"]))}`,
     records: (response) => list(object(response["conversation_parts"])["conversation_parts"]),

@@ -4,6 +4,12 @@
  * fetched concurrently (under the shared pacer) and written in parent order, then bookmarks move
  * and STATE is emitted. Children of a scroll are fetched after the scroll ends, so a slow child
  * phase cannot let the scroll expire.
+ *
+ * Every child a changed parent has is written, not only those newer than the bookmark: a parent
+ * may enter the sync late (a conversation last updated before start_date that gets a reply), and
+ * then its older children were never written. Whether a parent is new to the warehouse would need
+ * its previous updated_at, which nothing tells the tap; the request already returns all its
+ * children, and the target upserts them by key, so writing them again costs output, not requests.
  */
 import type { CatalogStream } from "../../../singer/src/index.js";
 import { IntercomHttpError } from "../http/errors.js";
@@ -12,7 +18,7 @@ import { Bookmark } from "./bookmark.js";
 import { mapConcurrent } from "./concurrency.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
 import { StreamOutput } from "./output.js";
-import { sourceFor, type ScrollTiming } from "./sources.js";
+import { isSorted, sourceFor, type ScrollTiming } from "./sources.js";
 
 interface Member {
   output: StreamOutput | undefined;
@@ -26,12 +32,18 @@ interface ChildMember extends Member {
 }
 
 const DEFERRED_BATCH = 500;
+/**
+ * Seconds a search stream's bookmark stays before the time its read began: Intercom's search index
+ * trails writes by "a few minutes" (2.14 yaml:5764), so a record updated just before the read may
+ * be missing from it while later ones are found.
+ */
+const SEARCH_INDEX_LAG_SECONDS = 900;
 /** Seconds an unsorted source's bookmark stays before the time its read began, for clock skew. */
 const UNSORTED_SAFETY_SECONDS = 300;
 
-function bookmarkFor(ctx: SyncContext, stream: string, field: string | undefined): Bookmark | undefined {
+function bookmarkFor(ctx: SyncContext, stream: string, field: string | undefined, ceiling: number): Bookmark | undefined {
   if (!field) return undefined;
-  return new Bookmark(stream, field, ctx.state, ctx.config.startDate, ctx.config.lookbackWindowSeconds);
+  return new Bookmark(stream, field, ctx.state, ctx.config.startDate, ctx.config.lookbackWindowSeconds, ceiling);
 }
 
 function numeric(value: unknown): number {
@@ -46,15 +58,16 @@ export async function syncFamily(
   timing?: ScrollTiming,
 ): Promise<void> {
   const parentRk = parent.replicationKey;
+  const ceiling = Math.floor(Date.now() / 1000) - (isSorted(parent) ? SEARCH_INDEX_LAG_SECONDS : UNSORTED_SAFETY_SECONDS);
   const parentMember: Member = {
     output: parentStream ? new StreamOutput(ctx, parentStream, parent) : undefined,
-    bookmark: parentStream ? bookmarkFor(ctx, parent.name, parentRk) : undefined,
+    bookmark: parentStream ? bookmarkFor(ctx, parent.name, parentRk, ceiling) : undefined,
   };
   // A child's bookmark follows its parent's replication key.
   const childMembers: ChildMember[] = children.map(({ declaration, stream }) => ({
     declaration,
     output: new StreamOutput(ctx, stream, declaration),
-    bookmark: parentRk ? bookmarkFor(ctx, declaration.name, declaration.replicationKey) : undefined,
+    bookmark: parentRk ? bookmarkFor(ctx, declaration.name, declaration.replicationKey, ceiling) : undefined,
     truncations: 0,
   }));
   const members: Member[] = [parentMember, ...childMembers];
@@ -63,7 +76,6 @@ export async function syncFamily(
   const bounds = members.flatMap((m) => (m.bookmark ? [m.bookmark.lowerBound()] : []));
   const lowerBound = bounds.length > 0 ? Math.min(...bounds) : (ctx.config.startDate ?? 0);
   const source = sourceFor(ctx, parent, lowerBound, timing);
-  const ceiling = source.sorted ? undefined : Math.floor(Date.now() / 1000) - UNSORTED_SAFETY_SECONDS;
   const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
   const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
   const wanted = (member: Member, record: ApiRecord): boolean => !member.bookmark || member.bookmark.wants(valueOf(record), keyOf(record));
@@ -87,7 +99,7 @@ export async function syncFamily(
       else await syncChildren(ctx, child, parents, parents, valueOf, keyOf);
     }
     // Unsorted sources keep the previous bookmark until the end; STATE still follows every page.
-    if (source.sorted) for (const member of members) member.bookmark?.save(ctx.state);
+    if (isSorted(parent)) for (const member of members) member.bookmark?.save(ctx.state);
     if (members.some((member) => member.bookmark)) await ctx.state.emit();
   }
   for (const [index, child] of childMembers.entries()) {
@@ -97,7 +109,7 @@ export async function syncFamily(
       await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
     }
   }
-  for (const member of members) member.bookmark?.save(ctx.state, true, ceiling);
+  for (const member of members) member.bookmark?.save(ctx.state);
   await ctx.state.emit();
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
@@ -138,10 +150,7 @@ async function syncChildren(
       ctx.logger.warn(`${decl.name}: ${problem.warning}`);
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
-    for (const record of records) {
-      if (decl.recordField && child.bookmark && !child.bookmark.childRecordIsNew(valueOf(parentRecord), numeric(record[decl.recordField]))) continue;
-      await child.output.write(decl.enrich(record, parentRecord));
-    }
+    for (const record of records) await child.output.write(decl.enrich(record, parentRecord));
   }
   for (const record of advanceOver) child.bookmark?.advance(valueOf(record), keyOf(record));
 }

@@ -18,6 +18,11 @@ export const restProvider: StreamProvider = {
 
   owns: (tapStreamId) => declarationOf(tapStreamId) !== undefined,
 
+  parentOf(tapStreamId) {
+    const declaration = declarationOf(tapStreamId);
+    return declaration?.kind === "child" ? declaration.parent : undefined;
+  },
+
   /** `ctx.catalog` holds the selected streams: a child is synced by its parent when both are selected. */
   async sync(ctx, stream) {
     const declaration = declarationOf(stream.tap_stream_id);

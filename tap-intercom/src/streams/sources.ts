@@ -7,8 +7,6 @@ import type { ApiRecord, ListDeclaration, ParentDeclaration, ScrollDeclaration, 
 export interface Source {
   /** Pages of records; a scroll that restarts yields records again (the caller deduplicates). */
   pages: AsyncGenerator<ApiRecord[]>;
-  /** Whether records come sorted ascending by the replication key, so the bookmark may move after every page. */
-  sorted: boolean;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -44,7 +42,8 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   for (;;) {
     const response = await ctx.client.getJson<ApiRecord>({ path, query, stream: decl.name });
     const records = recordsAt(response, decl.recordsKey);
-    yield decl.filter ? records.filter(decl.filter) : records;
+    const kept = decl.filter ? records.filter(decl.filter) : records;
+    yield decl.complete ? kept.map(decl.complete) : kept;
     const next = decl.paged && records.length > 0 ? nextPageRequest(response, path, query) : undefined;
     if (!next) return;
     const cursor = JSON.stringify(next);
@@ -113,8 +112,10 @@ function isScrollLocked(error: unknown): boolean {
 /**
  * The scroll API: one scroll per workspace (a 400 "scroll already exists" clears within about a
  * minute, so wait and retry), the same scroll_param on every page, an empty page at the end. A
- * scroll that breaks mid-way (5xx after retries, expired or unknown scroll_param) is restarted
- * from the beginning; records seen before are deduplicated by the caller.
+ * scroll cannot be continued after a failed page ("It is not possible to continue from a specific
+ * point", 2.14 yaml:3985), so a page after the first is never retried: a scroll that breaks mid-way
+ * (5xx, timeout, expired or unknown scroll_param) is restarted at once from the beginning; records
+ * seen before are deduplicated by the caller.
  */
 async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: ScrollTiming = SCROLL_TIMING): AsyncGenerator<ApiRecord[]> {
   let restarts = 0;
@@ -123,7 +124,12 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
     let scrollParam: string | undefined;
     try {
       for (;;) {
-        const response = await ctx.client.getJson<ApiRecord>({ path: decl.path, query: { scroll_param: scrollParam }, stream: decl.name });
+        const response = await ctx.client.getJson<ApiRecord>({
+          path: decl.path,
+          query: { scroll_param: scrollParam },
+          stream: decl.name,
+          noRetry: scrollParam !== undefined,
+        });
         const records = recordsAt(response, decl.recordsKey);
         if (records.length === 0) return;
         if (typeof response["scroll_param"] === "string") scrollParam = response["scroll_param"];
@@ -146,13 +152,18 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
   }
 }
 
+/** Whether records come sorted ascending by the replication key (search), so the bookmark may move after every page. */
+export function isSorted(decl: ParentDeclaration): boolean {
+  return decl.kind === "search";
+}
+
 export function sourceFor(ctx: SyncContext, decl: ParentDeclaration, lowerBound: number, timing?: ScrollTiming): Source {
   switch (decl.kind) {
     case "list":
-      return { pages: listPages(ctx, decl, decl.lowerBoundParam ? lowerBound : undefined), sorted: false };
+      return { pages: listPages(ctx, decl, decl.lowerBoundParam ? lowerBound : undefined) };
     case "search":
-      return { pages: searchPages(ctx, decl, lowerBound), sorted: true };
+      return { pages: searchPages(ctx, decl, lowerBound) };
     case "scroll":
-      return { pages: scrollPages(ctx, decl, timing), sorted: false };
+      return { pages: scrollPages(ctx, decl, timing) };
   }
 }

@@ -1,0 +1,32 @@
+/**
+ * Streams Intercom refuses to this token or workspace. A token may lack the permission a stream
+ * needs (a token without the tickets scope gets 401 on ticket search) and a plan may lack the
+ * feature (403 `api_plan_restricted`, "Active subscription needed."). Such a stream is skipped
+ * with a warning so the others still sync. A token Intercom does not accept at all is no such
+ * case: it must fail the run.
+ */
+import type { IntercomClient } from "./http/client.js";
+import { IntercomHttpError } from "./http/errors.js";
+
+/** Why Intercom refused `stream`, or undefined when `error` is not a refusal of that one stream. */
+export async function refusalOf(error: unknown, stream: string, client: IntercomClient): Promise<string | undefined> {
+  if (!(error instanceof IntercomHttpError) || (error.status !== 401 && error.status !== 403)) return undefined;
+  if (error.code === "api_plan_restricted") {
+    return `the workspace's Intercom plan does not include it (${error.request} answered 403 api_plan_restricted)`;
+  }
+  // Intercom answers a missing permission as it answers a bad token: ask whether the token works at all.
+  if (!(await tokenWorks(client))) return undefined;
+  return (
+    `the access token lacks the permission to read ${stream} (${error.request} answered ${error.status}, while GET /me accepts the token); ` +
+    "grant it to the app in Intercom's Developer Hub (Authentication, permissions) and create a new token"
+  );
+}
+
+async function tokenWorks(client: IntercomClient): Promise<boolean> {
+  try {
+    await client.getJson({ path: "/me", stream: "access check" });
+    return true;
+  } catch {
+    return false;
+  }
+}
