@@ -12,6 +12,23 @@ import { startFixtureServer, type FixtureServer } from "../fixtures/src/index.js
 import { query } from "../target-duckdb/test/support.js";
 import { REPO_ROOT } from "./helpers.js";
 
+/**
+ * Resolves once the wrapper has saved a committed state holding a companies bookmark: the signal is
+ * sent only after the target has committed companies, so what must survive the interrupt is known.
+ */
+async function companiesCommitted(statePath: string, ended: () => boolean): Promise<boolean> {
+  while (!ended()) {
+    try {
+      const state = JSON.parse(await readFile(statePath, "utf8")) as { bookmarks?: Record<string, unknown> };
+      if (state.bookmarks?.["companies"]) return true;
+    } catch {
+      // not written yet, or written by the next rename a moment later
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 describe("make sync and Ctrl-C", function () {
   this.timeout(180_000);
   let server: FixtureServer;
@@ -31,7 +48,8 @@ describe("make sync and Ctrl-C", function () {
     const statePath = join(dir, "state.json");
     const database = join(dir, "intercom.duckdb");
     await writeFile(tapConfig, JSON.stringify({ access_token: server.token, base_url: server.url }));
-    await writeFile(targetConfig, JSON.stringify({ path: database }));
+    // Commits every second, so companies are committed (and their state saved) while the sync goes on.
+    await writeFile(targetConfig, JSON.stringify({ path: database, max_batch_age_seconds: 1 }));
     // A process group of its own, like a terminal's foreground job; `-o build` skips the (done) build.
     const make = spawn("make", ["-s", "-o", "build", "sync", `CONFIG=${tapConfig}`, `STATE=${statePath}`, `TARGET_CONFIG=${targetConfig}`], {
       cwd: REPO_ROOT,
@@ -39,17 +57,16 @@ describe("make sync and Ctrl-C", function () {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    let interrupted = false;
+    let ended = false;
     const closed = new Promise<number | null>((resolve) => make.once("close", (code) => resolve(code)));
+    void closed.then(() => (ended = true));
     const onData = (chunk: Buffer): void => {
       output += chunk.toString("utf8");
-      if (!interrupted && /\[tap\] INFO tap-intercom: companies: \d+ records in/.test(output)) {
-        interrupted = true;
-        process.kill(-make.pid!, "SIGINT");
-      }
     };
     make.stdout.on("data", onData);
     make.stderr.on("data", onData);
+    const interrupted = await companiesCommitted(statePath, () => ended);
+    if (interrupted) process.kill(-make.pid!, "SIGINT");
     const code = await closed;
     assert.ok(interrupted, `the sync ended before companies were synced:\n${output}`);
     assert.notEqual(code, 0);
@@ -57,7 +74,7 @@ describe("make sync and Ctrl-C", function () {
     assert.match(output, /\[target\] INFO target-duckdb: SIGINT received: committing buffered records/);
     assert.match(output, /sync: interrupted by SIGINT; state saved to/);
     const state = JSON.parse(await readFile(statePath, "utf8")) as { bookmarks: Record<string, unknown> };
-    assert.ok(state.bookmarks["companies"], `companies were committed before the interrupt: ${JSON.stringify(state)}`);
+    assert.ok(state.bookmarks["companies"], `the state saved after the interrupt lost the companies bookmark committed before it: ${JSON.stringify(state)}`);
     const [[companies]] = (await query(database, "SELECT count(*) FROM tap_intercom.companies")) as [[number]];
     assert.ok(Number(companies) > 0);
   });
@@ -68,22 +85,21 @@ describe("make sync and Ctrl-C", function () {
     const targetConfig = join(sub, "target.json");
     const statePath = join(sub, "state.json");
     await writeFile(tapConfig, JSON.stringify({ access_token: server.token, base_url: server.url }));
-    await writeFile(targetConfig, JSON.stringify({ path: join(sub, "intercom.duckdb") }));
+    await writeFile(targetConfig, JSON.stringify({ path: join(sub, "intercom.duckdb"), max_batch_age_seconds: 1 }));
     const wrapper = spawn(
       process.execPath,
       [join(REPO_ROOT, "dist/scripts/sync.js"), "--config", tapConfig, "--state", statePath, "--target-config", targetConfig, "--log-dir", join(sub, "logs")],
       { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
-    let signalled = false;
+    let ended = false;
     const closed = new Promise<number | null>((resolve) => wrapper.once("close", (code) => resolve(code)));
+    void closed.then(() => (ended = true));
     wrapper.stderr.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8");
-      if (!signalled && /\[tap\] INFO tap-intercom: companies: \d+ records in/.test(output)) {
-        signalled = true;
-        wrapper.kill("SIGTERM");
-      }
     });
+    const signalled = await companiesCommitted(statePath, () => ended);
+    if (signalled) wrapper.kill("SIGTERM");
     const code = await closed;
     assert.ok(signalled, output);
     assert.equal(code, 143, output);
