@@ -11,6 +11,7 @@ import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { mapConcurrent } from "./concurrency.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
 import { sourceFor, type ScrollTiming } from "./sources.js";
 
@@ -71,8 +72,13 @@ export async function syncFamily(
   const deferred: ApiRecord[][] = childMembers.map(() => []);
 
   for await (const page of source.pages) {
+    // Only the records written need their truncated lists read whole.
+    const written = parentMember.output ? page.filter((record) => wanted(parentMember, record)) : [];
+    const positions = new Map(written.map((record, i) => [record, i]));
+    const whole = await completeEmbeddedLists(ctx, parent, written);
     for (const record of page) {
-      if (parentMember.output && wanted(parentMember, record)) await parentMember.output.write(record);
+      const index = positions.get(record);
+      if (parentMember.output && index !== undefined) await parentMember.output.write(whole[index] as ApiRecord);
       parentMember.bookmark?.advance(valueOf(record), keyOf(record));
     }
     const fresh = page.filter((record) => {
