@@ -3,8 +3,8 @@
  * embedded lists, an ignored `type=company`, undocumented query parameters, a non-UTC workspace.
  */
 import assert from "node:assert/strict";
-import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
-import { countBy, lastState, recordsOf, runTap } from "./support.js";
+import { startFixtureServer, type FixtureServer, type RequestStats } from "../../fixtures/src/index.js";
+import { countBy, discoverCatalog, lastState, recordsOf, runTap, selectOnly } from "./support.js";
 
 function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { access_token: server.token, base_url: server.url, ...extra };
@@ -39,10 +39,13 @@ describe("tap-intercom against Intercom's lists as they really are", function ()
   after(() => server.close());
 
   let run: Awaited<ReturnType<typeof runTap>>;
+  /** The fixture's request statistics of that full run. */
+  let stats: RequestStats;
   before(async () => {
     server.resetStats();
     run = await runTap(configFor(server));
     assert.equal(run.code, 0, run.stderr);
+    stats = server.stats();
   });
 
   it("delivers every tag and company of a contact, also past the 10 Intercom embeds, fetching only lists with has_more", () => {
@@ -61,10 +64,26 @@ describe("tap-intercom against Intercom's lists as they really are", function ()
     const longTags = [...perContact(truth.tags).values()].filter((n) => n > 10).length;
     const longCompanies = [...perContact(truth.companies).values()].filter((n) => n > 10).length;
     assert.ok(longTags > 0 && longCompanies > 0, "the fixture has contacts with more than 10 tags and companies");
-    const stats = server.stats();
     assert.equal(stats.byRoute["GET /contacts/:id/tags"], longTags, "one tags request per contact whose list has more");
     const companyPages = [...perContact(truth.companies).values()].filter((n) => n > 10).reduce((sum, n) => sum + Math.ceil(n / 50), 0);
     assert.equal(stats.byRoute["GET /contacts/:id/companies"], companyPages, "companies pages only for contacts whose list has more");
+  });
+
+  it("reads no list whose field is not selected", async () => {
+    const catalog = selectOnly(await discoverCatalog(configFor(server)), ["contacts"]);
+    const contacts = catalog.streams.find((stream) => stream.tap_stream_id === "contacts");
+    for (const entry of contacts?.metadata ?? []) {
+      if (entry.breadcrumb[1] === "tags" || entry.breadcrumb[1] === "companies") entry.metadata.selected = false;
+    }
+    server.resetStats();
+    const narrow = await runTap(configFor(server), { catalog });
+    assert.equal(narrow.code, 0, narrow.stderr);
+    const emitted = recordsOf(narrow.messages, "contacts");
+    assert.equal(emitted.length, server.truth().streams.contacts?.count);
+    assert.ok(emitted.every((contact) => !("tags" in contact) && !("companies" in contact)));
+    const narrowStats = server.stats();
+    assert.equal(narrowStats.byRoute["GET /contacts/:id/tags"], undefined);
+    assert.equal(narrowStats.byRoute["GET /contacts/:id/companies"], undefined);
   });
 
   it("tells company segments from person segments by person_type, whatever Intercom does with type=company", () => {
@@ -76,7 +95,7 @@ describe("tap-intercom against Intercom's lists as they really are", function ()
   });
 
   it("sends each list endpoint only the query parameters its OpenAPI documents", () => {
-    const sent = server.stats().queryParams;
+    const sent = stats.queryParams;
     for (const [route, documented] of Object.entries(DOCUMENTED_QUERY)) {
       assert.ok(sent[route], `${route} was called`);
       const undocumented = (sent[route] ?? []).filter((name) => !documented.includes(name));

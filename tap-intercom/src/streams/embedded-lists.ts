@@ -16,11 +16,20 @@ interface Truncated {
   url: string;
 }
 
-/** The records with their truncated lists read whole (new objects; the others are returned as they are). */
-export async function completeEmbeddedLists(ctx: SyncContext, decl: StreamDeclaration, records: ApiRecord[]): Promise<ApiRecord[]> {
+/**
+ * The records with their truncated lists read whole (new objects; the others are returned as they
+ * are). Only lists whose field is selected are read.
+ */
+export async function completeEmbeddedLists(
+  ctx: SyncContext,
+  decl: StreamDeclaration,
+  records: ApiRecord[],
+  selected: (field: string) => boolean,
+): Promise<ApiRecord[]> {
+  const lists = (decl.embeddedLists ?? []).filter((list) => selected(list.field));
   const truncated: Truncated[] = [];
   for (const [index, record] of records.entries()) {
-    for (const list of decl.embeddedLists ?? []) {
+    for (const list of lists) {
       const embedded = record[list.field] as { has_more?: unknown; url?: unknown } | null | undefined;
       if (embedded?.has_more === true && typeof embedded.url === "string" && embedded.url !== "") truncated.push({ record: index, list, url: embedded.url });
     }

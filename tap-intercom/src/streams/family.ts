@@ -73,12 +73,13 @@ export async function syncFamily(
 
   for await (const page of source.pages) {
     // Only the records written need their truncated lists read whole.
-    const written = parentMember.output ? page.filter((record) => wanted(parentMember, record)) : [];
+    const output = parentMember.output;
+    const written = output ? page.filter((record) => wanted(parentMember, record)) : [];
     const positions = new Map(written.map((record, i) => [record, i]));
-    const whole = await completeEmbeddedLists(ctx, parent, written);
+    const whole = output ? await completeEmbeddedLists(ctx, parent, written, (field) => output.selects(field)) : [];
     for (const record of page) {
       const index = positions.get(record);
-      if (parentMember.output && index !== undefined) await parentMember.output.write(whole[index] as ApiRecord);
+      if (output && index !== undefined) await output.write(whole[index] as ApiRecord);
       parentMember.bookmark?.advance(valueOf(record), keyOf(record));
     }
     const fresh = page.filter((record) => {

@@ -26,6 +26,11 @@ export class StreamOutput {
     this.keys = keys.length > 0 ? keys : declaration.keyProperties;
   }
 
+  /** Whether a top-level field is selected, so worth reading. */
+  selects(field: string): boolean {
+    return this.fields.includes(field);
+  }
+
   get records(): number {
     return this.count;
   }
