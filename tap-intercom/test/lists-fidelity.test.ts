@@ -11,7 +11,7 @@ function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): 
 }
 
 /** `"<contact id>:<item id>"` pairs that the emitted contacts hold in a list field. */
-function pairsIn(contacts: Record<string, unknown>[], field: "tags" | "companies"): string[] {
+function pairsIn(contacts: Record<string, unknown>[], field: "tags" | "companies" | "notes"): string[] {
   return contacts.flatMap((contact) => ((contact[field] as { data?: { id: string }[] } | null)?.data ?? []).map((item) => `${String(contact["id"])}:${item.id}`));
 }
 
@@ -28,6 +28,7 @@ const DOCUMENTED_QUERY: Record<string, string[]> = {
   "GET /data_attributes": ["model", "include_archived"], // 2.14 yaml:9192
   "GET /companies/scroll": ["scroll_param"], // 2.14 yaml:3954
   "GET /contacts/:id/companies": ["page"], // 2.14 yaml:4157: no query parameter; `page` from pages.next links
+  "GET /contacts/:id/notes": ["page"], // 2.14 yaml:4334: likewise
 };
 
 describe("tap-intercom against Intercom's lists as they really are", function () {
@@ -48,13 +49,14 @@ describe("tap-intercom against Intercom's lists as they really are", function ()
     stats = server.stats();
   });
 
-  it("delivers every tag and company of a contact, also past the 10 Intercom embeds, fetching only lists with has_more", () => {
+  it("delivers every tag, company and note of a contact, also past the 10 Intercom embeds, fetching only lists with has_more", () => {
     const contacts = recordsOf(run.messages, "contacts");
     const truth = server.contactMemberships();
     assert.deepEqual(pairsIn(contacts, "tags").sort(), [...truth.tags].sort(), "contacts.tags holds every tag");
     assert.deepEqual(pairsIn(contacts, "companies").sort(), [...truth.companies].sort(), "contacts.companies holds every company");
+    assert.deepEqual(pairsIn(contacts, "notes").sort(), [...truth.notes].sort(), "contacts.notes holds every note");
     for (const contact of contacts) {
-      for (const field of ["tags", "companies"] as const) {
+      for (const field of ["tags", "companies", "notes"] as const) {
         const list = contact[field] as { data: unknown[]; total_count: number; has_more: boolean };
         assert.equal(list.has_more, false, `${String(contact["id"])}.${field} is complete`);
         assert.equal(list.total_count, list.data.length);
@@ -67,23 +69,27 @@ describe("tap-intercom against Intercom's lists as they really are", function ()
     assert.equal(stats.byRoute["GET /contacts/:id/tags"], longTags, "one tags request per contact whose list has more");
     const companyPages = [...perContact(truth.companies).values()].filter((n) => n > 10).reduce((sum, n) => sum + Math.ceil(n / 50), 0);
     assert.equal(stats.byRoute["GET /contacts/:id/companies"], companyPages, "companies pages only for contacts whose list has more");
+    const notePages = [...perContact(truth.notes).values()].filter((n) => n > 10).reduce((sum, n) => sum + Math.ceil(n / 50), 0);
+    assert.ok(notePages > 0);
+    assert.equal(stats.byRoute["GET /contacts/:id/notes"], notePages, "notes pages only for contacts whose list has more");
   });
 
   it("reads no list whose field is not selected", async () => {
     const catalog = selectOnly(await discoverCatalog(configFor(server)), ["contacts"]);
     const contacts = catalog.streams.find((stream) => stream.tap_stream_id === "contacts");
     for (const entry of contacts?.metadata ?? []) {
-      if (entry.breadcrumb[1] === "tags" || entry.breadcrumb[1] === "companies") entry.metadata.selected = false;
+      if (["tags", "companies", "notes"].includes(String(entry.breadcrumb[1]))) entry.metadata.selected = false;
     }
     server.resetStats();
     const narrow = await runTap(configFor(server), { catalog });
     assert.equal(narrow.code, 0, narrow.stderr);
     const emitted = recordsOf(narrow.messages, "contacts");
     assert.equal(emitted.length, server.truth().streams.contacts?.count);
-    assert.ok(emitted.every((contact) => !("tags" in contact) && !("companies" in contact)));
+    assert.ok(emitted.every((contact) => !("tags" in contact) && !("companies" in contact) && !("notes" in contact)));
     const narrowStats = server.stats();
     assert.equal(narrowStats.byRoute["GET /contacts/:id/tags"], undefined);
     assert.equal(narrowStats.byRoute["GET /contacts/:id/companies"], undefined);
+    assert.equal(narrowStats.byRoute["GET /contacts/:id/notes"], undefined);
   });
 
   it("tells company segments from person segments by person_type, whatever Intercom does with type=company", () => {

@@ -113,11 +113,13 @@ export const declarations: StreamDeclaration[] = [
     customAttributesModel: "contact",
     path: "/contacts/search",
     recordsKey: "data",
-    // A contact embeds at most 10 tags and companies (2.14 yaml:16611, 16977). GET /contacts/{id}/tags
-    // answers a tag_list, all at once (2.14 yaml:4898); /contacts/{id}/companies pages by 50 and
-    // answers `data` in its example, `companies` in its schema (2.14 yaml:4157, 16596).
+    // A contact embeds at most 10 tags, companies and notes (2.14 yaml:16611, 16716, 16977).
+    // GET /contacts/{id}/tags answers a tag_list, all at once (2.14 yaml:4898); /contacts/{id}/notes
+    // a note_list (2.14 yaml:4334); /contacts/{id}/companies pages by 50 and answers `data` in its
+    // example, `companies` in its schema (2.14 yaml:4157, 16596).
     embeddedLists: [
       { field: "tags", recordsKeys: ["data"], item: (tag) => ({ type: "tag", id: tag["id"], url: `/tags/${String(tag["id"])}` }) },
+      { field: "notes", recordsKeys: ["data"], item: (note) => ({ type: "note", id: note["id"], url: `/notes/${String(note["id"])}` }) },
       {
         field: "companies",
         recordsKeys: ["data", "companies"],

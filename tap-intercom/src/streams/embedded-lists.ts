@@ -1,6 +1,7 @@
 /**
- * Addressable lists a record embeds only the first page of. A contact's `tags` and `companies`
- * are `{type, data, url, total_count, has_more}` holding "up to 10" items (2.14 yaml:16611, 16977);
+ * Addressable lists a record embeds only the first page of. A contact's `tags`, `companies` and
+ * `notes` are `{type, data, url, total_count, has_more}` holding "up to 10" items (2.14 yaml:16611,
+ * 16716, 16977);
  * when `has_more` is true the whole list is read from its `url` and replaces `data`, so the record
  * carries every membership. Lists without `has_more` cost no request.
  */
