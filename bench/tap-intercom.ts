@@ -1,10 +1,10 @@
 /**
  * Benchmark (not a test): a full sync of the `medium` fixture with 50 ms injected latency and a
- * rate limit of 1,000 requests per minute. Prints wall time divided by the floor the rate limit
+ * rate limit of 1,000 requests per minute, enforced like Intercom in 10-second windows. Prints wall time divided by the floor the rate limit
  * allows (requests made / allowed rate); the target is at most 1.15.
  */
 import { Writable } from "node:stream";
-import { startFixtureServer } from "../fixtures/src/index.js";
+import { perMinuteRateLimit, startFixtureServer } from "../fixtures/src/index.js";
 import { isStreamSelected, Logger, SingerWriter } from "../singer/src/index.js";
 import { IntercomClient } from "../tap-intercom/src/http/client.js";
 import { resolveConfig } from "../tap-intercom/src/settings.js";
@@ -14,7 +14,7 @@ const LIMIT = 1000;
 const WINDOW_SECONDS = 60;
 
 async function main(): Promise<void> {
-  const server = await startFixtureServer({ seed: 1, scale: "medium", rateLimit: { limit: LIMIT, windowSeconds: WINDOW_SECONDS }, faults: { latencyMs: 50 } });
+  const server = await startFixtureServer({ seed: 1, scale: "medium", rateLimit: perMinuteRateLimit(LIMIT), faults: { latencyMs: 50 } });
   try {
     const config = resolveConfig({ access_token: server.token, base_url: server.url, max_concurrency: 8 });
     const logger = new Logger("bench", "warn");

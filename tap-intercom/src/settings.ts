@@ -72,7 +72,7 @@ export const settingsProperties: Record<string, JsonSchema> = {
     minimum: 1,
     maximum: 150,
     default: 150,
-    description: "Records per page for paged and search endpoints (Intercom allows at most 150).",
+    description: "Records per page of the search endpoints (contacts, conversations, tickets; Intercom allows at most 150). Other lists page at their own fixed size.",
   },
   max_retries: {
     type: "integer",

@@ -44,7 +44,8 @@ describe("tap-intercom units", () => {
       assert.equal(readRateLimit(headers({}), 0), undefined);
     });
 
-    it("spreads the remaining requests over the time left and waits for the reset when none are left", async () => {
+    it("sends a window's requests without idling and waits only until the announced reset when none are left", async () => {
+      // Intercom announces 10-second windows (1,000/min = 167 per window, reset 10 s ahead).
       let now = 0;
       const waits: number[] = [];
       const pacer = new RateLimitPacer(
@@ -56,16 +57,38 @@ describe("tap-intercom units", () => {
         0,
       );
       await pacer.acquire();
-      pacer.release({ limit: 4, remaining: 4, resetAtMs: 1000 });
-      for (let i = 0; i < 4; i += 1) {
+      pacer.release({ limit: 167, remaining: 166, resetAtMs: 10_000 });
+      for (let i = 0; i < 166; i += 1) {
         await pacer.acquire();
         pacer.release(undefined);
       }
-      // Four requests over one second: one every 250 ms, none before its slot.
-      assert.ok(now >= 750 && now < 1000, `four paced requests end before the reset (at ${now})`);
+      assert.equal(now, 0, "the window's 167 requests leave at once: nothing waits for a later slot in the window");
       await pacer.acquire();
-      assert.ok(now >= 1000, "the fifth request waits for the window to reset");
-      assert.ok(waits.every((ms) => ms >= 0));
+      assert.equal(now, 10_000, "the 168th request waits exactly until the announced reset, not to a minute boundary");
+      pacer.release({ limit: 167, remaining: 166, resetAtMs: 20_000 });
+      await pacer.acquire();
+      assert.equal(now, 10_000, "the next window's budget is used at once");
+      assert.ok(waits.every((ms) => ms >= 0 && now <= 20_000));
+    });
+
+    it("never sends more than a window allows while requests are in flight", async () => {
+      let now = 0;
+      const pacer = new RateLimitPacer(
+        () => now,
+        async (ms) => {
+          now += ms;
+        },
+        0,
+      );
+      await pacer.acquire();
+      pacer.release({ limit: 5, remaining: 4, resetAtMs: 10_000 });
+      // Four requests go out and none has answered yet: a fifth must wait for the reset.
+      for (let i = 0; i < 4; i += 1) await pacer.acquire();
+      assert.equal(now, 0);
+      const fifth = pacer.acquire();
+      for (let i = 0; i < 4; i += 1) pacer.release({ limit: 5, remaining: 0, resetAtMs: 10_000 });
+      await fifth;
+      assert.ok(now >= 10_000, `the fifth request waits for the window to reset (at ${now})`);
     });
 
     it("blocks every request until the reset after a 429", async () => {

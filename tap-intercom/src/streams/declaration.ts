@@ -7,6 +7,18 @@ import type { TapConfig } from "../settings.js";
 
 export type ApiRecord = Record<string, unknown>;
 
+/**
+ * An addressable list a record embeds only the first page of (`{data, url, total_count, has_more}`):
+ * when `has_more` is true the whole list is read from its `url` and replaces `data`.
+ */
+export interface EmbeddedList {
+  field: string;
+  /** Where the items are in a response of the list's url, first found wins. */
+  recordsKeys: string[];
+  /** An item of the whole list in the shape the record embeds. */
+  item: (item: ApiRecord) => ApiRecord;
+}
+
 interface BaseDeclaration {
   name: string;
   schema: JsonSchema;
@@ -15,6 +27,8 @@ interface BaseDeclaration {
   replicationKey?: string;
   /** The data-attribute model whose custom attributes type this stream's `custom_attributes` at discovery. */
   customAttributesModel?: "contact" | "company" | "conversation";
+  /** Embedded lists completed before a record is written (parent streams). */
+  embeddedLists?: EmbeddedList[];
 }
 
 /** GET a list, full table, optionally paged and filtered; or incremental through a query parameter. */
@@ -25,8 +39,9 @@ export interface ListDeclaration extends BaseDeclaration {
   /** Where the records are in a response: "data", "admins", … */
   recordsKey: string;
   /**
-   * Paged endpoints take `per_page` and answer with `pages`, whose `next` is followed whether it is
-   * a URL, a `starting_after` cursor, or absent while `page` < `total_pages`.
+   * Paged endpoints answer with `pages`, whose `next` is followed whether it is a URL, a
+   * `starting_after` cursor, or absent while `page` < `total_pages`. No list the tap reads
+   * documents `per_page` (2.14 and 2.16), so none is sent: the endpoint's own page size holds.
    */
   paged: boolean;
   /** Keep only the records this returns true for. */
@@ -37,17 +52,19 @@ export interface ListDeclaration extends BaseDeclaration {
   lowerBoundParam?: string;
 }
 
-/** POST /…/search, sorted ascending on the replication key, incremental and resumable page by page. */
+/**
+ * POST /…/search, sorted ascending on the replication key, incremental and resumable page by page.
+ * The query `> bound OR = bound` reads a superset of what is new on every search endpoint: contact
+ * search compares dates by calendar day in the workspace's timezone (2.14 yaml:5773-5785), where
+ * `=` matches the whole day holding the bound, so it starts at that day's beginning; conversation
+ * and ticket search compare to the second, where `>` already includes the bound (2.14 yaml:7464).
+ * Records re-read before the bookmark are skipped by it.
+ */
 export interface SearchDeclaration extends BaseDeclaration {
   kind: "search";
   path: string;
   recordsKey: string;
   replicationKey: string;
-  /**
-   * The endpoint compares dates at day granularity (contact search on stable versions): the
-   * lower bound is rounded down to the UTC day and the re-read records are skipped by bookmark.
-   */
-  dayGranularity: boolean;
 }
 
 /** The scroll API (companies): one scroll per workspace, constant scroll_param, ends on an empty page. */

@@ -17,6 +17,7 @@ import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { mapConcurrent } from "./concurrency.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
 import { isSorted, sourceFor, type ScrollTiming } from "./sources.js";
 
@@ -83,8 +84,14 @@ export async function syncFamily(
   const deferred: ApiRecord[][] = childMembers.map(() => []);
 
   for await (const page of source.pages) {
+    // Only the records written need their truncated lists read whole.
+    const output = parentMember.output;
+    const written = output ? page.filter((record) => wanted(parentMember, record)) : [];
+    const positions = new Map(written.map((record, i) => [record, i]));
+    const whole = output ? await completeEmbeddedLists(ctx, parent, written, (field) => output.selects(field)) : [];
     for (const record of page) {
-      if (parentMember.output && wanted(parentMember, record)) await parentMember.output.write(record);
+      const index = positions.get(record);
+      if (output && index !== undefined) await output.write(whole[index] as ApiRecord);
       parentMember.bookmark?.advance(valueOf(record), keyOf(record));
     }
     const fresh = page.filter((record) => {

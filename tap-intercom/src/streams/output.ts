@@ -29,6 +29,11 @@ export class StreamOutput {
     this.toEmitted = dateTimeConverter(catalogStream.schema);
   }
 
+  /** Whether a top-level field is selected, so worth reading. */
+  selects(field: string): boolean {
+    return this.fields.includes(field);
+  }
+
   get records(): number {
     return this.count;
   }

@@ -10,7 +10,6 @@ export interface Source {
 }
 
 type Query = Record<string, string | number | undefined>;
-const DAY = 86_400;
 
 function recordsAt(response: ApiRecord, key: string): ApiRecord[] {
   const value = response[key];
@@ -36,7 +35,6 @@ export function nextPageRequest(response: ApiRecord, path: string, query: Query)
 async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: number | undefined): AsyncGenerator<ApiRecord[]> {
   let path = typeof decl.path === "function" ? decl.path(ctx.config) : decl.path;
   let query: Query = { ...decl.query };
-  if (decl.paged) query["per_page"] = ctx.config.pageSize;
   if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
   const seenCursors = new Set<string>();
   for (;;) {
@@ -56,7 +54,10 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   }
 }
 
-/** The search body: replication key at or after the lower bound, ascending. */
+/**
+ * The search body: replication key at or after the lower bound, ascending. Contact search widens
+ * it to the whole workspace-timezone day holding the bound (through `=`); see SearchDeclaration.
+ */
 export function searchBody(field: string, lowerBound: number, perPage: number, startingAfter: string | undefined): ApiRecord {
   const body: ApiRecord = {
     query: {
@@ -73,13 +74,12 @@ export function searchBody(field: string, lowerBound: number, perPage: number, s
 }
 
 async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBound: number): AsyncGenerator<ApiRecord[]> {
-  const bound = decl.dayGranularity ? Math.floor(lowerBound / DAY) * DAY : lowerBound;
   let startingAfter: string | undefined;
   const seen = new Set<string>();
   for (;;) {
     const response = await ctx.client.postJson<ApiRecord>({
       path: decl.path,
-      body: searchBody(decl.replicationKey, bound, ctx.config.pageSize, startingAfter),
+      body: searchBody(decl.replicationKey, lowerBound, ctx.config.pageSize, startingAfter),
       stream: decl.name,
     });
     const records = recordsAt(response, decl.recordsKey);
