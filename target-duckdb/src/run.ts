@@ -1,7 +1,7 @@
-import { DuckDBInstance } from "@duckdb/node-api";
 import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { NdjsonWriter, parseMessageLine, type Logger } from "../../singer/src/index.js";
+import { openDatabase } from "./database.js";
 import { readCompleteLines } from "./input-lines.js";
 import { Loader } from "./loader.js";
 import { Progress } from "./progress.js";
@@ -33,9 +33,14 @@ function duckdbThreads(): number {
  */
 export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | undefined> {
   const { settings, input, source, logger } = options;
-  const instance = await DuckDBInstance.create(settings.path, {
-    threads: String(duckdbThreads()),
-    ...(settings.memory_limit ? { memory_limit: settings.memory_limit } : {}),
+  const instance = await openDatabase({
+    path: settings.path,
+    config: {
+      threads: String(duckdbThreads()),
+      ...(settings.memory_limit ? { memory_limit: settings.memory_limit } : {}),
+      ...(settings.token && /^(md|motherduck):/i.test(settings.path) ? { motherduck_token: settings.token } : {}),
+    },
+    secrets: [settings.token],
   });
   const connection = await instance.connect();
   const writer = new NdjsonWriter(options.output);

@@ -12,12 +12,19 @@ export interface TargetSettings {
   flattening_max_level: number;
   primary_key_required: boolean;
   memory_limit: string;
+  token: string;
 }
 
 type SettingName = keyof TargetSettings;
 
 const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | "number" | "boolean"; default: unknown }> = {
-  path: { type: "string", default: "intercom.duckdb", minLength: 1, description: "DuckDB database file (any path DuckDB accepts, e.g. :memory:). Alias: filepath." },
+  path: {
+    type: "string",
+    default: "intercom.duckdb",
+    minLength: 1,
+    description:
+      "DuckDB database file; missing parent folders are created. Also md:<database> (MotherDuck, with token) or ducklake:<metadata file> (DuckLake). Alias: filepath.",
+  },
   schema: {
     type: "string",
     default: "tap_intercom",
@@ -55,6 +62,7 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     description:
       "DuckDB's memory limit (e.g. 1GB); an empty string keeps DuckDB's own default of 80% of RAM. Keeps the target's memory flat however large the tables grow; DuckDB spills to disk beyond it.",
   },
+  token: { type: "string", default: "", writeOnly: true, description: "MotherDuck access token, used with an md: path. Never logged." },
 };
 
 /** Names other targets use for the same setting (Meltano's default_target_schema, jwills' filepath). */
