@@ -31,6 +31,8 @@ export interface StreamProvider {
   discover(ctx: DiscoverContext): Promise<CatalogStream[]>;
   owns(tapStreamId: string): boolean;
   sync(ctx: SyncContext, stream: CatalogStream): Promise<void>;
+  /** Why a selected stream cannot run with these settings (it is skipped with a warning), if it cannot. */
+  cannotRun?(config: TapConfig, stream: CatalogStream): string | undefined;
 }
 
 export const providers: StreamProvider[] = [restProvider, reportingProvider];

@@ -39,6 +39,25 @@ function resumeFirst(streams: CatalogStream[], current: unknown): CatalogStream[
   return index <= 0 ? streams : [streams[index]!, ...streams.slice(0, index), ...streams.slice(index + 1)];
 }
 
+/**
+ * The selected streams that can run with these settings; the others are skipped with one warning
+ * per reason. A skipped stream named by the state's `currently_syncing` is not resumed first (it
+ * would fail every later run before anything else loads): the run warns and goes on.
+ */
+function runnableStreams(streams: CatalogStream[], config: TapConfig, current: unknown, logger: Logger): CatalogStream[] {
+  const skipped = new Map<string, string[]>();
+  const runnable = streams.filter((stream) => {
+    const reason = providerOf(stream).cannotRun?.(config, stream);
+    if (reason !== undefined) skipped.set(reason, [...(skipped.get(reason) ?? []), stream.tap_stream_id]);
+    return reason === undefined;
+  });
+  for (const [reason, ids] of skipped) logger.warn(`skipping ${ids.join(", ")}: ${reason}`);
+  if (typeof current === "string" && [...skipped.values()].some((ids) => ids.includes(current))) {
+    logger.warn(`the state's currently_syncing names "${current}", which cannot run; continuing with the other streams`);
+  }
+  return runnable;
+}
+
 export async function sync(run: {
   config: TapConfig;
   logger: Logger;
@@ -53,7 +72,7 @@ export async function sync(run: {
   const ctx = { config, client, logger, writer, state, progress: progressFor(), catalog: streams };
   const started = Date.now();
   try {
-    for (const stream of resumeFirst(streams, run.state.currently_syncing)) {
+    for (const stream of resumeFirst(runnableStreams(streams, config, run.state.currently_syncing, logger), run.state.currently_syncing)) {
       const provider = providerOf(stream);
       state.setCurrentlySyncing(stream.tap_stream_id);
       await state.emit();
