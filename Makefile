@@ -12,7 +12,7 @@ help:
 	@echo "make demo-incremental   full sync, change the offline data, incremental sync: only changes move"
 	@echo "make sync CONFIG=tap.json [STATE=.sync/state.json] [TARGET_CONFIG=…] [CATALOG=…]   run against real Intercom"
 	@echo "make readme  regenerate the README's configuration reference from --about"
-	@echo "make meltano regenerate the settings in meltano.yml and meltano/ (Hub definitions) from --about"
+	@echo "make meltano regenerate the Meltano Hub definitions (meltano/) and lock files (plugins/) from --about"
 	@echo "make test    install, build and run every test"
 	@echo "make lint    type-check and lint"
 	@echo "make types   regenerate TypeScript types from schemas/*.json"
