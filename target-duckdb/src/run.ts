@@ -5,6 +5,7 @@ import { openDatabase } from "./database.js";
 import { readCompleteLines } from "./input-lines.js";
 import { Loader } from "./loader.js";
 import { Progress } from "./progress.js";
+import { runSummary, tableRowCounts } from "./summary.js";
 import type { TargetSettings } from "./settings.js";
 
 export interface RunOptions {
@@ -67,6 +68,8 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
 
   try {
     await connection.run("SET TimeZone = 'UTC'");
+    const runStartedAt = new Date().toISOString();
+    const rowsBefore = await tableRowCounts(connection, settings.schema);
     const stop = () => signal !== undefined || timerFailure !== undefined;
     for await (const { lineNumber, text } of readCompleteLines(input, stop)) {
       if (loader.busy) await loader.busy;
@@ -77,7 +80,8 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
     clearInterval(timer);
     await loader.finish();
     await writer.end();
-    for (const [stream, rows] of loader.receivedCounts()) logger.info(`stream "${stream}": ${rows} rows loaded into ${settings.schema}`);
+    const summary = await runSummary(connection, settings.schema, rowsBefore, loader.loadedTables(), runStartedAt);
+    if (summary.length > 0) logger.info(`loaded into ${settings.path}, schema ${settings.schema}:\n${summary.map((line) => `  ${line}`).join("\n")}`);
     return signal;
   } finally {
     clearInterval(timer);
