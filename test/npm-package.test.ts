@@ -54,7 +54,7 @@ describe("the npm package", function () {
   });
 
   it("ships the compiled runtime, the schemas, both bins, README and LICENSE, and no tests, benches, fixtures, sources or CI files", () => {
-    for (const needed of ["dist/tap-intercom/src/cli.js", "dist/target-duckdb/src/cli.js", "dist/singer/src/index.js", "dist/package.json", "schemas/contacts.json", "tap-intercom/bin/tap-intercom", "target-duckdb/bin/target-duckdb", "README.md", "LICENSE", "package.json"]) {
+    for (const needed of ["dist/tap-intercom/src/cli.js", "dist/target-duckdb/src/cli.js", "dist/singer/src/index.js", "dist/package.json", "schemas/contacts.json", "tap-intercom/bin/tap-intercom", "target-duckdb/bin/target-duckdb", "target-duckdb/bin/intercom-query", "README.md", "LICENSE", "package.json"]) {
       assert.ok(files.includes(needed), `the package holds ${needed}`);
     }
     const unwanted = files.filter((f) => /(^|\/)(test|bench|fixtures|scripts|\.ci)\//.test(f) || /\.ts$|\.map$|\.test\.js$/.test(f));
@@ -62,8 +62,11 @@ describe("the npm package", function () {
   });
 
   it("its bins are Node entry points with a #!/usr/bin/env node shebang", async () => {
-    for (const name of ["tap-intercom", "target-duckdb"]) {
-      const text = await readFile(join(installed, name, "bin", name), "utf8");
+    const manifest = JSON.parse(await readFile(join(installed, "package.json"), "utf8")) as { name: string; bin: Record<string, string> };
+    assert.equal(manifest.name, "tap-intercom", "`npx tap-intercom` runs the package named tap-intercom");
+    assert.deepEqual(Object.keys(manifest.bin).sort(), ["intercom-query", "tap-intercom", "target-duckdb"]);
+    for (const [name, path] of Object.entries(manifest.bin)) {
+      const text = await readFile(join(installed, path), "utf8");
       assert.ok(text.startsWith("#!/usr/bin/env node\n"), `${name} starts with the node shebang`);
     }
   });
@@ -91,5 +94,8 @@ describe("the npm package", function () {
     const counts = await tableCounts(database);
     const truth = server.truth().streams;
     for (const stream of ["admins", "contacts", "conversations"]) assert.equal(counts.get(stream), truth[stream]?.count, `${stream} loaded`);
+    const query = await runCommand(join(bin, "intercom-query"), ["--db", database, "SELECT count(*) AS admins FROM tap_intercom.admins"], { cwd: dir });
+    assert.equal(query.code, 0, query.stderr);
+    assert.match(query.stdout, new RegExp(`admins\\s+${truth["admins"]?.count ?? "?"}`));
   });
 });
