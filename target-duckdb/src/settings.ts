@@ -23,7 +23,7 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     default: "intercom.duckdb",
     minLength: 1,
     description:
-      "DuckDB database file; missing parent folders are created. Also md:<database> (MotherDuck, with token) or ducklake:<metadata file> (DuckLake). Alias: filepath.",
+      "DuckDB database file; missing parent folders are created. Also md:DATABASE (MotherDuck, with token) or ducklake:FILE (a DuckLake catalog). Alias: filepath.",
   },
   schema: {
     type: "string",
