@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT, runCommand } from "./helpers.js";
+import { runCommand } from "./helpers.js";
 
 describe("the demo", function () {
   this.timeout(300_000);

@@ -86,6 +86,8 @@ describe("Meltano plugin files", () => {
     for (const capability of ["catalog", "discover", "state"]) assert.ok((tap["capabilities"] as string[]).includes(capability));
     const token = (tap["settings"] as Doc[]).find((s) => s["name"] === "access_token");
     assert.equal(token?.["sensitive"], true);
+    const loader = JSON.parse(await readFile(resolve(ROOT, lockFileOf("loaders", "target-duckdb", "intercom-singer")), "utf8")) as Doc;
+    assert.equal((loader["settings"] as Doc[]).find((s) => s["name"] === "token")?.["sensitive"], true, "the MotherDuck token is sensitive");
     const extractor = plugins.extractors.find((p) => p["name"] === "tap-intercom") as Doc;
     assert.equal((extractor["config"] as Doc | undefined)?.["access_token"], undefined, "no secret in meltano.yml");
   });
