@@ -49,6 +49,6 @@ describe("target-duckdb progress on stderr", function () {
   it("reports no progress otherwise", async () => {
     const { log } = await runSlowly(db.path, false);
     assert.ok(!log.some((line) => line.includes("progress:")), log.join("\n"));
-    assert.ok(log.some((line) => /\n  users +5 +5 +5 +0/.test(line)), `the end-of-run summary names the rows loaded:\n${log.join("\n")}`);
+    assert.ok(log.some((line) => /\n {2}users +5 +5 +5 +0/.test(line)), `the end-of-run summary names the rows loaded:\n${log.join("\n")}`);
   });
 });
