@@ -3,7 +3,7 @@
  * and the README's one-line Node snippet, against a DuckDB file the target wrote.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { REPO_ROOT, runCommand, TARGET_BIN } from "./helpers.js";
@@ -41,6 +41,11 @@ describe("querying the result without a duckdb CLI", function () {
     const missing = await runCommand(QUERY_BIN, ["--db", join(dir, "nope.duckdb"), "SELECT 1"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no database at .*nope\.duckdb; run a sync first/);
+    const notDuckDb = join(dir, "notes.json");
+    await writeFile(notDuckDb, '{"a": 1}\n');
+    const refused = await runCommand(QUERY_BIN, ["--db", notDuckDb]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /--db: .*notes\.json exists but is not a DuckDB database file/);
   });
 
   it("the README's one-line Node snippet runs as written (from the repository)", async () => {

@@ -31,10 +31,6 @@ function extensionFor(path: string): { extension: string; what: string } | undef
   return EXTENSION_PATHS.find((e) => e.prefix.test(path));
 }
 
-function isLocalFile(path: string): boolean {
-  return path !== ":memory:" && !path.startsWith(":memory:") && extensionFor(path) === undefined;
-}
-
 function startsWithMagic(path: string): boolean {
   const header = Buffer.alloc(12);
   const fd = openSync(path, "r");
@@ -46,22 +42,27 @@ function startsWithMagic(path: string): boolean {
   }
 }
 
-/** Checks a local database path before DuckDB sees it, and creates its missing parent folders. */
-export function prepareLocalPath(path: string): void {
+/** Refuses an existing file that is not a DuckDB database (DuckDB would open it in memory and keep nothing). */
+export function refuseNonDuckDbFile(path: string, where = 'setting "path"'): void {
   const absolute = resolve(path);
-  let stats;
-  try {
-    stats = statSync(absolute);
-  } catch {
-    mkdirSync(dirname(absolute), { recursive: true });
-    return;
-  }
-  if (stats.isFile() && stats.size > 0 && !startsWithMagic(absolute)) {
+  const stats = statSync(absolute, { throwIfNoEntry: false });
+  if (stats?.isFile() && stats.size > 0 && !startsWithMagic(absolute)) {
     throw new ConfigError(
-      `setting "path": ${path} exists but is not a DuckDB database file; refusing to load into it ` +
-        `(DuckDB would keep the data in memory only). Point "path" at a new or existing .duckdb file.`,
+      `${where}: ${path} exists but is not a DuckDB database file; refusing to use it ` +
+        `(DuckDB would open it as an empty in-memory database and keep nothing). Give a new or existing .duckdb file.`,
     );
   }
+}
+
+/** Checks a local database path before DuckDB sees it, and creates its missing parent folders. */
+export function prepareLocalPath(path: string): void {
+  refuseNonDuckDbFile(path);
+  if (!statSync(resolve(path), { throwIfNoEntry: false })) mkdirSync(dirname(resolve(path)), { recursive: true });
+}
+
+/** Whether a path names a file on this machine (not :memory:, md: or ducklake:). */
+export function isLocalFile(path: string): boolean {
+  return !path.startsWith(":memory:") && extensionFor(path) === undefined;
 }
 
 function redact(text: string, secrets: string[]): string {

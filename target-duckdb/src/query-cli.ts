@@ -8,6 +8,7 @@ import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { Command } from "commander";
 import { existsSync } from "node:fs";
 import { ConfigError, Logger, packageVersion, runMain } from "../../singer/src/index.js";
+import { isLocalFile, refuseNonDuckDbFile } from "./database.js";
 import { latestUpdatedAt, tableRowCounts } from "./summary.js";
 import { textTable } from "./text-table.js";
 
@@ -36,7 +37,10 @@ runMain(async () => {
   program.parse();
   const [sql] = program.args;
   const options = program.opts<{ db: string; schema: string }>();
-  if (!existsSync(options.db)) throw new ConfigError(`no database at ${options.db}; run a sync first, or pass --db PATH`);
+  if (isLocalFile(options.db)) {
+    if (!existsSync(options.db)) throw new ConfigError(`no database at ${options.db}; run a sync first, or pass --db PATH`);
+    refuseNonDuckDbFile(options.db, "--db");
+  }
   const instance = await DuckDBInstance.create(options.db, { access_mode: "READ_ONLY" });
   const connection = await instance.connect();
   try {
