@@ -65,6 +65,11 @@ export function isLocalFile(path: string): boolean {
   return !path.startsWith(":memory:") && extensionFor(path) === undefined;
 }
 
+/** A path as it may be shown: a token in its query string (md:db?motherduck_token=…) is masked. */
+export function displayPath(path: string): string {
+  return path.replace(/(token=)[^&]*/gi, "$1***");
+}
+
 function redact(text: string, secrets: string[]): string {
   return secrets.filter((s) => s.length > 0).reduce((out, secret) => out.split(secret).join("***"), text);
 }
@@ -77,16 +82,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<DuckDBInst
   try {
     instance = await DuckDBInstance.create(path, config);
   } catch (error) {
-    const message = redact(error instanceof Error ? error.message : String(error), secrets);
+    const inPath = [...path.matchAll(/token=([^&]*)/gi)].map((m) => m[1] ?? "");
+    const message = redact(error instanceof Error ? error.message : String(error), [...secrets, ...inPath]);
     const needs = extensionFor(path);
     if (needs && /extension/i.test(message)) {
       throw new ConfigError(
-        `setting "path" ${JSON.stringify(path)} needs DuckDB's ${needs.extension} extension (${needs.what}), which could not be loaded; ` +
+        `setting "path" ${JSON.stringify(displayPath(path))} needs DuckDB's ${needs.extension} extension (${needs.what}), which could not be loaded; ` +
           `nothing was read or loaded. Run once with network access so DuckDB can install it, or install it ahead with ` +
           `INSTALL ${needs.extension}. DuckDB said: ${message.split("\n")[0] ?? message}`,
       );
     }
-    throw new ConfigError(`setting "path" ${JSON.stringify(path)}: ${message}`);
+    throw new ConfigError(`setting "path" ${JSON.stringify(displayPath(path))}: ${message}`);
   }
   if (isLocalFile(path)) {
     const connection = await instance.connect();

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { NdjsonWriter, parseMessageLine, type Logger } from "../../singer/src/index.js";
-import { openDatabase } from "./database.js";
+import { displayPath, openDatabase } from "./database.js";
 import { readCompleteLines } from "./input-lines.js";
 import { Loader } from "./loader.js";
 import { Progress } from "./progress.js";
@@ -81,7 +81,7 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
     await loader.finish();
     await writer.end();
     const summary = await runSummary(connection, settings.schema, rowsBefore, loader.loadedTables(), runStartedAt);
-    if (summary.length > 0) logger.info(`loaded into ${settings.path}, schema ${settings.schema}:\n${summary.map((line) => `  ${line}`).join("\n")}`);
+    if (summary.length > 0) logger.info(`loaded into ${displayPath(settings.path)}, schema ${settings.schema}:\n${summary.map((line) => `  ${line}`).join("\n")}`);
     return signal;
   } finally {
     clearInterval(timer);

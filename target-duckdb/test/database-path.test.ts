@@ -58,4 +58,12 @@ describe("target-duckdb: where the database lives (the path setting)", function 
       assert.deepEqual(stateLines(result), []);
     });
   }
+
+  it("a MotherDuck token given in the path itself (md:db?motherduck_token=…) is never printed either", async () => {
+    const token = "md-secret-in-path-987654";
+    const result = await runCommand(TARGET_BIN, ["--config", "/dev/null"], { input: MESSAGES, env: { ...targetEnv(`md:intercom?motherduck_token=${token}`), HOME: dirname(db.path) } });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /motherduck_token=\*\*\*/);
+    assert.ok(!result.stderr.includes(token), result.stderr);
+  });
 });
