@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { access, mkdir, writeFile } from "node:fs/promises";
+import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runSync } from "./lib/sync-run.js";
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     echo: (line) => process.stderr.write(line + "\n"),
   });
   process.stderr.write(`log: ${outcome.logPath}\n`);
-  process.exitCode = outcome.ok ? 0 : 1;
+  process.exitCode = outcome.interrupted ? 128 + constants.signals[outcome.interrupted] : outcome.ok ? 0 : 1;
 }
 
 main().catch((error: unknown) => {

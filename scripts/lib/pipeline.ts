@@ -52,6 +52,8 @@ export interface RunningPipeline {
   started: Promise<{ tapPid: number; targetPid: number }>;
   /** Sends a signal to the tap only, as a crash or an operator would. */
   killTap(signal?: NodeJS.Signals): void;
+  /** Sends a signal to both sides (an interrupted wrapper passes its SIGINT/SIGTERM on). */
+  signalBoth(signal: NodeJS.Signals): void;
   done: Promise<PipelineResult>;
 }
 
@@ -63,6 +65,9 @@ const SEPARATOR = "--tap-target-separator--";
  * target's stderr. Each side closes the descriptors that are not its own.
  */
 const SCRIPT = [
+  // Ctrl-C reaches this shell too: a trap (reset to the default in the children) makes it wait for
+  // both sides and still report their statuses, instead of dying before the target commits.
+  "trap : INT TERM",
   'i=1; for a; do [ "$a" = "' + SEPARATOR + '" ] && break; i=$((i+1)); done',
   'tap=("${@:1:i-1}"); target=("${@:i+1}")',
   '{ echo "tap $BASHPID" >&3; exec "${tap[@]}" 2>&4 3>&- 4>&- 5>&-; } | { echo "target $BASHPID" >&3; exec "${target[@]}" 2>&5 3>&- 4>&- 5>&-; }',
@@ -165,6 +170,10 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
   return {
     started,
     killTap: (sig = "SIGTERM") => signal(pids.tap, sig),
+    signalBoth: (sig) => {
+      signal(pids.tap, sig);
+      signal(pids.target, sig);
+    },
     done,
   };
 }

@@ -9,7 +9,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
-import { describeExit, runPipeline } from "./pipeline.js";
+import { describeExit, startPipeline } from "./pipeline.js";
 
 export interface SyncOptions {
   /** The tap and target executables (with leading arguments, if any). */
@@ -35,6 +35,8 @@ export interface SyncOutcome {
   /** Whether the state file was replaced by this run (also on failure, with the last committed state). */
   stateWritten: boolean;
   message: string;
+  /** The signal that interrupted the run, if one did (passed on to both sides). */
+  interrupted?: NodeJS.Signals;
 }
 
 async function hasContent(path: string): Promise<boolean> {
@@ -98,7 +100,7 @@ export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
     stateWrites = stateWrites.then(() => writeFileAtomic(options.statePath, JSON.stringify(value) + "\n"));
   };
 
-  const result = await runPipeline({
+  const running = startPipeline({
     tap: { command: options.tap.command, args: tapArgs },
     target: { command: options.target.command, args: targetArgs },
     env: options.env,
@@ -107,12 +109,39 @@ export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
     onLog: (source, line) => write(`[${source}] ${line}`),
     onState: (value) => saveState(value),
   });
+  // Ctrl-C or a SIGTERM to this wrapper: pass it on to both sides, then wait for the target's last
+  // committed state and save it, instead of dying with the pipeline still running.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!interrupted) write(`sync: ${signal} received: stopping the tap and the target; the target commits what it has, then its last state is saved`);
+    interrupted ??= signal;
+    running.signalBoth(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let result: Awaited<typeof running.done>;
+  try {
+    result = await running.done;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
   await stateWrites;
   const stateWritten = result.states.length > 0;
   for (const line of result.invalidStateLines) write(`sync: ignored a target stdout line that is not JSON: ${line.slice(0, 200)}`);
 
   let outcome: SyncOutcome;
-  if (result.ok) {
+  if (interrupted) {
+    outcome = {
+      ok: false,
+      logPath,
+      stateWritten,
+      interrupted,
+      message:
+        `interrupted by ${interrupted}; ` +
+        (stateWritten ? `state saved to ${options.statePath}: the next run resumes from the last committed state` : "no state was committed, state file unchanged"),
+    };
+  } else if (result.ok) {
     outcome = {
       ok: true,
       logPath,

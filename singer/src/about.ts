@@ -27,6 +27,13 @@ function defaultText(schema: JsonSchema): string {
   return schema["default"] === undefined ? "" : JSON.stringify(schema["default"]);
 }
 
+/** The description, plus the other names the setting is accepted under (its `aliases`, if any). */
+function describe(schema: JsonSchema): string {
+  const aliases = Array.isArray(schema["aliases"]) ? (schema["aliases"] as string[]) : [];
+  const text = schema.description ?? "";
+  return aliases.length === 0 ? text : `${text} Also accepted as: ${aliases.join(", ")}.`;
+}
+
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
@@ -50,7 +57,7 @@ function renderMarkdown(about: About): string {
     "|:--------|:-----|:--------:|:--------|:------------|",
     ...Object.entries(about.settings.properties).map(
       ([name, schema]) =>
-        `| ${name} | ${typeName(schema)} | ${required.has(name) ? "True" : "False"} | ${escapeCell(defaultText(schema))} | ${escapeCell(schema.description ?? "")} |`,
+        `| ${name} | ${typeName(schema)} | ${required.has(name) ? "True" : "False"} | ${escapeCell(defaultText(schema))} | ${escapeCell(describe(schema))} |`,
     ),
     "",
   ];
@@ -61,7 +68,7 @@ function renderText(about: About): string {
   const lines = [`${about.name} ${about.version}`, about.description, "", `Capabilities: ${about.capabilities.join(", ")}`, "", "Settings:"];
   for (const [name, schema] of Object.entries(about.settings.properties)) {
     const def = defaultText(schema);
-    lines.push(`  ${name} (${typeName(schema)}${def ? `, default ${def}` : ""}): ${schema.description ?? ""}`);
+    lines.push(`  ${name} (${typeName(schema)}${def ? `, default ${def}` : ""}): ${describe(schema)}`);
   }
   return lines.join("\n");
 }

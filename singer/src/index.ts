@@ -9,3 +9,4 @@ export * from "./messages.js";
 export * from "./state.js";
 export * from "./writer.js";
 export * from "./cli.js";
+export * from "./setting-names.js";

@@ -1,4 +1,8 @@
-/** Logging to stderr (stdout is reserved for Singer messages), with secrets redacted. */
+/**
+ * Logging to stderr (stdout is reserved for Singer messages), with secrets redacted.
+ * `LOG_LEVEL` (debug, info, warn, error; default info) sets the threshold. Singer METRIC lines
+ * are written only at debug level or once `enableMetrics()` was called (the `metrics` setting).
+ */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -6,6 +10,8 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 export class Logger {
   private readonly secrets = new Set<string>();
   private readonly threshold: number;
+  private metricsOn = false;
+  private readonly warned: string[] = [];
 
   constructor(
     private readonly name: string,
@@ -20,6 +26,20 @@ export class Logger {
     if (value && value.length >= 4) this.secrets.add(value);
   }
 
+  /** Writes METRIC lines at info level too (they are always written at debug level). */
+  enableMetrics(): void {
+    this.metricsOn = true;
+  }
+
+  isEnabled(level: LogLevel): boolean {
+    return LEVELS[level] >= this.threshold;
+  }
+
+  /** The warnings logged so far (redacted) that matter after the run, for its end-of-run summary. */
+  warnings(): readonly string[] {
+    return this.warned;
+  }
+
   redact(text: string): string {
     let out = text;
     for (const secret of this.secrets) out = out.split(secret).join("***");
@@ -32,7 +52,9 @@ export class Logger {
   info(message: string): void {
     this.log("info", message);
   }
-  warn(message: string): void {
+  /** A warning; unless `repeatInSummary` is false (a retry that may well succeed), it is kept for `warnings()`. */
+  warn(message: string, options: { repeatInSummary?: boolean } = {}): void {
+    if (options.repeatInSummary !== false) this.warned.push(this.redact(message));
     this.log("warn", message);
   }
   error(message: string): void {
@@ -41,7 +63,7 @@ export class Logger {
 
   /** A Singer metric line: `INFO METRIC: {"type":…,"metric":…,"value":…,"tags":{…}}`. */
   metric(type: "counter" | "timer", metric: string, value: number, tags: Record<string, unknown> = {}): void {
-    if (this.threshold > LEVELS.info) return;
+    if (this.threshold > LEVELS.info || (!this.metricsOn && this.threshold > LEVELS.debug)) return;
     this.sink(this.redact(`INFO METRIC: ${JSON.stringify({ type, metric, value, tags })}`));
   }
 

@@ -8,6 +8,7 @@ import {
   parseState,
   readConfigFiles,
   readJsonFile,
+  readJsonFileIfExists,
   renderAbout,
   runMain,
   selectedStreams,
@@ -15,7 +16,7 @@ import {
   type AboutFormat,
 } from "../../singer/src/index.js";
 import { about } from "./about.js";
-import { discover, sync, testConnection } from "./tap.js";
+import { checkTokenBeforeSync, discover, sync, testConnection } from "./tap.js";
 import { resolveConfig } from "./settings.js";
 
 const logger = new Logger("tap-intercom");
@@ -44,6 +45,16 @@ const program = new Command()
   .addOption(new Option("--format <format>", "format of --about").choices(["json", "markdown", "text"]).default("text"))
   .option("--test", "check the access token with one cheap call");
 
+/** A state file that does not exist yet is the first run's empty state (the README's usage passes one from the start). */
+async function readStateFile(path: string): Promise<ReturnType<typeof parseState>> {
+  const value = await readJsonFileIfExists(path, "state");
+  if (value === undefined) {
+    logger.info(`state file ${path} does not exist yet: starting with an empty state (a full sync)`);
+    return parseState(null);
+  }
+  return parseState(value, path);
+}
+
 runMain(async () => {
   program.parse();
   const options = program.opts<Options>();
@@ -53,6 +64,7 @@ runMain(async () => {
   }
   const config = resolveConfig(await readConfigFiles(options.config));
   logger.addSecret(config.accessToken);
+  if (config.metrics) logger.enableMetrics();
   if (options.test) {
     await testConnection(config, logger);
     return;
@@ -67,8 +79,12 @@ runMain(async () => {
     throw new ConfigError("--catalog and --properties name different files; give one");
   }
   const catalogPath = options.catalog ?? options.properties;
-  const catalog = catalogPath ? parseCatalog(await readJsonFile(catalogPath, "catalog"), catalogPath) : await discover(config, logger);
-  const state = options.state ? parseState(await readJsonFile(options.state, "state"), options.state) : parseState(null);
+  // Every file is read and checked before the first request.
+  const catalogFile = catalogPath ? parseCatalog(await readJsonFile(catalogPath, "catalog"), catalogPath) : undefined;
+  const state = options.state ? await readStateFile(options.state) : parseState(null);
+  // A rejected token fails here, before any stream: a stream that skips on 401 could not tell it from a missing scope.
+  if (catalogFile) await checkTokenBeforeSync(config, logger);
+  const catalog = catalogFile ?? (await discover(config, logger));
   await sync({ config, logger, writer, state, streams: selectedStreams(catalog) });
   await writer.end();
 }, logger);

@@ -1,4 +1,8 @@
-/** A live progress line per stream (records, rate, elapsed) on stderr, only when stderr is a terminal. */
+/**
+ * Progress of a long stream on stderr, only when stderr is a terminal: a whole line every few
+ * seconds (records, rate, elapsed), never a line redrawn in place, so the target's log lines on
+ * the same terminal never run into it. Each stream's summary line is logged when it finishes.
+ */
 
 export interface Progress {
   start(stream: string): void;
@@ -7,38 +11,33 @@ export interface Progress {
 }
 
 export class TtyProgress implements Progress {
-  private readonly counts = new Map<string, { records: number; started: number }>();
-  private lastDraw = 0;
+  private readonly counts = new Map<string, { records: number; started: number; lastLine: number }>();
 
-  constructor(private readonly output: NodeJS.WriteStream = process.stderr) {}
+  constructor(
+    private readonly output: NodeJS.WriteStream = process.stderr,
+    private readonly intervalMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   start(stream: string): void {
-    this.counts.set(stream, { records: 0, started: Date.now() });
-    this.draw(stream, true);
+    const at = this.now();
+    this.counts.set(stream, { records: 0, started: at, lastLine: at });
   }
 
   add(stream: string, records: number): void {
     const entry = this.counts.get(stream);
     if (!entry) return this.start(stream);
     entry.records += records;
-    this.draw(stream, false);
+    const at = this.now();
+    if (at - entry.lastLine < this.intervalMs) return;
+    entry.lastLine = at;
+    const seconds = (at - entry.started) / 1000;
+    const rate = seconds > 0 ? entry.records / seconds : 0;
+    this.output.write(`INFO tap-intercom: ${stream}: ${entry.records} records so far, ${rate.toFixed(1)}/s, ${seconds.toFixed(0)}s elapsed\n`);
   }
 
   finish(stream: string): void {
-    this.draw(stream, true);
-    this.output.write("\n");
     this.counts.delete(stream);
-  }
-
-  private draw(stream: string, force: boolean): void {
-    const now = Date.now();
-    if (!force && now - this.lastDraw < 200) return;
-    this.lastDraw = now;
-    const entry = this.counts.get(stream);
-    if (!entry) return;
-    const seconds = (now - entry.started) / 1000;
-    const rate = seconds > 0 ? entry.records / seconds : 0;
-    this.output.write(`\r\x1b[2K${stream}: ${entry.records} records, ${rate.toFixed(1)}/s, ${seconds.toFixed(1)}s elapsed`);
   }
 }
 

@@ -5,10 +5,12 @@
  * or extend `TapConfig`.
  */
 import { Ajv } from "ajv";
-import { ConfigError, type About, type JsonSchema } from "../../singer/src/index.js";
-import { REPORTING_SETTINGS } from "./reporting/settings.js";
+import { ConfigError, rejectUnknownSettings, settingsFromEnv, withoutMeltanoKeys, type About, type JsonSchema } from "../../singer/src/index.js";
+import { readReportingConfig, REPORTING_SETTINGS } from "./reporting/settings.js";
 
-export const ACCESS_TOKEN_ENV = "TAP_INTERCOM_ACCESS_TOKEN";
+/** Every setting can also come from `TAP_INTERCOM_<SETTING>`; those win over config files. */
+export const ENV_PREFIX = "TAP_INTERCOM_";
+export const ACCESS_TOKEN_ENV = `${ENV_PREFIX}ACCESS_TOKEN`;
 export const DEFAULT_API_VERSION = "2.14";
 
 export const REGION_HOSTS = {
@@ -27,7 +29,8 @@ export const settingsProperties: Record<string, JsonSchema> = {
   start_date: {
     type: "string",
     format: "date-time",
-    description: "ISO 8601 date-time: incremental streams start here when they have no bookmark. Default: all history.",
+    description:
+      "RFC 3339 date-time (2024-01-05T00:00:00Z, with Z or an offset) or a date (2024-01-05, midnight UTC): incremental streams start here when they have no bookmark. Default: all history.",
   },
   region: {
     type: "string",
@@ -37,7 +40,7 @@ export const settingsProperties: Record<string, JsonSchema> = {
   },
   base_url: {
     type: "string",
-    description: "API base URL; overrides region (for proxies and the offline fixture server).",
+    description: "API base URL with its scheme (https://…); overrides region (for proxies and the offline fixture server).",
   },
   api_version: {
     type: "string",
@@ -77,6 +80,11 @@ export const settingsProperties: Record<string, JsonSchema> = {
     default: 6,
     description: "Retries of a request after 5xx, timeouts and connection resets (exponential backoff with jitter).",
   },
+  metrics: {
+    type: "boolean",
+    default: false,
+    description: "Log a Singer METRIC line per HTTP request (as LOG_LEVEL=debug does); off by default so a terminal shows progress, not one line per request.",
+  },
   ...REPORTING_SETTINGS,
 };
 
@@ -84,7 +92,7 @@ export const settingsSchema: About["settings"] = {
   type: "object",
   properties: settingsProperties,
   required: ["access_token"],
-  additionalProperties: true,
+  additionalProperties: false,
 };
 
 export interface TapConfig {
@@ -98,6 +106,8 @@ export interface TapConfig {
   lookbackWindowSeconds: number;
   pageSize: number;
   maxRetries: number;
+  /** Whether a METRIC line is logged per HTTP request. */
+  metrics: boolean;
   /** The merged config as given, for settings other modules declare. */
   raw: Record<string, unknown>;
 }
@@ -106,29 +116,64 @@ function defaultOf<T>(name: string): T {
   return settingsProperties[name]?.["default"] as T;
 }
 
-/** Validates merged config files (plus the token env variable) and resolves defaults. */
-export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): TapConfig {
-  const merged: Record<string, unknown> = { ...raw };
-  if ((merged["access_token"] === undefined || merged["access_token"] === "") && env[ACCESS_TOKEN_ENV]) {
-    merged["access_token"] = env[ACCESS_TOKEN_ENV];
+const DATE_TIME_FORM = "an RFC 3339 date-time such as 2024-01-05T00:00:00Z (Z or an offset like +02:00), or a date such as 2024-01-05 (midnight UTC)";
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Unix seconds of an RFC 3339 / ISO 8601 date-time with a zone, or of a bare date at midnight
+ * UTC; undefined for anything else (local times, `01/02/2024`, `Jan 5 2024`, `2024`).
+ */
+export function parseStrictDateTime(text: string): number | undefined {
+  const match = DATE_ONLY.exec(text) ?? DATE_TIME.exec(text);
+  if (!match) return undefined;
+  const [, year, month, day, hour = "00", minute = "00", second = "00"] = match;
+  const ms = Date.parse(match.length > 4 ? text.replace(" ", "T") : `${text}T00:00:00Z`);
+  if (Number.isNaN(ms)) return undefined;
+  // Date.parse rolls 2024-02-30 over into March: the fields must be what was written.
+  const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second)));
+  if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) {
+    return undefined;
   }
+  return Math.floor(ms / 1000);
+}
+
+function describeProblem(error: { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string }, config: Record<string, unknown>): string {
+  if (error.keyword === "required") return `missing required setting "${String(error.params["missingProperty"])}"`;
+  const name = error.instancePath.slice(1).split("/")[0] ?? "";
+  const got = ` (got ${JSON.stringify(config[name])})`;
+  if (error.keyword === "enum") return `setting "${name}" must be one of ${(error.params["allowedValues"] as unknown[]).join(", ")}${got}`;
+  return `setting "${error.instancePath.slice(1)}" ${error.message ?? "is invalid"}${got}`;
+}
+
+/** Validates merged config files plus TAP_INTERCOM_<SETTING> environment variables and resolves defaults. */
+export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): TapConfig {
+  rejectUnknownSettings(raw, Object.keys(settingsProperties), "tap-intercom");
+  const merged: Record<string, unknown> = { ...withoutMeltanoKeys(raw), ...settingsFromEnv(ENV_PREFIX, settingsProperties, env) };
   for (const [key, value] of Object.entries(merged)) if (value === null || value === "") delete merged[key];
   const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: true, validateFormats: false });
   const validate = ajv.compile(settingsSchema);
   if (!validate(merged)) {
-    const problems = (validate.errors ?? []).map((e) =>
-      e.keyword === "required" ? `missing required setting "${String(e.params["missingProperty"])}"` : `setting "${e.instancePath.slice(1)}" ${e.message ?? "is invalid"}`,
-    );
+    const problems = (validate.errors ?? []).map((e) => describeProblem(e, merged));
     throw new ConfigError(`invalid config: ${problems.join("; ")}`);
   }
-  let startDate: number | undefined;
-  if (typeof merged["start_date"] === "string") {
-    const ms = Date.parse(merged["start_date"]);
-    if (Number.isNaN(ms)) throw new ConfigError(`invalid config: start_date "${merged["start_date"]}" is not an ISO 8601 date`);
-    startDate = Math.floor(ms / 1000);
+  // Every date-time setting, wherever it is declared, is read the same strict way.
+  for (const [name, schema] of Object.entries(settingsProperties)) {
+    const value = merged[name];
+    if (schema.format === "date-time" && typeof value === "string" && parseStrictDateTime(value) === undefined) {
+      throw new ConfigError(`invalid config: setting "${name}" must be ${DATE_TIME_FORM} (got ${JSON.stringify(value)})`);
+    }
   }
+  const startDate = typeof merged["start_date"] === "string" ? parseStrictDateTime(merged["start_date"]) : undefined;
   const region = (merged["region"] as Region | undefined) ?? defaultOf<Region>("region");
   const baseUrl = String(merged["base_url"] ?? REGION_HOSTS[region]).replace(/\/+$/, "");
+  if (merged["base_url"] !== undefined && !/^https?:\/\/[^/]/i.test(baseUrl)) {
+    throw new ConfigError(
+      `invalid config: setting "base_url" must start with its scheme, https:// or http:// (got ${JSON.stringify(merged["base_url"])}; did you mean "https://${String(merged["base_url"]).replace(/^[a-z]+:\/*/i, "")}"?)`,
+    );
+  }
+  // The reporting settings are checked here too, so a mistake in them stops the run before any request.
+  readReportingConfig(merged);
   return {
     accessToken: String(merged["access_token"]),
     startDate,
@@ -139,6 +184,7 @@ export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessE
     lookbackWindowSeconds: Number(merged["lookback_window_seconds"] ?? defaultOf<number>("lookback_window_seconds")),
     pageSize: Number(merged["page_size"] ?? defaultOf<number>("page_size")),
     maxRetries: Number(merged["max_retries"] ?? defaultOf<number>("max_retries")),
+    metrics: merged["metrics"] === true,
     raw: merged,
   };
 }

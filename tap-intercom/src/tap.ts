@@ -1,15 +1,44 @@
 /** Discovery, sync and the connection test, across every stream provider. */
 import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
+import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
 import { providers, type StreamProvider } from "./providers.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
 
+/** One cheap call that fails with the token advice (HTTP_STATUS_ADVICE) when Intercom rejects the token. */
+async function checkToken(client: IntercomClient): Promise<{ email?: string; app?: { name?: string; id_code?: string } }> {
+  return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
+}
+
+/**
+ * Fails when Intercom rejects the token (401), so a wrong token never passes for a workspace
+ * without data; any other failure is left to the requests that follow, which report it themselves.
+ */
+async function rejectRefusedToken(client: IntercomClient, logger: Logger): Promise<void> {
+  await checkToken(client).catch((error: unknown) => {
+    if (error instanceof IntercomHttpError && error.status === 401) throw error;
+    logger.debug(`cannot check the token: ${error instanceof Error ? error.message : String(error)}`);
+  });
+}
+
+/** Before a sync from a given catalog (no discovery ran): the same token check as discovery's. */
+export async function checkTokenBeforeSync(config: TapConfig, logger: Logger): Promise<void> {
+  const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
+  try {
+    await rejectRefusedToken(client, logger);
+  } finally {
+    client.close();
+  }
+}
+
 export async function discover(config: TapConfig, logger: Logger): Promise<Catalog> {
   // Meltano runs discovery before every sync: keep it quick when the API is unreachable.
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
+    // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use.
+    await rejectRefusedToken(client, logger);
     const lists = await Promise.all(providers.map((p) => p.discover({ config, client, logger })));
     return { streams: lists.flat() };
   } finally {
@@ -20,7 +49,7 @@ export async function discover(config: TapConfig, logger: Logger): Promise<Catal
 export async function testConnection(config: TapConfig, logger: Logger): Promise<void> {
   const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
   try {
-    const me = await client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "test" });
+    const me = await checkToken(client);
     logger.info(`connection ok: token of ${me.email ?? "an admin"}${me.app?.name ? ` in workspace "${me.app.name}"` : ""}`);
   } finally {
     client.close();
@@ -82,8 +111,21 @@ export async function sync(run: {
     await state.emit();
   } finally {
     if (!run.client) client.close();
+    repeatWarnings(logger);
   }
   const { requests, retries, rateLimited } = client.stats;
   logger.info(`sync done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${requests} requests, ${retries} retries, ${rateLimited} rate-limited`);
   logger.metric("counter", "http_request_count", requests, { retries, rate_limited: rateLimited });
+}
+
+const REPEATED_WARNINGS = 20;
+
+/** The warnings of the run once more at its end, where a person looks (they scroll away on a busy terminal). */
+function repeatWarnings(logger: Logger): void {
+  const warnings = [...logger.warnings()];
+  if (warnings.length === 0) return;
+  const lines = [`this run had ${warnings.length} warning${warnings.length === 1 ? "" : "s"} (repeated from above):`];
+  for (const warning of warnings.slice(0, REPEATED_WARNINGS)) lines.push(`  - ${warning}`);
+  if (warnings.length > REPEATED_WARNINGS) lines.push(`  … and ${warnings.length - REPEATED_WARNINGS} more above`);
+  for (const line of lines) logger.warn(line, { repeatInSummary: false });
 }

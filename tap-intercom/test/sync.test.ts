@@ -231,7 +231,7 @@ describe("tap-intercom against the fixture server", function () {
     afterEach(() => server.close());
 
     it("extracts every stream exactly once by key, reports truncated conversations, and ends with a clean STATE", async () => {
-      const run = await runTap(configFor(server));
+      const run = await runTap(configFor(server, { metrics: true }));
       assert.equal(run.code, 0, run.stderr);
       assertExactlyOnce(server, run.messages);
       assert.deepEqual(schemaViolations(run.messages), [], "every record matches the SCHEMA declared for its stream");

@@ -3,7 +3,7 @@ import { Logger, parseState, SingerWriter } from "../../singer/src/index.js";
 import { RateLimitPacer, readRateLimit } from "../src/http/pacer.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "../src/http/retry.js";
 import { apiVersionAtLeast, resolveConfig } from "../src/settings.js";
-import { progressFor } from "../src/progress.js";
+import { progressFor, TtyProgress } from "../src/progress.js";
 import { StateHolder } from "../src/state-holder.js";
 import { Bookmark } from "../src/streams/bookmark.js";
 import { customAttributesSchema } from "../src/streams/discover.js";
@@ -180,14 +180,9 @@ describe("tap-intercom units", () => {
     assert.equal(schema.additionalProperties, true);
   });
 
-  it("draws a progress line per stream only on a terminal", () => {
-    const written: string[] = [];
-    const tty = { isTTY: true, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
-    const progress = progressFor(tty);
-    progress.start("contacts");
-    progress.add("contacts", 5);
-    progress.finish("contacts");
-    assert.match(written.join(""), /contacts: 5 records, [\d.]+\/s, [\d.]+s elapsed/);
+  it("shows progress only on a terminal (its lines: tap-intercom/test/settings-cli.test.ts)", () => {
+    const tty = { isTTY: true, write: () => true } as unknown as NodeJS.WriteStream;
+    assert.ok(progressFor(tty) instanceof TtyProgress);
     const pipe = { isTTY: false, write: () => assert.fail("no progress on a pipe") } as unknown as NodeJS.WriteStream;
     progressFor(pipe).start("contacts");
   });

@@ -22,6 +22,7 @@ import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { StreamStage } from "./stream-stage.js";
 import { createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
+import { qualifiedName } from "./sql.js";
 
 interface LoadedStream {
   name: string;
@@ -45,6 +46,8 @@ interface LoadedStream {
   /** Whether rows replaced by the batch are deleted once at its end (one scan of the table) rather than for each merged chunk. */
   deletesReplacedPerBatch: boolean;
   batch: StreamBatch;
+  /** load_method overwrite: the table's rows from before this run are deleted in the stream's first batch. */
+  replaceRows: boolean;
 }
 
 /** A stream's part in the open batch. */
@@ -274,8 +277,10 @@ export class Loader {
   }
 
   private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
-    const { stream: name, schema, key_properties: keys } = message;
-    const signature = JSON.stringify([schema, keys]);
+    const { stream: name, schema, key_properties: declaredKeys } = message;
+    // append-only keeps every record as a new row: nothing is merged on the key.
+    const keys = this.settings.load_method === "append-only" ? [] : declaredKeys;
+    const signature = JSON.stringify([schema, declaredKeys]);
     const previous = this.streams.get(name);
     if (previous?.signature === signature) return;
 
@@ -283,10 +288,10 @@ export class Loader {
     if (typeof schema.properties !== "object" || schema.properties === null || Array.isArray(schema.properties)) {
       throw fail('schema has no "properties" object', "schema.properties");
     }
-    for (const key of keys) {
+    for (const key of declaredKeys) {
       if (!(key in schema.properties)) throw fail("key property is not among the schema's properties", key);
     }
-    if (keys.length === 0 && this.settings.primary_key_required) {
+    if (declaredKeys.length === 0 && this.settings.primary_key_required) {
       throw fail("stream has no key_properties and primary_key_required is set", "key_properties");
     }
     let validate: RecordValidator | undefined;
@@ -298,7 +303,7 @@ export class Loader {
       }
     }
     const metadataNames = new Set(METADATA_COLUMNS.map((c) => c.name));
-    const wanted = columnsForSchema(schema, this.settings.flattening_max_level, keys).filter(
+    const wanted = columnsForSchema(schema, this.settings.flattening_max_level, declaredKeys).filter(
       (column) => !(this.settings.add_metadata_columns && metadataNames.has(column.name)),
     );
     const seen = new Map<string, string>();
@@ -361,6 +366,7 @@ export class Loader {
       // A column named rowid hides the pseudocolumn the batch-end delete relies on.
       deletesReplacedPerBatch: keysEqualAsText && !table.columnNames.has("rowid"),
       batch: { lastRowidBefore: undefined },
+      replaceRows: previous ? previous.replaceRows : this.settings.load_method === "overwrite",
     });
   }
 
@@ -490,6 +496,11 @@ export class Loader {
     const deferDelete = stream.deletesReplacedPerBatch && chunkKeys.newToBatch;
     const deleteStatement = deferDelete ? undefined : stage.keysExact && deleteReplacedByStagedKeys ? deleteReplacedByStagedKeys : deleteReplaced;
     try {
+      if (stream.replaceRows) {
+        // Inside the batch transaction: if the run fails before the commit, the old rows stay.
+        await this.connection.run(`DELETE FROM ${qualifiedName(stream.target.schema, stream.target.table)}`);
+        stream.replaceRows = false;
+      }
       if (stream.deletesReplacedPerBatch && batch.lastRowidBefore === undefined) {
         const rows = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS();
         batch.lastRowidBefore = (rows[0]?.[0] ?? null) as bigint | null;

@@ -1,10 +1,14 @@
 import type { Logger } from "../../singer/src/index.js";
 
-/** Rows per stream and overall rows per second, on stderr, at most every few seconds. */
+/**
+ * One whole line at most every few seconds on stderr: total rows, rows per second, and the rows of
+ * the streams that moved since the last line (not every stream seen so far).
+ */
 export class Progress {
   private readonly startedAt = Date.now();
   private lastAt = Date.now();
   private lastTotal = 0;
+  private readonly lastCounts = new Map<string, number>();
 
   constructor(
     private readonly logger: Logger,
@@ -15,8 +19,10 @@ export class Progress {
     if (now - this.lastAt < this.intervalMs) return;
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     const rate = Math.round(((total - this.lastTotal) * 1000) / (now - this.lastAt));
-    const streams = [...counts].map(([name, rows]) => `${name} ${rows}`).join(", ");
-    this.logger.info(`progress: ${total} rows (${rate} rows/s; ${Math.round((now - this.startedAt) / 1000)} s): ${streams}`);
+    const moved = [...counts].filter(([name, rows]) => this.lastCounts.get(name) !== rows);
+    for (const [name, rows] of moved) this.lastCounts.set(name, rows);
+    const streams = moved.map(([name, rows]) => `${name} ${rows}`).join(", ");
+    this.logger.info(`progress: ${total} rows (${rate} rows/s; ${Math.round((now - this.startedAt) / 1000)} s)${streams ? `: ${streams}` : "; nothing new"}`);
     this.lastAt = now;
     this.lastTotal = total;
   }

@@ -1,4 +1,4 @@
-import { ConfigError, packageVersion, type About, type JsonSchema } from "../../singer/src/index.js";
+import { ConfigError, packageVersion, rejectUnknownSettings, type About, type JsonSchema } from "../../singer/src/index.js";
 
 /** The target's settings, after defaults, config files and environment variables are merged. */
 export interface TargetSettings {
@@ -12,8 +12,13 @@ export interface TargetSettings {
   flattening_max_level: number;
   primary_key_required: boolean;
   memory_limit: string;
+  load_method: LoadMethod;
   token: string;
 }
+
+/** Meltano SDK load methods: merge on the key, append every record, or replace each table's rows with this run's. */
+export const LOAD_METHODS = ["upsert", "append-only", "overwrite"] as const;
+export type LoadMethod = (typeof LOAD_METHODS)[number];
 
 type SettingName = keyof TargetSettings;
 
@@ -22,14 +27,21 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     type: "string",
     default: "intercom.duckdb",
     minLength: 1,
-    description:
-      "DuckDB database file; missing parent folders are created. Also md:DATABASE (MotherDuck, with token) or ducklake:FILE (a DuckLake catalog). Alias: filepath.",
+    description: "DuckDB database file; missing parent folders are created. Also md:DATABASE (MotherDuck, with token) or ducklake:FILE (a DuckLake catalog).",
   },
   schema: {
     type: "string",
     default: "tap_intercom",
     minLength: 1,
-    description: "Database schema the tables are created in; created if missing. Alias: default_target_schema.",
+    description: "Database schema the tables are created in; created if missing.",
+  },
+  load_method: {
+    type: "string",
+    enum: [...LOAD_METHODS],
+    default: "upsert",
+    description:
+      "upsert: a record replaces the row with its key (streams without key_properties append); append-only: every record becomes a new row, keys or not; " +
+      "overwrite: the first batch of each stream in a run replaces all the table's rows, in the same transaction (a stream that sends no records keeps its rows).",
   },
   batch_size_rows: { type: "integer", default: 100000, minimum: 1, description: "Records buffered per stream before all streams are committed." },
   max_batch_age_seconds: {
@@ -65,12 +77,31 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
   token: { type: "string", default: "", writeOnly: true, description: "MotherDuck access token, used with an md: path. Never logged." },
 };
 
-/** Names other targets use for the same setting (Meltano's default_target_schema, jwills' filepath). */
+/** Names other targets use for the same setting (the Meltano SDK's, jwills' and pipelinewise's). */
 const ALIASES: Record<string, SettingName> = {
   default_target_schema: "schema",
   filepath: "path",
   data_flattening_max_level: "flattening_max_level",
+  flattening_max_depth: "flattening_max_level",
+  add_record_metadata: "add_metadata_columns",
 };
+
+/** The Meltano SDK's switch for flattening: false means flattening_max_level 0; true needs a depth. */
+const FLATTENING_ENABLED = "flattening_enabled";
+
+/** Every key a config may hold. */
+const KNOWN_KEYS = [...Object.keys(SETTINGS), ...Object.keys(ALIASES), FLATTENING_ENABLED];
+
+/** The settings as `--about` shows them: each with the other names it is accepted under. */
+function aboutProperties(): Record<string, JsonSchema> {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [name, spec] of Object.entries(SETTINGS)) {
+    const aliases = Object.keys(ALIASES).filter((alias) => ALIASES[alias] === name);
+    if (name === "flattening_max_level") aliases.push(`${FLATTENING_ENABLED} (false: 0)`);
+    properties[name] = aliases.length > 0 ? { ...spec, aliases } : spec;
+  }
+  return properties;
+}
 
 export const ENV_PREFIX = "TARGET_DUCKDB_";
 
@@ -89,11 +120,12 @@ export const about: About = {
     `then ${ENV_PREFIX}<SETTING> environment variables (e.g. ${ENV_PREFIX}PATH), which take precedence.`,
   version: packageVersion,
   capabilities: ["about", "activate-version", "hard-delete", "schema-flattening", "validate-records"],
-  settings: { type: "object", properties: SETTINGS, required: [] },
+  settings: { type: "object", properties: aboutProperties(), required: [], additionalProperties: false },
 };
 
 /** Merges defaults, the merged config files and environment variables into checked settings. */
 export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): TargetSettings {
+  rejectUnknownSettings(fileConfig, KNOWN_KEYS, "target-duckdb");
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fileConfig)) {
     const name = ALIASES[key] ?? key;
@@ -106,6 +138,16 @@ export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS
     const value = env[ENV_PREFIX + name.toUpperCase()];
     if (value !== undefined && value !== "") raw[ALIASES[name] ?? name] = fromEnv(name, value);
   }
+  const flatteningEnv = env[ENV_PREFIX + FLATTENING_ENABLED.toUpperCase()];
+  const flattening = flatteningEnv !== undefined && flatteningEnv !== "" ? envBoolean(flatteningEnv) : raw[FLATTENING_ENABLED];
+  delete raw[FLATTENING_ENABLED];
+  if (flattening !== undefined && flattening !== null) {
+    if (typeof flattening !== "boolean") throw new ConfigError(`setting "${FLATTENING_ENABLED}" must be true or false (got ${JSON.stringify(flattening)})`);
+    if (!flattening) raw["flattening_max_level"] = 0;
+    else if (raw["flattening_max_level"] === undefined || raw["flattening_max_level"] === 0) {
+      throw new ConfigError(`setting "${FLATTENING_ENABLED}" is true: also set flattening_max_depth (or flattening_max_level) to how many levels to flatten`);
+    }
+  }
   const settings: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
     const value = raw[name] ?? spec.default;
@@ -114,13 +156,15 @@ export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS
   return settings as unknown as TargetSettings;
 }
 
+function envBoolean(value: string): boolean | string {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  return value;
+}
+
 function fromEnv(name: string, value: string): unknown {
   const spec = SETTINGS[(ALIASES[name] ?? name) as SettingName];
-  if (spec.type === "boolean") {
-    if (/^(true|1|yes)$/i.test(value)) return true;
-    if (/^(false|0|no)$/i.test(value)) return false;
-    return value;
-  }
+  if (spec.type === "boolean") return envBoolean(value);
   if (spec.type === "integer" || spec.type === "number") return value.trim() === "" ? value : Number(value);
   return value;
 }
@@ -132,9 +176,10 @@ function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value:
   switch (spec.type) {
     case "string":
       if (typeof value !== "string" || value.length < (typeof spec["minLength"] === "number" ? spec["minLength"] : 0)) bad("must be a non-empty string");
+      if (Array.isArray(spec.enum) && !spec.enum.includes(value as string)) bad(`must be one of ${spec.enum.join(", ")}`);
       return value;
     case "boolean":
-      if (typeof value !== "boolean") bad("must be true or false");
+      if (typeof value !== "boolean") bad(typeof value === "string" ? "must be a JSON boolean, true or false without quotes" : "must be true or false");
       return value;
     case "integer":
     case "number": {

@@ -41,6 +41,7 @@ describe("target-duckdb as a Meltano loader", function () {
       "batch_size_rows",
       "flattening_max_level",
       "hard_delete",
+      "load_method",
       "max_batch_age_seconds",
       "memory_limit",
       "path",

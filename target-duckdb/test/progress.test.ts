@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Logger } from "../../singer/src/index.js";
+import { Progress } from "../src/progress.js";
 import { runTarget } from "../src/run.js";
 import { resolveSettings } from "../src/settings.js";
 import { ndjson, query, tempDatabase } from "./support.js";
@@ -50,5 +51,17 @@ describe("target-duckdb progress on stderr", function () {
     const { log } = await runSlowly(db.path, false);
     assert.ok(!log.some((line) => line.includes("progress:")), log.join("\n"));
     assert.ok(log.some((line) => /\n {2}users +5 +5 +5 +0/.test(line)), `the end-of-run summary names the rows loaded:\n${log.join("\n")}`);
+  });
+
+  it("names only the streams that moved since the last line, so the line stays one line", () => {
+    const lines: string[] = [];
+    const progress = new Progress(new Logger("target-duckdb", "info", (line) => lines.push(line)), 2000);
+    const start = Date.now();
+    progress.tick(new Map([["admins", 25], ["contacts", 100]]), start + 2000);
+    progress.tick(new Map([["admins", 25], ["contacts", 300]]), start + 4000);
+    progress.tick(new Map([["admins", 25], ["contacts", 300]]), start + 6000);
+    assert.match(lines[0] ?? "", /progress: 125 rows \(\d+ rows\/s; 2 s\): admins 25, contacts 100$/);
+    assert.match(lines[1] ?? "", /progress: 325 rows \(100 rows\/s; 4 s\): contacts 300$/);
+    assert.match(lines[2] ?? "", /progress: 325 rows \(0 rows\/s; 6 s\); nothing new$/);
   });
 });

@@ -1,6 +1,7 @@
 /** The four Reporting Data Export endpoints, over the tap's HTTP client. */
 import type { Readable } from "node:stream";
 import type { Response } from "node-fetch";
+import { HTTP_STATUS_ADVICE } from "../http/errors.js";
 import { DATASETS_PATH, parseDatasetList, type ReportingDataset } from "./datasets.js";
 import type { ExportWindow } from "./windows.js";
 
@@ -40,7 +41,8 @@ export class ExportHttpError extends Error {
     what: string,
     detail: string,
   ) {
-    super(`${what} answered HTTP ${status}${detail ? `: ${detail}` : ""}`);
+    // A rejected token reads the same here as on every other request.
+    super(status === 401 ? `${HTTP_STATUS_ADVICE[401]} (${what})` : `${what} answered HTTP ${status}${detail ? `: ${detail}` : ""}`);
     this.name = "ExportHttpError";
   }
 }
