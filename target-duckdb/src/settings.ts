@@ -171,7 +171,7 @@ function fromEnv(name: string, value: string): unknown {
 
 function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value: unknown): unknown {
   const bad = (what: string): never => {
-    throw new ConfigError(`setting "${name}" ${what} (got ${JSON.stringify(value)})`);
+    throw new ConfigError(`setting "${name}" ${what} (got ${spec.writeOnly === true ? "a value not shown: it is secret" : JSON.stringify(value)})`);
   };
   switch (spec.type) {
     case "string":

@@ -59,6 +59,15 @@ describe("target-duckdb: where the database lives (the path setting)", function 
     });
   }
 
+  it("a token of the wrong type is refused without printing it", async () => {
+    const config = join(dirname(db.path), "target.json");
+    writeFileSync(config, JSON.stringify({ path: db.path, token: 987654321 }));
+    const result = await runCommand(TARGET_BIN, ["--config", config], { input: MESSAGES });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /setting "token"/);
+    assert.ok(!result.stderr.includes("987654321"), result.stderr);
+  });
+
   it("a MotherDuck token given in the path itself (md:db?motherduck_token=…) is never printed either", async () => {
     const token = "md-secret-in-path-987654";
     const result = await runCommand(TARGET_BIN, ["--config", "/dev/null"], { input: MESSAGES, env: { ...targetEnv(`md:intercom?motherduck_token=${token}`), HOME: dirname(db.path) } });
