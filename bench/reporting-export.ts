@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { TAP_BIN } from "../test/helpers.js";
-import { startExportServer } from "../test/reporting-export-server.js";
+import { startFixtureServer, type FixtureServer } from "../fixtures/src/index.js";
 import { prepareReportingRun, reportingConfig } from "../test/reporting-tap.js";
 
 const ROWS = Number(process.env["BENCH_REPORTING_ROWS"] ?? 1_000_000);
@@ -32,53 +32,44 @@ function run(command: string, args: string[], stdout: "pipe" | number): Promise<
   });
 }
 
-/** Downloads the generated export once, so both contenders read the very same gzip bytes. */
-async function saveExport(path: string): Promise<void> {
-  const server = await startExportServer({ spacing: 1, remarkLength: 100, pollsUntilComplete: 1 });
-  try {
-    const headers = { Authorization: `Bearer ${server.token}`, "Content-Type": "application/json" };
-    const enqueue = await fetch(`${server.url}/export/reporting_data/enqueue`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        dataset_id: "conversation",
-        attribute_ids: ["conversation_id", "conversation_started_at", "first_response_time", "fin_participated", "channel", "remark"],
-        start_time: START,
-        end_time: START + ROWS,
-      }),
-    });
-    const { job_identifier: job } = (await enqueue.json()) as { job_identifier: string };
-    await fetch(`${server.url}/export/reporting_data/${job}?app_id=${server.appId}&client_id=${server.clientId}`, { headers });
-    await new Promise<void>((resolve, reject) => {
-      get(
-        `${server.url}/download/reporting_data/${job}?app_id=${server.appId}`,
-        { headers: { Authorization: headers.Authorization, Accept: "application/octet-stream" } },
-        (res) => pipeline(res, createWriteStream(path)).then(resolve, reject),
-      ).on("error", reject);
-    });
-  } finally {
-    await server.close();
-  }
+/** Downloads the generated export once (the fixture regenerates the same bytes for the tap). */
+async function saveExport(server: FixtureServer, path: string): Promise<void> {
+  const headers = { Authorization: `Bearer ${server.token}`, "Content-Type": "application/json" };
+  const enqueue = await fetch(`${server.url}/export/reporting_data/enqueue`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ dataset_id: "load_test", attribute_ids: ["row_id", "created_at", "text"], start_time: START, end_time: START + ROWS }),
+  });
+  const { job_identifier: job } = (await enqueue.json()) as { job_identifier: string };
+  const appId = server.truth().appId;
+  await fetch(`${server.url}/export/reporting_data/${job}?app_id=${appId}&client_id=bench`, { headers });
+  await new Promise<void>((resolve, reject) => {
+    get(
+      `${server.url}/download/reporting_data/${job}?app_id=${appId}`,
+      { headers: { Authorization: headers.Authorization, Accept: "application/octet-stream" } },
+      (res) => pipeline(res, createWriteStream(path)).then(resolve, reject),
+    ).on("error", reject);
+  });
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bench-reporting-"));
   try {
     const file = join(dir, "export.csv.gz");
-    await saveExport(file);
-
-    let started = process.hrtime.bigint();
-    const lines = Number((await run("sh", ["-c", `zcat '${file}' | wc -l`], "pipe")).trim());
-    const zcatSeconds = seconds(started);
-    // Quoted cells hold newlines, so lines outnumber rows; the generator makes exactly ROWS rows.
-    const rows = ROWS;
-    if (lines < rows) throw new Error(`the export has ${lines} lines for ${rows} rows`);
-
-    const server = await startExportServer({ spacing: 1, downloadFile: file, pollsUntilComplete: 1 });
+    const server = await startFixtureServer({ exportJobSeconds: 0, log: () => undefined, reportingLoad: { rowsPerDay: 86400, textBytes: 100 } });
     try {
+      await saveExport(server, file);
+
+      let started = process.hrtime.bigint();
+      const lines = Number((await run("sh", ["-c", `zcat '${file}' | wc -l`], "pipe")).trim());
+      const zcatSeconds = seconds(started);
+      // One header line, then exactly ROWS rows.
+      const rows = ROWS;
+      if (lines !== rows + 1) throw new Error(`the export has ${lines} lines for ${rows} rows`);
+
       const { configPath, catalogPath } = await prepareReportingRun(
         dir,
-        reportingConfig(server, START, START + ROWS, { reporting_window_seconds: ROWS }),
+        reportingConfig(server, START, START + ROWS, { reporting_window_seconds: ROWS, reporting_datasets: ["load_test"] }),
       );
       started = process.hrtime.bigint();
       await run(TAP_BIN, ["--config", configPath, "--catalog", catalogPath], openSync("/dev/null", "w"));

@@ -187,7 +187,9 @@ async function incrementalReport(paths: Paths, catalog: Catalog, changed: Mutati
   table(rows);
   say();
   say("  Incremental streams move only what changed (plus their children, re-read through the changed parent);");
-  say("  full-table streams are small reference lists and are re-read whole. Row counts above stay equal to the");
+  say("  full-table streams are small reference lists and are re-read whole; reporting streams re-export the window");
+  say("  that holds their bookmark less reporting_lookback_seconds (here one long window), to catch rows that changed.");
+  say("  Row counts above stay equal to the");
   say("  fixture's truth: rows are upserted on their keys, never duplicated.");
 }
 

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startPipeline } from "../scripts/lib/pipeline.js";
 import { TAP_BIN } from "./helpers.js";
-import { startExportServer } from "./reporting-export-server.js";
+import { startFixtureServer } from "../fixtures/src/index.js";
 import { prepareReportingRun, reportingConfig } from "./reporting-tap.js";
 
 const SLOW_TARGET = resolve(fileURLToPath(import.meta.url), "../fakes/slow-target.js");
@@ -42,10 +42,10 @@ describe("end to end: a slow target", function () {
   it("holds the tap back through the pipe: it stops downloading while the target stops reading, and its RSS stays bounded", async function () {
     if (process.platform !== "linux") this.skip();
     // ~1.3 kB rows, one a second for a day: about 110 MB of CSV in one export download.
-    const server = await startExportServer({ spacing: 1, remarkLength: 1200 });
+    const server = await startFixtureServer({ exportJobSeconds: 0, log: () => undefined, reportingLoad: { rowsPerDay: DAY, textBytes: 1200 } });
     const dir = await mkdtemp(join(tmpdir(), "e2e-backpressure-"));
     try {
-      const { configPath, catalogPath } = await prepareReportingRun(dir, reportingConfig(server, START, START + DAY));
+      const { configPath, catalogPath } = await prepareReportingRun(dir, reportingConfig(server, START, START + DAY, { reporting_datasets: ["load_test"] }));
       let tapLog = "";
       let onPaused: () => void = () => undefined;
       const paused = new Promise<void>((r) => (onPaused = r));
@@ -62,12 +62,12 @@ describe("end to end: a slow target", function () {
       const { tapPid, targetPid } = await running.started;
       await paused;
       // The target reads nothing now. A tap that waits for the pipe stops pulling the download.
-      const downloaded = await settled(() => server.csvBytes(), 5, 200, 30_000);
+      const downloaded = await settled(() => server.exportedCsvBytes(), 5, 200, 30_000);
       const peakWhileBlocked = await peakRss(tapPid);
       process.kill(targetPid, "SIGUSR1");
       const result = await running.done;
       assert.ok(result.ok, `tap ${JSON.stringify(result.tap)}, target ${JSON.stringify(result.target)}\n${tapLog}`);
-      const total = server.csvBytes();
+      const total = server.exportedCsvBytes();
       const { bytes } = result.states.at(-1) as { bytes: number };
       assert.ok(total >= 100 * MB && bytes >= total, `${Math.round(total / MB)} MB of CSV, ${Math.round(bytes / MB)} MB through the pipe`);
       assert.ok(downloaded < total / 4, `while the target was not reading, the tap pulled ${Math.round(downloaded / MB)} of ${Math.round(total / MB)} MB`);

@@ -55,6 +55,9 @@ describe("end to end: the pair run as Meltano runs it", function () {
       TAP_INTERCOM_REPORTING_END_DATE: rfc3339(DATA_END),
       TAP_INTERCOM_REPORTING_WINDOW_SECONDS: String(DATA_END - DATA_START),
       TAP_INTERCOM_REPORTING_POLL_INTERVAL_SECONDS: "0.05",
+      // The fixture's data is from 2024: reach it past the retention limit counted from today.
+      TAP_INTERCOM_REPORTING_RETENTION_DAYS: "3650",
+      TAP_INTERCOM_REPORTING_SETTLE_DELAY_SECONDS: "0",
       TARGET_DUCKDB_BATCH_SIZE_ROWS: "25",
     };
     const runDir = join(world.dir, ".meltano/run/elt/dev:tap-intercom-to-target-duckdb", randomUUID());

@@ -12,8 +12,10 @@ export const DEFAULT_SCHEMA = "tap_intercom";
 export const rfc3339 = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
 
 /**
- * A tap config for the fixture server: all history, every reporting dataset exported in one
- * window per dataset over the fixture's fixed data range, with quick polling.
+ * A tap config for the fixture server: all history, every reporting dataset exported in windows
+ * as long as the fixture's fixed data range, with quick polling. The fixture's data lies in 2024,
+ * its reporting clock in January 2025: no settle delay is needed, and the retention limit is
+ * counted from today, so it is set wide enough to reach 2024.
  */
 export function fixtureTapConfig(server: FixtureServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -25,6 +27,8 @@ export function fixtureTapConfig(server: FixtureServer, extra: Record<string, un
     reporting_end_date: rfc3339(DATA_END),
     reporting_window_seconds: DATA_END - DATA_START,
     reporting_poll_interval_seconds: 0.05,
+    reporting_settle_delay_seconds: 0,
+    reporting_retention_days: 3650,
     ...extra,
   };
 }

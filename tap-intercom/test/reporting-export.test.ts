@@ -4,18 +4,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { DATA_START, startFixtureServer, type FaultOptions, type FixtureServer, type FixtureServerOptions } from "../../fixtures/src/index.js";
 import { TAP_BIN, runCommand } from "../../test/helpers.js";
-import { startExportServer, type ExportServer, type ExportServerOptions } from "../../test/reporting-export-server.js";
 import { prepareReportingRun, reportingConfig, rfc3339 } from "../../test/reporting-tap.js";
 
 const DAY = 86400;
-const START = Date.UTC(2024, 0, 1) / 1000;
+const START = DATA_START;
 const iso = rfc3339;
 
 interface Message {
   type: string;
   stream?: string;
   record?: Record<string, unknown>;
+  key_properties?: string[];
+  bookmark_properties?: string[];
+  schema?: { properties: Record<string, { type: string[] }> };
   value?: { bookmarks?: Record<string, Record<string, unknown>> };
 }
 
@@ -27,7 +30,7 @@ function writeJson(name: string, value: unknown): string {
   return path;
 }
 
-function configFor(server: ExportServer, days: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function configFor(server: FixtureServer, days: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return reportingConfig(server, START, START + days * DAY, { reporting_job_timeout_seconds: 30, max_retries: 0, ...extra });
 }
 
@@ -38,21 +41,21 @@ function parseMessages(stdout: string): Message[] {
     .map((line) => JSON.parse(line) as Message);
 }
 
-function bookmarkOf(messages: Message[]): unknown {
+function bookmarkOf(messages: Message[], stream = "report_conversation"): unknown {
   const states = messages.filter((m) => m.type === "STATE");
-  return states[states.length - 1]?.value?.bookmarks?.["report_conversation"]?.["replication_key_value"];
+  return states[states.length - 1]?.value?.bookmarks?.[stream]?.["replication_key_value"];
 }
 
 /** The RECORDs emitted before the last STATE: what a target would have committed. */
-function committedRecords(messages: Message[]): Record<string, unknown>[] {
+function committedRecords(messages: Message[]): Message[] {
   let lastState = -1;
   messages.forEach((m, i) => {
     if (m.type === "STATE") lastState = i;
   });
-  return messages.slice(0, lastState + 1).filter((m) => m.type === "RECORD").map((m) => m.record as Record<string, unknown>);
+  return messages.slice(0, lastState + 1).filter((m) => m.type === "RECORD");
 }
 
-async function runTap(server: ExportServer, config: Record<string, unknown>, state?: unknown): Promise<{ code: number | null; stderr: string; messages: Message[] }> {
+async function runTap(config: Record<string, unknown>, state?: unknown): Promise<{ code: number | null; stderr: string; messages: Message[] }> {
   const { configPath, catalogPath } = await prepareReportingRun(dir, config);
   const args = ["--config", configPath, "--catalog", catalogPath];
   if (state !== undefined) args.push("--state", writeJson("state.json", state));
@@ -60,8 +63,8 @@ async function runTap(server: ExportServer, config: Record<string, unknown>, sta
   return { code: result.code, stderr: result.stderr, messages: parseMessages(result.stdout) };
 }
 
-async function withServer<T>(options: ExportServerOptions, body: (server: ExportServer) => Promise<T>): Promise<T> {
-  const server = await startExportServer(options);
+async function withServer<T>(options: FixtureServerOptions, body: (server: FixtureServer) => Promise<T>): Promise<T> {
+  const server = await startFixtureServer({ scale: "small", exportJobSeconds: 0, log: () => undefined, ...options });
   try {
     return await body(server);
   } finally {
@@ -69,30 +72,55 @@ async function withServer<T>(options: ExportServerOptions, body: (server: Export
   }
 }
 
-describe("reporting export: sync against the offline export API", function () {
-  this.timeout(120_000);
+/** The distinct keys of the records per stream, as the target would upsert them. */
+function keysByStream(messages: Message[]): Map<string, Set<string>> {
+  const keyOf = new Map<string, string[]>();
+  const keys = new Map<string, Set<string>>();
+  for (const m of messages) {
+    if (m.type === "SCHEMA" && m.stream) keyOf.set(m.stream, m.key_properties ?? []);
+    if (m.type !== "RECORD" || !m.stream) continue;
+    const key = (keyOf.get(m.stream) ?? []).map((k) => String(m.record?.[k])).join(":");
+    if (!keys.has(m.stream)) keys.set(m.stream, new Set());
+    keys.get(m.stream)?.add(key);
+  }
+  return keys;
+}
+
+/** Every dataset's distinct record keys number exactly the rows the fixture holds in [start, end). */
+function assertEveryRow(server: FixtureServer, messages: Message[], end: number): void {
+  const keys = keysByStream(messages);
+  for (const datasetId of Object.keys(server.truth().reports)) {
+    const rows = server.reportRows(datasetId, START, end).length;
+    assert.equal(keys.get(`report_${datasetId}`)?.size ?? 0, rows, `${datasetId}: every row reached, once`);
+  }
+}
+
+describe("reporting export: the tap against the fixture's export API", function () {
+  this.timeout(180_000);
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "reporting-test-"));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("discovers report_<dataset> streams with typed schema, natural key and time replication key", async () => {
+  it("discovers report_<dataset> streams with curated keys (never a column of names), types, and the time replication key", async () => {
     await withServer({}, async (server) => {
       const config = writeJson("config.json", configFor(server, 1, { reporting_datasets: undefined }));
       const result = await runCommand(TAP_BIN, ["--config", config, "--discover"]);
       assert.equal(result.code, 0, result.stderr);
-      const streams = (JSON.parse(result.stdout) as { streams: { tap_stream_id: string; key_properties: string[]; replication_key: string; schema: { properties: Record<string, { type: string[]; format?: string }> } }[] }).streams;
-      const conversation = streams.find((s) => s.tap_stream_id === "report_conversation");
-      const parts = streams.find((s) => s.tap_stream_id === "report_consolidated_conversation_part");
-      assert.ok(conversation && parts);
-      assert.deepEqual(conversation.key_properties, ["conversation_id"]);
-      assert.equal(conversation.replication_key, "conversation_started_at");
-      assert.equal(conversation.schema.properties["conversation_started_at"]?.format, "date-time");
-      assert.deepEqual(conversation.schema.properties["first_response_time"]?.type, ["null", "integer"]);
-      assert.deepEqual(conversation.schema.properties["fin_participated"]?.type, ["null", "boolean"]);
-      assert.deepEqual(parts.key_properties, ["conversation_part_id"]);
-      assert.equal(parts.replication_key, "part_created_at");
+      type Stream = { tap_stream_id: string; key_properties: string[]; replication_key: string; schema: { properties: Record<string, { type: string[]; format?: string }> } };
+      const streams = (JSON.parse(result.stdout) as { streams: Stream[] }).streams;
+      const find = (id: string): Stream => streams.find((s) => s.tap_stream_id === `report_${id}`) as Stream;
+      assert.deepEqual(find("conversation").key_properties, ["conversation_id"]);
+      assert.equal(find("conversation").replication_key, "conversation_started_at");
+      assert.equal(find("conversation").schema.properties["conversation_started_at"]?.format, "date-time");
+      assert.deepEqual(find("conversation").schema.properties["teammate_replies_count"]?.type, ["null", "integer"]);
+      assert.deepEqual(find("conversation").schema.properties["currently_assigned_teammate_id"]?.type, ["null", "string"]);
+      assert.deepEqual(find("consolidated_conversation_part").key_properties, ["conversation_id", "action_id"]);
+      assert.equal(find("consolidated_conversation_part").replication_key, "action_time");
+      for (const keyless of ["call_team_stats", "call_teammate_stats", "admin_status_change", "teammate_handling_conversation", "ticket_time_in_state"]) {
+        assert.deepEqual(find(keyless).key_properties, ["_window_start", "_window_row"], keyless);
+      }
     });
   });
 
@@ -113,50 +141,43 @@ describe("reporting export: sync against the offline export API", function () {
 
   it("emits every row of every window exactly once, typed, with STATE after each window's last record", async () => {
     await withServer({}, async (server) => {
-      const { code, stderr, messages } = await runTap(server, configFor(server, 3));
+      const { code, stderr, messages } = await runTap(configFor(server, 10));
       assert.equal(code, 0, stderr);
       const records = messages.filter((m) => m.type === "RECORD").map((m) => m.record as Record<string, unknown>);
-      const truth = server.truth({ start: START, end: START + 3 * DAY });
-      assert.deepEqual(records.map((r) => r["conversation_id"]), truth.map((r) => r.conversation_id));
-      const first = truth[1];
+      const truth = server.reportRows("conversation", START, START + 10 * DAY);
+      assert.ok(truth.length > 5);
+      assert.deepEqual(records.map((r) => r["conversation_id"]), truth.map((r) => r["conversation_id"]));
+      const first = truth[0];
       assert.ok(first);
-      assert.deepEqual(records[1], {
-        conversation_id: first.conversation_id,
-        conversation_started_at: new Date(first.conversation_started_at * 1000).toISOString(),
-        first_response_time: first.first_response_time,
-        fin_participated: first.fin_participated,
-        channel: first.channel,
-        remark: null,
-      });
+      assert.equal(records[0]?.["conversation_started_at"], new Date((first["conversation_started_at"] as number) * 1000).toISOString());
+      assert.equal(records[0]?.["teammate_replies_count"], first["teammate_replies_count"]);
       assert.ok(records.some((r) => r["first_response_time"] === null), "empty cells become null");
-      assert.ok(records.some((r) => String(r["channel"]).includes("\n")), "quoted cells keep their newlines");
-      // One job per window, half-open windows.
-      assert.deepEqual(server.enqueued.map((e) => e.range), [0, 1, 2].map((d) => ({ start: START + d * DAY, end: START + (d + 1) * DAY })));
+      assert.ok(records.some((r) => r["currently_assigned_team_id"] === "Unassigned"), "names stay text");
       // A STATE right after each window's last record, carrying that window's end.
       let previous: unknown;
-      const states = messages
+      const advanced = messages
         .map((m, i) => ({ m, i }))
         .filter(({ m }) => {
           if (m.type !== "STATE") return false;
           const bookmark = bookmarkOf([m]);
-          const advanced = bookmark !== undefined && bookmark !== previous;
+          const moved = bookmark !== undefined && bookmark !== previous;
           previous = bookmark;
-          return advanced;
+          return moved;
         });
-      assert.deepEqual(states.map(({ m }) => m.value?.bookmarks?.["report_conversation"]?.["replication_key_value"]), [1, 2, 3].map((d) => iso(START + d * DAY)));
-      for (const [d, { i }] of states.entries()) {
+      assert.deepEqual(advanced.map(({ m }) => bookmarkOf([m])), Array.from({ length: 10 }, (_, d) => iso(START + (d + 1) * DAY)));
+      for (const [d, { i }] of advanced.entries()) {
         const before = messages.slice(0, i).filter((m) => m.type === "RECORD");
-        assert.equal(before.length, server.truth({ start: START, end: START + (d + 1) * DAY }).length);
+        assert.equal(before.length, server.reportRows("conversation", START, START + (d + 1) * DAY).length);
       }
-      const schema = messages.find((m) => m.type === "SCHEMA") as unknown as { key_properties: string[]; bookmark_properties: string[] };
-      assert.deepEqual(schema.key_properties, ["conversation_id"]);
-      assert.deepEqual(schema.bookmark_properties, ["conversation_started_at"]);
+      const schema = messages.find((m) => m.type === "SCHEMA");
+      assert.deepEqual(schema?.key_properties, ["conversation_id"]);
+      assert.deepEqual(schema?.bookmark_properties, ["conversation_started_at"]);
     });
   });
 
   it("exports only the attributes chosen by catalog field selection, always with key and time", async () => {
     await withServer({}, async (server) => {
-      const { configPath, catalogPath } = await prepareReportingRun(dir, configFor(server, 1));
+      const { configPath, catalogPath } = await prepareReportingRun(dir, configFor(server, 5));
       const catalog = JSON.parse(readFileSync(catalogPath, "utf8")) as {
         streams: { metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[] }[];
       };
@@ -166,57 +187,112 @@ describe("reporting export: sync against the offline export API", function () {
       const result = await runCommand(TAP_BIN, ["--config", configPath, "--catalog", writeJson("selected.json", catalog)]);
       assert.equal(result.code, 0, result.stderr);
       const records = parseMessages(result.stdout).filter((m) => m.type === "RECORD");
+      assert.ok(records.length > 0);
       assert.deepEqual(Object.keys(records[0]?.record ?? {}).sort(), ["channel", "conversation_id", "conversation_started_at"]);
-      assert.deepEqual(server.enqueued[0]?.attributeIds.sort(), ["standard.channel", "standard.conversation_id", "timestamp.conversation_started_at"]);
     });
   });
 
-  it("enqueues a failed or expired job again, waits out the pending-jobs limit, and skips a no-data window", async () => {
-    const faults = { failJob: new Map([[START, 1]]), noData: new Set([START + DAY]), busyEnqueues: 1, expireDownloadOnce: new Set([START + 2 * DAY]) };
-    await withServer({ faults }, async (server) => {
-      const { code, stderr, messages } = await runTap(server, configFor(server, 3, { max_retries: 0 }));
+  it("with half the downloads truncated, still reaches every row of every dataset within the retry budget", async () => {
+    await withServer({ faults: { truncateDownloadRate: 0.5 } }, async (server) => {
+      const end = START + 91 * DAY;
+      const { code, stderr, messages } = await runTap(configFor(server, 91, { reporting_datasets: undefined, reporting_window_seconds: 7 * DAY }));
       assert.equal(code, 0, stderr);
-      const ids = messages.filter((m) => m.type === "RECORD").map((m) => m.record?.["conversation_id"]);
-      const expected = [...server.truth({ start: START, end: START + DAY }), ...server.truth({ start: START + 2 * DAY, end: START + 3 * DAY })];
-      assert.deepEqual(ids, expected.map((r) => r.conversation_id));
-      assert.equal(bookmarkOf(messages), iso(START + 3 * DAY));
+      assert.match(stderr, /download 1 of at most 10 failed \(the gzip download is truncated/);
+      assertEveryRow(server, messages, end);
+    });
+  });
+
+  it("recovers from failed jobs, expired files and malformed CSV, and skips a no-data window", async () => {
+    await withServer({ faults: { failExportJobRate: 0.1, expireDownloadRate: 0.1, badCsvRate: 0.1 } }, async (server) => {
+      const days = 31;
+      const { code, stderr, messages } = await runTap(configFor(server, days, { reporting_datasets: ["conversation", "call_team_stats"] }));
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /export job \w+ is failed/);
+      assert.match(stderr, /the file of export job \w+ is gone \(HTTP 410\); enqueueing again/);
+      assert.match(stderr, /wrong number of columns.*enqueueing a fresh job/);
+      assert.match(stderr, /: no data/);
+      const keys = keysByStream(messages);
+      for (const datasetId of ["conversation", "call_team_stats"]) {
+        assert.equal(keys.get(`report_${datasetId}`)?.size, server.reportRows(datasetId, START, START + days * DAY).length, datasetId);
+      }
+    });
+  });
+
+  it("a cell that does not fit a type guessed from the column's name: warned once with dataset, window, row and column, then the column is text", async () => {
+    await withServer({}, async (server) => {
+      const days = 366;
+      const { code, stderr, messages } = await runTap(configFor(server, days, { reporting_datasets: ["ticket_time_in_state"], reporting_window_seconds: 30 * DAY }));
+      assert.equal(code, 0, stderr);
+      // Each warning once as it happens (the end-of-run summary repeats it with a "  - " prefix).
+      const warnings = stderr.split("\n").filter((line) => line.includes("does not fit the type guessed") && !line.includes("  - "));
+      assert.equal(warnings.length, 1, stderr);
+      assert.match(warnings[0] ?? "", /reporting dataset "ticket_time_in_state", window \[.*\), row \d+, column "state_change_count": "1,0\d4" does not fit/);
+      const schemas = messages.filter((m) => m.type === "SCHEMA");
+      assert.deepEqual(schemas[0]?.schema?.properties["state_change_count"]?.type, ["null", "integer"]);
+      assert.deepEqual(schemas.at(-1)?.schema?.properties["state_change_count"]?.type, ["null", "string"]);
+      const values = messages.filter((m) => m.type === "RECORD").map((m) => m.record?.["state_change_count"]);
+      assert.ok(values.some((v) => typeof v === "string" && v.startsWith("1,0")));
+      assert.equal(values.length, server.reportRows("ticket_time_in_state", START, START + days * DAY).length);
+    });
+  });
+
+  it("waits out Intercom's limit of 5 pending export jobs", async () => {
+    await withServer({ exportJobSeconds: 2 }, async (server) => {
+      for (let i = 0; i < 5; i++) {
+        const reply = await fetch(`${server.url}/export/reporting_data/enqueue`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${server.token}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ dataset_id: "tickets_report", attribute_ids: ["ticket_id"], start_time: START, end_time: START + DAY }),
+        });
+        assert.equal(reply.status, 200);
+      }
+      const { code, stderr, messages } = await runTap(configFor(server, 3, { reporting_window_seconds: 3 * DAY }));
+      assert.equal(code, 0, stderr);
       assert.match(stderr, /Intercom has too many pending export jobs \(rate_limit_exceeded: Exceeded rate limit of 5 pending/);
-      assert.match(stderr, /export job job\d+ is failed/);
-      assert.match(stderr, /the file of export job job\d+ is gone \(HTTP 410\); enqueueing again/);
-      assert.deepEqual(server.enqueued.map((e) => e.range.start), [START, START, START + DAY, START + 2 * DAY, START + 2 * DAY]);
+      assert.equal(messages.filter((m) => m.type === "RECORD").length, server.reportRows("conversation", START, START + 3 * DAY).length);
     });
   });
 
   for (const [what, faults, pattern] of [
-    ["a truncated gzip", { truncate: new Map([[START + DAY, 0.5]]) }, /gzip download is truncated/],
-    ["a CSV row with the wrong number of columns", { extraColumnAfter: new Map([[START + DAY, 3]]) }, /wrong number of columns/],
-    ["a job that fails every time", { failJob: new Map([[START + DAY, Infinity]]) }, /gave up after 3 attempts/],
-    ["a job that never completes", { neverComplete: new Set([START + DAY]) }, /did not complete .*within reporting_job_timeout_seconds \(0\.5 s\)/],
-  ] as const) {
-    it(`fails clearly on ${what}, keeps the bookmark at the last complete window, and a re-run redoes exactly that window`, async () => {
-      await withServer({ faults }, async (server) => {
-        const config = configFor(server, 3, { reporting_job_timeout_seconds: 0.5 });
-        const failed = await runTap(server, config);
+    ["downloads that are always truncated", { truncateDownloadRate: 1 }, /gzip download is truncated .*\(after 10 downloads\)/],
+    ["malformed CSV every time", { badCsvRate: 1 }, /wrong number of columns/],
+    ["a job that fails every time", { failExportJobRate: 1 }, /gave up after 5 attempts/],
+    ["a job that never completes", { stuckExportJobRate: 1 }, /did not complete .*within reporting_job_timeout_seconds \(0\.5 s\)/],
+  ] as [string, FaultOptions, RegExp][]) {
+    it(`fails clearly on ${what}, keeps the bookmark at the last complete window, and a re-run redoes exactly the rest`, async () => {
+      await withServer({}, async (server) => {
+        const healthy = await runTap(configFor(server, 2));
+        assert.equal(healthy.code, 0, healthy.stderr);
+        server.setFaults(faults);
+        const failed = await runTap(configFor(server, 4, { reporting_job_timeout_seconds: 0.5 }), healthy.messages.filter((m) => m.type === "STATE").pop()?.value);
+        server.setFaults({});
         assert.notEqual(failed.code, 0);
-        assert.match(failed.stderr, /reporting dataset "conversation", window \[2024-01-02T00:00:00Z, 2024-01-03T00:00:00Z\)/);
+        assert.match(failed.stderr, /reporting dataset "conversation", window \[2024-01-03T00:00:00Z, 2024-01-04T00:00:00Z\)/);
         assert.match(failed.stderr, pattern);
-        assert.equal(bookmarkOf(failed.messages), iso(START + DAY));
-        const lastState = failed.messages.filter((m) => m.type === "STATE").pop();
-        await withServer({}, async (healthy) => {
-          const rerun = await runTap(healthy, configFor(healthy, 3), lastState?.value);
-          assert.equal(rerun.code, 0, rerun.stderr);
-          assert.deepEqual(healthy.enqueued.map((e) => e.range.start), [START + DAY, START + 2 * DAY]);
-          const all = [...committedRecords(failed.messages), ...rerun.messages.filter((m) => m.type === "RECORD").map((m) => m.record as Record<string, unknown>)];
-          assert.deepEqual(all.map((r) => r["conversation_id"]), server.truth({ start: START, end: START + 3 * DAY }).map((r) => r.conversation_id));
-        });
+        assert.equal(bookmarkOf(failed.messages), iso(START + 2 * DAY));
+        const rerun = await runTap(configFor(server, 4), failed.messages.filter((m) => m.type === "STATE").pop()?.value);
+        assert.equal(rerun.code, 0, rerun.stderr);
+        const all = [...committedRecords(healthy.messages), ...committedRecords(failed.messages), ...rerun.messages.filter((m) => m.type === "RECORD")];
+        assert.deepEqual(all.map((m) => m.record?.["conversation_id"]), server.reportRows("conversation", START, START + 4 * DAY).map((r) => r["conversation_id"]));
       });
     });
   }
 
+  it("moves a start date older than Intercom's retention up to what Intercom holds, with a warning, instead of failing", async () => {
+    await withServer({}, async (server) => {
+      const retentionDays = Math.ceil((Date.now() / 1000 - (START + 3 * DAY)) / DAY);
+      const { code, stderr, messages } = await runTap(configFor(server, 6, { reporting_retention_days: retentionDays }));
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /report_conversation: Intercom keeps reporting data for \d+ days \(reporting_retention_days\); starting at 2024-01-0[45]T00:00:00Z instead of 2024-01-01T00:00:00Z/);
+      const first = messages.find((m) => m.type === "RECORD")?.record?.["conversation_started_at"] as string;
+      assert.ok(Date.parse(first) >= (START + 3 * DAY) * 1000);
+    });
+  });
+
   it("resumes after a kill mid-window: committed records plus the re-run hold every row exactly once", async () => {
     // Rows every 2 s: 43,200 a day, so the tap is still inside the second window when killed.
-    await withServer({ spacing: 2 }, async (server) => {
-      const config = configFor(server, 3);
+    await withServer({ reportingLoad: { rowsPerDay: 43200, textBytes: 0 } }, async (server) => {
+      const config = configFor(server, 3, { reporting_datasets: ["load_test"] });
       const { configPath, catalogPath } = await prepareReportingRun(dir, config);
       const child = spawn(TAP_BIN, ["--config", configPath, "--catalog", catalogPath], { stdio: ["ignore", "pipe", "pipe"] });
       const messages: Message[] = [];
@@ -224,18 +300,17 @@ describe("reporting export: sync against the offline export API", function () {
       for await (const line of createInterface({ input: child.stdout })) {
         const message = JSON.parse(line) as Message;
         messages.push(message);
-        if (message.type === "STATE" && bookmarkOf([message]) === iso(START + DAY)) killedAfter = messages.length;
+        if (message.type === "STATE" && bookmarkOf([message], "report_load_test") === iso(START + DAY)) killedAfter = messages.length;
         if (killedAfter > 0 && messages.length === killedAfter + 1000) child.kill("SIGKILL");
       }
       await new Promise((resolve) => child.once("close", resolve));
       assert.ok(killedAfter > 0 && messages.length >= killedAfter + 1000, "killed inside the second window");
-      assert.equal(bookmarkOf(messages), iso(START + DAY));
-      const rerun = await runTap(server, config, messages.filter((m) => m.type === "STATE").pop()?.value);
+      assert.equal(bookmarkOf(messages, "report_load_test"), iso(START + DAY));
+      const rerun = await runTap(config, messages.filter((m) => m.type === "STATE").pop()?.value);
       assert.equal(rerun.code, 0, rerun.stderr);
-      const all = [...committedRecords(messages), ...rerun.messages.filter((m) => m.type === "RECORD").map((m) => m.record as Record<string, unknown>)];
-      const expected = server.truth({ start: START, end: START + 3 * DAY }).map((r) => r.conversation_id);
-      assert.equal(all.length, expected.length);
-      assert.deepEqual(all.map((r) => r["conversation_id"]), expected);
+      const all = [...committedRecords(messages), ...rerun.messages.filter((m) => m.type === "RECORD")];
+      const expected = server.reportRows("load_test", START, START + 3 * DAY).map((r) => r["row_id"]);
+      assert.deepEqual(all.map((m) => m.record?.["row_id"]), expected);
     });
   });
 });

@@ -1,131 +1,117 @@
+/**
+ * The reporting export against the offline Intercom fixture, through target-duckdb into a real
+ * DuckDB file: every dataset's table must hold exactly the rows Intercom holds, with their current
+ * values, after overlapping windows, time passing, and a re-export.
+ */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DATA_END, DATA_START, startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
-import { TAP_BIN, runCommand } from "../../test/helpers.js";
-import { rfc3339 } from "../../test/reporting-tap.js";
+import { DATA_START, type ReportRow } from "../../fixtures/src/index.js";
+import { quoteIdent, rfc3339, tableCounts, withDuckDb } from "../../scripts/lib/fixture-run.js";
+import { discover, pipe, saveState, startWorld, writeJson, type E2eWorld } from "../../test/e2e-support.js";
 
-const WINDOW = 30 * 86400;
+const DAY = 86400;
+const T1 = DATA_START + 60 * DAY + 7 * 3600;
+const T2 = T1 + 10 * DAY;
+const SETTLE = 2 * 3600;
+const SCHEMA = "tap_intercom";
 
-interface Message {
-  type: string;
-  stream?: string;
-  record?: Record<string, unknown>;
-  value?: { bookmarks?: Record<string, Record<string, unknown>> };
-}
+describe("reporting export: against the offline Intercom fixture, into DuckDB", function () {
+  this.timeout(300_000);
+  let world: E2eWorld;
 
-describe("reporting export: against the offline Intercom fixture server", function () {
-  this.timeout(120_000);
-  let server: FixtureServer;
-  let dir: string;
-  let configPath: string;
-  let catalogPath: string;
+  beforeEach(async () => {
+    world = await startWorld({ scale: "small", seed: 3, reportingClock: T1 });
+  });
+  afterEach(() => world.close());
 
-  before(async () => {
-    server = await startFixtureServer({ scale: "small", exportJobSeconds: 0.04, log: () => undefined });
-    dir = mkdtempSync(join(tmpdir(), "reporting-fixture-"));
-    configPath = join(dir, "config.json");
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        access_token: server.token,
-        base_url: server.url,
-        app_id: server.truth().appId,
-        client_id: "tap-tests",
-        start_date: rfc3339(DATA_START),
-        reporting_end_date: rfc3339(DATA_END),
-        reporting_window_seconds: WINDOW,
-        reporting_poll_interval_seconds: 0.01,
-        max_retries: 0,
-      }),
-    );
-    const discovered = await runCommand(TAP_BIN, ["--config", configPath, "--discover"]);
-    assert.equal(discovered.code, 0, discovered.stderr);
-    const catalog = JSON.parse(discovered.stdout) as { streams: { tap_stream_id: string; key_properties: string[]; replication_key: string }[] };
+  function config(end: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      access_token: world.server.token,
+      base_url: world.server.url,
+      app_id: world.server.truth().appId,
+      client_id: "tap-tests",
+      start_date: rfc3339(DATA_START),
+      reporting_end_date: rfc3339(end),
+      reporting_window_seconds: 7 * DAY,
+      reporting_poll_interval_seconds: 0.01,
+      reporting_settle_delay_seconds: SETTLE,
+      reporting_lookback_seconds: 7 * DAY,
+      // The fixture's data is from 2024; the retention limit counts from today.
+      reporting_retention_days: 3650,
+      ...extra,
+    };
+  }
+
+  /** Discovers, keeps only the report_ streams, and runs tap | target with the saved state. */
+  async function sync(end: number, extra: Record<string, unknown> = {}): Promise<string[]> {
+    const configPath = await writeJson(join(world.dir, "tap.json"), config(end, extra));
+    const catalog = await discover(["--config", configPath]);
     const reports = catalog.streams.filter((s) => s.tap_stream_id.startsWith("report_"));
-    for (const [datasetId, truth] of Object.entries(server.truth().reports)) {
-      const stream = reports.find((s) => s.tap_stream_id === `report_${datasetId}`);
-      assert.ok(stream, `report_${datasetId} is discovered`);
-      assert.deepEqual(stream.key_properties, [truth.keyAttribute]);
-      assert.equal(stream.replication_key, truth.timeAttribute);
-    }
-    catalogPath = join(dir, "catalog.json");
-    writeFileSync(catalogPath, JSON.stringify({ streams: reports }));
-  });
-
-  after(async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function run(state?: unknown): Promise<{ code: number | null; stderr: string; messages: Message[] }> {
-    const args = ["--config", configPath, "--catalog", catalogPath];
-    if (state !== undefined) {
-      writeFileSync(join(dir, "state.json"), JSON.stringify(state));
-      args.push("--state", join(dir, "state.json"));
-    }
-    const result = await runCommand(TAP_BIN, args);
-    const messages = result.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Message);
-    return { code: result.code, stderr: result.stderr, messages };
-  }
-
-  function keysByStream(messages: Message[]): Record<string, string[]> {
-    const keys: Record<string, string[]> = {};
-    const reports = server.truth().reports;
-    for (const m of messages) {
-      if (m.type !== "RECORD" || !m.stream) continue;
-      const key = reports[m.stream.replace(/^report_/, "")]?.keyAttribute as string;
-      (keys[m.stream] ??= []).push(String(m.record?.[key]));
-    }
-    return keys;
-  }
-
-  it("syncs every dataset over the whole data range: each row exactly once, typed, in time order", async () => {
-    const { code, stderr, messages } = await run();
-    assert.equal(code, 0, stderr);
-    const truth = server.truth();
-    const keys = keysByStream(messages);
-    for (const datasetId of Object.keys(truth.reports)) {
-      const expected = truth.streams[`report_${datasetId}`]?.ids ?? [];
-      assert.ok(expected.length > 0, `${datasetId} has rows`);
-      assert.deepEqual(keys[`report_${datasetId}`] ?? [], expected, datasetId);
-    }
-    const [row] = server.reportRows("conversation", DATA_START, DATA_END);
-    const record = messages.find((m) => m.type === "RECORD" && m.stream === "report_conversation")?.record;
-    assert.ok(row && record);
-    assert.equal(record["conversation_started_at"], new Date((row["conversation_started_at"] as number) * 1000).toISOString());
-    assert.equal(record["conversation_parts_count"], row["conversation_parts_count"]);
-    assert.equal(record["first_response_time_seconds"], row["first_response_time_seconds"]);
-    const final = messages.filter((m) => m.type === "STATE").pop();
-    for (const datasetId of Object.keys(truth.reports)) {
-      assert.equal(final?.value?.bookmarks?.[`report_${datasetId}`]?.["replication_key_value"], rfc3339(DATA_END));
-    }
-  });
-
-  for (const [what, faults, pattern] of [
-    ["export jobs that always fail", { failExportJobRate: 1 }, /gave up after 3 attempts/],
-    ["truncated downloads", { truncateDownloadRate: 1 }, /gzip download is truncated/],
-  ] as const) {
-    it(`stops with a clear error on ${what}; with the fault gone the re-run completes, each row once`, async () => {
-      server.setFaults(faults);
-      let failed: Awaited<ReturnType<typeof run>>;
-      try {
-        failed = await run();
-      } finally {
-        server.setFaults({});
-      }
-      assert.notEqual(failed.code, 0);
-      assert.match(failed.stderr, /reporting dataset "\w+", window \[2024-01-01T00:00:00Z, 2024-01-31T00:00:00Z\)/);
-      assert.match(failed.stderr, pattern);
-      const lastState = failed.messages.filter((m) => m.type === "STATE").pop();
-      const rerun = await run(lastState?.value);
-      assert.equal(rerun.code, 0, rerun.stderr);
-      const keys = keysByStream(rerun.messages);
-      for (const datasetId of Object.keys(server.truth().reports)) {
-        assert.deepEqual(keys[`report_${datasetId}`] ?? [], server.truth().streams[`report_${datasetId}`]?.ids ?? [], datasetId);
-      }
+    await writeFile(world.catalogPath, JSON.stringify({ streams: reports }));
+    const { access } = await import("node:fs/promises");
+    const hasState = await access(world.state).then(() => true, () => false);
+    const result = await pipe({
+      tapArgs: ["--config", configPath, "--catalog", world.catalogPath, ...(hasState ? ["--state", world.state] : [])],
+      targetArgs: ["--config", world.targetConfig],
     });
+    await saveState(world.state, result);
+    return reports.map((s) => s.tap_stream_id);
   }
-});
 
+  /** What Intercom holds at `clock` for every time up to `end`, per dataset. */
+  function truthAt(datasetId: string, end: number, clock: number): ReportRow[] {
+    return world.server.reportRows(datasetId, DATA_START, end, { clock, version: "2.16" });
+  }
+
+  /** Per column its null count, and for text columns (every value a string) the sorted values. */
+  function profile(rows: ReportRow[], columns: string[], textColumns: Set<string>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const column of columns) {
+      const values = rows.map((r) => r[column] ?? null);
+      out[`${column} nulls`] = values.filter((v) => v === null).length;
+      if (textColumns.has(column)) out[column] = values.filter((v) => v !== null).map(String).sort();
+    }
+    return out;
+  }
+
+  async function assertTablesMatch(streams: string[], end: number, clock: number): Promise<void> {
+    const counts = await tableCounts(world.database, SCHEMA);
+    const datasets = Object.keys(world.server.truth().reports);
+    assert.deepEqual(streams.sort(), datasets.map((d) => `report_${d}`).sort(), "one stream per dataset");
+    for (const datasetId of datasets) {
+      const truth = truthAt(datasetId, end, clock);
+      assert.ok(truth.length > 0, `${datasetId} has rows in the range`);
+      assert.equal(counts.get(`report_${datasetId}`), truth.length, `${datasetId}: rows in DuckDB = rows Intercom holds`);
+      const columns = world.server.truth().reports[datasetId]?.attributeIds ?? [];
+      const stored = await withDuckDb(world.database, (query) =>
+        query(`SELECT ${columns.map((c) => `CAST(${quoteIdent(c)} AS VARCHAR) AS ${quoteIdent(c)}`).join(", ")} FROM ${quoteIdent(SCHEMA)}.${quoteIdent(`report_${datasetId}`)}`),
+      );
+      const textColumns = new Set(columns.filter((c) => truth.every((row) => row[c] === null || typeof row[c] === "string")));
+      assert.deepEqual(profile(stored as ReportRow[], columns, textColumns), profile(truth, columns, textColumns), `${datasetId}: current values`);
+    }
+  }
+
+  it("holds exactly Intercom's rows, current, after a sync, time passing, an overlapping sync, and a re-export (Intercom-Version 2.14 set)", async () => {
+    const first = await sync(T1, { api_version: "2.14" });
+    await assertTablesMatch(first, T1 - SETTLE, T1);
+    // Ten days later: rows appeared late, provisional values settled.
+    world.server.setReportingClock(T2);
+    const second = await sync(T2, { api_version: "2.14" });
+    await assertTablesMatch(second, T2 - SETTLE, T2);
+    // The same windows once more: nothing doubles.
+    const third = await sync(T2, { api_version: "2.14" });
+    await assertTablesMatch(third, T2 - SETTLE, T2);
+  });
+
+  it("without lookback still reaches rows that appear late: the last window ends the settle delay before now (Intercom-Version 2.16)", async () => {
+    await sync(T1, { api_version: "2.16", reporting_lookback_seconds: 0 });
+    world.server.setReportingClock(T2);
+    const streams = await sync(T2, { api_version: "2.16", reporting_lookback_seconds: 0 });
+    const counts = await tableCounts(world.database, SCHEMA);
+    for (const stream of streams) {
+      const datasetId = stream.slice("report_".length);
+      assert.equal(counts.get(stream), truthAt(datasetId, T2 - SETTLE, T2).length, `${datasetId}: every row, once`);
+    }
+  });
+});

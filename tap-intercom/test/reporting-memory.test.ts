@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TAP_BIN } from "../../test/helpers.js";
-import { startExportServer } from "../../test/reporting-export-server.js";
+import { startFixtureServer } from "../../fixtures/src/index.js";
 import { prepareReportingRun, reportingConfig } from "../../test/reporting-tap.js";
 
 const DAY = 86400;
@@ -28,10 +28,10 @@ describe("reporting export: memory", function () {
     if (process.platform !== "linux") this.skip();
     // One row a second for a day, ~2.5 kB each: about 210 MB of CSV in a single download. The
     // remarks barely compress, so buffering even the gzip body would also break the limit.
-    const server = await startExportServer({ spacing: 1, remarkLength: 2400 });
+    const server = await startFixtureServer({ exportJobSeconds: 0, log: () => undefined, reportingLoad: { rowsPerDay: DAY, textBytes: 2400 } });
     const dir = mkdtempSync(join(tmpdir(), "reporting-memory-"));
     try {
-      const { configPath, catalogPath } = await prepareReportingRun(dir, reportingConfig(server, START, START + DAY));
+      const { configPath, catalogPath } = await prepareReportingRun(dir, reportingConfig(server, START, START + DAY, { reporting_datasets: ["load_test"] }));
       const child = spawn(TAP_BIN, ["--config", configPath, "--catalog", catalogPath], { stdio: ["ignore", "pipe", "pipe"] });
       const pid = child.pid as number;
       let peak = 0;
@@ -47,7 +47,7 @@ describe("reporting export: memory", function () {
       const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
       clearInterval(poll);
       assert.equal(code, 0, stderr);
-      assert.ok(server.csvBytes() >= 200 * MB, `the export was ${Math.round(server.csvBytes() / MB)} MB`);
+      assert.ok(server.exportedCsvBytes() >= 200 * MB, `the export was ${Math.round(server.exportedCsvBytes() / MB)} MB`);
       assert.ok(records >= DAY, `${records} lines`);
       assert.ok(peak > 0, "peak RSS was sampled");
       assert.ok(peak < 200 * MB, `peak RSS ${Math.round(peak / MB)} MB`);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { getMetadata } from "../../singer/src/index.js";
 import { converterFor, parseTimestamp } from "../src/reporting/cell-values.js";
-import { keyAttributesOf, parseDatasetList, type ReportingDataset } from "../src/reporting/datasets.js";
+import { typedRecords, type FieldPlan } from "../src/reporting/csv-records.js";
+import { keyFieldsOf, parseDatasetList, type ReportingDataset } from "../src/reporting/datasets.js";
 import { catalogStreamOf } from "../src/reporting/schema.js";
 import { readReportingConfig } from "../src/reporting/settings.js";
 import { exportWindows } from "../src/reporting/windows.js";
@@ -11,11 +12,16 @@ function dataset(id: string, attributeIds: string[], time = attributeIds[attribu
 }
 
 describe("reporting: pure parts", () => {
-  it("walks half-open windows from start to end, the last one cut short", () => {
+  it("walks half-open windows on a grid from the epoch: the first starts late, the last is cut short", () => {
     assert.deepEqual([...exportWindows(100, 350, 100)], [
       { start: 100, end: 200 },
       { start: 200, end: 300 },
       { start: 300, end: 350 },
+    ]);
+    assert.deepEqual([...exportWindows(150, 320, 100)], [
+      { start: 150, end: 200 },
+      { start: 200, end: 300 },
+      { start: 300, end: 320 },
     ]);
     assert.deepEqual([...exportWindows(350, 350, 100)], []);
   });
@@ -40,13 +46,39 @@ describe("reporting: pure parts", () => {
     assert.equal(parseTimestamp("2024-13-01 00:00:00"), undefined);
   });
 
-  it("finds the natural id attribute of a dataset and nothing it cannot be sure of", () => {
-    const key = (d: ReportingDataset): string[] => keyAttributesOf(d).map((a) => a.id);
+  it("names row and column of a cell that does not fit a curated type; a guessed type turns to text instead", async () => {
+    async function* rows(): AsyncGenerator<string[]> {
+      yield ["id", "n"];
+      yield ["a", "1"];
+      yield ["b", "1,024"];
+      yield ["c", "3"];
+    }
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined } as unknown as Parameters<typeof typedRecords>[2];
+    const curated: FieldPlan[] = [{ field: "id", schema: { type: ["null", "string"] }, headers: ["id"] }, { field: "n", schema: { type: ["null", "integer"] }, headers: ["n"] }];
+    await assert.rejects(async () => {
+      for await (const _ of typedRecords(rows(), curated, logger, "test")) void _;
+    }, /CSV row 2: field "n": "1,024" is not an integer/);
+    const misfits: [number, string][] = [];
+    const guessed: FieldPlan[] = [curated[0] as FieldPlan, { field: "n", schema: { type: ["null", "integer"] }, headers: ["n"], onMisfit: (row, cell) => misfits.push([row, cell]) }];
+    const values: unknown[] = [];
+    for await (const { record } of typedRecords(rows(), guessed, logger, "test")) values.push(record["n"]);
+    assert.deepEqual(values, [1, "1,024", "3"]);
+    assert.deepEqual(misfits, [[2, "1,024"]]);
+  });
+
+  it("keys rows by the curated table, never by a guess from the dataset's name or a column of names", () => {
+    const key = keyFieldsOf;
     assert.deepEqual(key(dataset("conversation", ["conversation_id", "conversation_started_at"])), ["conversation_id"]);
-    assert.deepEqual(key(dataset("consolidated_conversation_part", ["conversation_id", "conversation_part_id", "created_at"])), ["conversation_part_id"]);
-    assert.deepEqual(key(dataset("tickets_report", ["ticket_id", "created_at"])), ["ticket_id"]);
-    assert.deepEqual(key(dataset("admin_status_change", ["status_change_id", "admin_id", "status_changed_at"])), ["status_change_id"]);
-    assert.deepEqual(key(dataset("teammate_handling_conversation", ["conversation_id", "teammate_id", "started_at"])), []);
+    assert.deepEqual(key(dataset("consolidated_conversation_part", ["conversation_id", "action_id", "action_time"])), ["conversation_id", "action_id"]);
+    assert.deepEqual(key(dataset("conversation_state", ["conversation_id", "conversation_state", "conversation_state_started_at"])), [
+      "conversation_id", "conversation_state_started_at", "conversation_state",
+    ]);
+    // call_team_id holds the team NAME: the old guess keyed on it and collapsed a team's calls into one row.
+    assert.deepEqual(key(dataset("call_team_stats", ["call_id", "call_team_id", "call_initiated_at"])), ["_window_start", "_window_row"]);
+    assert.deepEqual(key(dataset("admin_status_change", ["teammate_id", "teammate_status_period_started_at"])), ["_window_start", "_window_row"]);
+    // An unknown dataset, or a known one missing a key attribute: the window-row key.
+    assert.deepEqual(key(dataset("ticket_time_in_state", ["ticket_id", "ticket_created_at"])), ["_window_start", "_window_row"]);
+    assert.deepEqual(key(dataset("tickets_report", ["ticket_created_at"])), ["_window_start", "_window_row"]);
   });
 
   it("builds a catalog stream: report_<id>, typed schema, key, forced incremental on the time attribute", () => {
@@ -90,6 +122,10 @@ describe("reporting: pure parts", () => {
     const config = readReportingConfig({ start_date: "2024-01-01T00:00:00Z", reporting_datasets: "conversation,ticket" });
     assert.equal(config.startTime, 1704067200);
     assert.equal(config.windowSeconds, 86400);
+    assert.equal(config.lookbackSeconds, 7 * 86400);
+    assert.equal(config.settleDelaySeconds, 3600);
+    assert.equal(config.retentionDays, 730);
+    assert.throws(() => readReportingConfig({ reporting_lookback_seconds: -1 }), /"reporting_lookback_seconds" must be a whole number of seconds/);
     assert.deepEqual(config.datasets, ["conversation", "ticket"]);
     assert.equal(readReportingConfig({ start_date: "2024-01-01T00:00:00Z", reporting_start_date: "2024-02-01T00:00:00Z" }).startTime, 1706745600);
     assert.throws(() => readReportingConfig({ reporting_window_seconds: 0 }), /"reporting_window_seconds" must be a positive integer/);

@@ -1,7 +1,9 @@
 /** Parses export CSV as a stream and yields one typed record per row. */
 import { parse, CsvError } from "csv-parse";
 import type { JsonSchema, Logger } from "../../../singer/src/index.js";
-import { converterFor, type CellConverter } from "./cell-values.js";
+import { CellValueError, converterFor, type CellConverter } from "./cell-values.js";
+
+const textCell: CellConverter = (cell) => (cell === "" ? null : cell);
 
 /** The fields to produce, with the header texts each may appear under in the CSV. */
 export interface FieldPlan {
@@ -9,12 +11,24 @@ export interface FieldPlan {
   schema: JsonSchema;
   /** Header texts that name this field: attribute id, qualified id, display name. */
   headers: string[];
+  /**
+   * Set when the field's type was only guessed: called with a cell that does not fit, the field
+   * then carries text (the plan's schema is switched by the caller).
+   */
+  onMisfit?: (row: number, cell: string) => void;
+}
+
+/** A typed record and its row number in the file (from 1). */
+export interface CsvRecord {
+  row: number;
+  record: Record<string, unknown>;
 }
 
 interface Column {
   index: number;
   field: string;
   convert: CellConverter;
+  plan: FieldPlan;
 }
 
 export class CsvRowError extends Error {
@@ -46,7 +60,7 @@ export function planColumns(header: string[], plans: FieldPlan[], logger: Logger
       return;
     }
     found.add(plan.field);
-    columns.push({ index, field: plan.field, convert: converterFor(plan.field, plan.schema) });
+    columns.push({ index, field: plan.field, convert: converterFor(plan.field, plan.schema), plan });
   });
   if (unknown.length > 0) logger.debug(`${context}: ignoring CSV columns not selected: ${unknown.join(", ")}`);
   const missing = plans.filter((plan) => !found.has(plan.field)).map((plan) => plan.field);
@@ -72,7 +86,7 @@ export async function* typedRecords(
   plans: FieldPlan[],
   logger: Logger,
   context: string,
-): AsyncGenerator<Record<string, unknown>> {
+): AsyncGenerator<CsvRecord> {
   let columns: Column[] | undefined;
   let row = 0;
   for await (const cells of rows) {
@@ -82,11 +96,18 @@ export async function* typedRecords(
     }
     row += 1;
     const record: Record<string, unknown> = {};
-    try {
-      for (const column of columns) record[column.field] = column.convert(cells[column.index] ?? "");
-    } catch (error) {
-      throw new CsvRowError(row, (error as Error).message, { cause: error });
+    for (const column of columns) {
+      const cell = cells[column.index] ?? "";
+      try {
+        record[column.field] = column.convert(cell);
+      } catch (error) {
+        const misfit = column.plan.onMisfit;
+        if (!(error instanceof CellValueError) || misfit === undefined) throw new CsvRowError(row, (error as Error).message, { cause: error });
+        misfit(row, cell);
+        column.convert = textCell;
+        record[column.field] = textCell(cell);
+      }
     }
-    yield record;
+    yield { row, record };
   }
 }

@@ -1,4 +1,5 @@
 /** Reporting datasets as listed by GET /export/reporting_data/get_datasets. */
+import { KNOWN_DATASETS } from "./known-datasets.js";
 
 export interface ReportingAttribute {
   /** The simple id; may be ambiguous across attribute types. */
@@ -77,29 +78,37 @@ export function timeAttributeOf(dataset: ReportingDataset): ReportingAttribute {
   return findAttribute(dataset, dataset.default_time_attribute_id) as ReportingAttribute;
 }
 
-const NON_ENTITY_WORDS = new Set(["report", "reports", "log", "logs", "stats", "statistics", "consolidated"]);
+/** Fields of the window-row key: the export window's start and the row's position in that window's file. */
+export const WINDOW_START_FIELD = "_window_start";
+export const WINDOW_ROW_FIELD = "_window_row";
+
+export type RowIdentity = { kind: "attributes"; attributes: ReportingAttribute[] } | { kind: "window_row" };
 
 /**
- * The dataset's natural id attribute(s). Intercom does not declare them, so: the attributes the
- * server flags as keys; else `<entity>_id`, the entity being the dataset id without words like
- * "consolidated" or "report" (conversation → conversation_id, consolidated_conversation_part →
- * conversation_part_id, tickets_report → ticket_id), or a tail of two or more of its words
- * (admin_status_change → status_change_id); else `id`; else none. A one-word tail is not enough:
- * conversation_id would not identify a row of teammate_handling_conversation.
+ * How rows of a dataset are told apart: the attributes of its curated key (known-datasets.ts)
+ * when the dataset has them all; otherwise the window-row key, (window start, row number), which
+ * makes each export of a window replace the previous export of that window row for row. Never a
+ * guess from the dataset's name, and never a column holding names.
  */
-export function keyAttributesOf(dataset: ReportingDataset): ReportingAttribute[] {
-  const flagged = dataset.attributes.filter((a) => a["primary_key"] === true || a["is_primary_key"] === true);
-  if (flagged.length > 0) return flagged;
-  const words = dataset.id.split("_").filter((word) => word.length > 0 && !NON_ENTITY_WORDS.has(word));
-  for (let first = 0; first === 0 || words.length - first >= 2; first += 1) {
-    const entity = words.slice(first).join("_");
-    const candidates = [`${entity}_id`];
-    if (entity.endsWith("s")) candidates.push(`${entity.slice(0, -1)}_id`);
-    for (const candidate of candidates) {
-      const found = dataset.attributes.find((a) => a.id === candidate);
-      if (found) return [found];
-    }
+export function rowIdentityOf(dataset: ReportingDataset): RowIdentity {
+  const known = KNOWN_DATASETS[dataset.id];
+  if (known && known.key.length > 0) {
+    const attributes = known.key.map((id) => dataset.attributes.find((a) => a.id === id));
+    if (attributes.every((a): a is ReportingAttribute => a !== undefined)) return { kind: "attributes", attributes };
   }
-  const plain = dataset.attributes.find((a) => a.id === "id");
-  return plain ? [plain] : [];
+  return { kind: "window_row" };
+}
+
+/** The key attributes a dataset's exports must always include (none for the window-row key). */
+export function keyAttributesOf(dataset: ReportingDataset): ReportingAttribute[] {
+  const identity = rowIdentityOf(dataset);
+  return identity.kind === "attributes" ? identity.attributes : [];
+}
+
+/** The stream's key_properties. */
+export function keyFieldsOf(dataset: ReportingDataset): string[] {
+  const identity = rowIdentityOf(dataset);
+  if (identity.kind === "window_row") return [WINDOW_START_FIELD, WINDOW_ROW_FIELD];
+  const names = fieldNames(dataset);
+  return identity.attributes.map((a) => names.get(a) as string);
 }

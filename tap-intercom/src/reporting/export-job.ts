@@ -12,7 +12,7 @@ export interface JobTiming {
 export type JobOutcome = { kind: "complete"; jobId: string } | { kind: "no_data" };
 
 /** How many times a failed or expired job is enqueued again before the window fails. */
-export const MAX_JOB_ATTEMPTS = 3;
+export const MAX_JOB_ATTEMPTS = 5;
 /** Consecutive 404s from the status endpoint tolerated right after enqueue (the job may not be visible yet). */
 const MAX_STATUS_NOT_FOUND = 3;
 const BACKOFF_FACTOR = 1.5;

@@ -2,7 +2,7 @@
 import { pipeline } from "node:stream";
 import type { Readable } from "node:stream";
 import type { Logger } from "../../../singer/src/index.js";
-import { csvParser, describeCsvError, typedRecords, CsvRowError, type FieldPlan } from "./csv-records.js";
+import { csvParser, describeCsvError, typedRecords, CsvRowError, type CsvRecord, type FieldPlan } from "./csv-records.js";
 import { decodingStages, describeZlibError } from "./decode.js";
 import { ReportingExportError } from "./errors.js";
 import type { ExportApi } from "./export-api.js";
@@ -29,53 +29,93 @@ function csvRows(body: Readable, stages: Awaited<ReturnType<typeof decodingStage
   return parser as AsyncIterable<string[]>;
 }
 
+/** How many times one window's file is downloaded before the window fails. */
+export const MAX_DOWNLOAD_ATTEMPTS = 10;
+
+/** A download that broke off, arrived corrupt or went away mid-body: worth downloading again. */
+function isBrokenDownload(error: unknown): boolean {
+  if (describeZlibError(error) !== undefined) return true;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? "";
+  return ["ECONNRESET", "EPIPE", "ETIMEDOUT", "ERR_STREAM_PREMATURE_CLOSE"].includes(code) || (error as Error | undefined)?.name === "FetchError";
+}
+
+/** A malformed file: a fresh job may produce a good one. */
+function isMalformedCsv(error: unknown): boolean {
+  return describeCsvError(error) !== undefined;
+}
+
 /**
- * Yields the window's records in file order. Every failure, including a job that never
- * completes, surfaces as a ReportingExportError naming the dataset and window.
+ * Yields the window's records in file order, each with its row number. A broken download is
+ * downloaded again, a malformed or expired file comes from a fresh job, up to
+ * MAX_DOWNLOAD_ATTEMPTS downloads; a retried file is yielded again from its first row (keys make
+ * the repeats harmless). Every failure, including a job that never completes, surfaces as a
+ * ReportingExportError naming the dataset and window.
  */
 export async function* exportWindow(
   api: ExportApi,
   request: WindowRequest,
   timing: JobTiming,
   logger: Logger,
-): AsyncGenerator<Record<string, unknown>> {
+): AsyncGenerator<CsvRecord> {
   const { datasetId, window } = request;
   const context = `reporting dataset "${datasetId}", window ${describeWindow(window)}`;
   const fail = (error: unknown): ReportingExportError =>
     error instanceof ReportingExportError ? error : new ReportingExportError(datasetId, window, explain(error), { cause: error });
   const runner = new ExportJobRunner(api, datasetId, request.attributeIds, window, timing, logger);
-  let body: Readable | undefined;
-  try {
-    while (body === undefined) {
-      const outcome = await runner.run();
-      if (outcome.kind === "no_data") {
-        logger.info(`${context}: no data`);
-        return;
+  let jobId: string | undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    let body: Readable | undefined;
+    try {
+      while (body === undefined) {
+        if (jobId === undefined) {
+          const outcome = await runner.run();
+          if (outcome.kind === "no_data") {
+            logger.info(`${context}: no data`);
+            return;
+          }
+          jobId = outcome.jobId;
+        }
+        const download = await api.download(jobId);
+        if (download.kind === "body") {
+          body = download.body;
+        } else if (!runner.canRetry()) {
+          throw new JobFailure(`the file of export job ${jobId} is gone (HTTP ${download.status}) and no attempts are left`);
+        } else {
+          logger.warn(`${context}: the file of export job ${jobId} is gone (HTTP ${download.status}); enqueueing again`);
+          jobId = undefined;
+        }
       }
-      const download = await api.download(outcome.jobId);
-      if (download.kind === "body") {
-        body = download.body;
-      } else if (!runner.canRetry()) {
-        throw new JobFailure(`the file of export job ${outcome.jobId} is gone (HTTP ${download.status}) and no attempts are left`);
-      } else {
-        logger.warn(`${context}: the file of export job ${outcome.jobId} is gone (HTTP ${download.status}); enqueueing again`);
-      }
+    } catch (error) {
+      throw fail(error);
     }
-  } catch (error) {
-    throw fail(error);
-  }
-  let rows: AsyncIterable<string[]>;
-  try {
-    rows = csvRows(body, await decodingStages(body));
-  } catch (error) {
-    body.destroy();
-    throw fail(error);
-  }
-  try {
-    for await (const record of typedRecords(rows, request.plans, logger, context)) yield record;
-  } catch (error) {
-    throw fail(error);
-  } finally {
-    body.destroy();
+    let records: AsyncIterator<CsvRecord>;
+    try {
+      records = typedRecords(csvRows(body, await decodingStages(body)), request.plans, logger, context)[Symbol.asyncIterator]();
+    } catch (error) {
+      body.destroy();
+      throw fail(error);
+    }
+    try {
+      for (;;) {
+        let next: IteratorResult<CsvRecord>;
+        try {
+          next = await records.next();
+        } catch (error) {
+          const retry = isBrokenDownload(error) || (isMalformedCsv(error) && runner.canRetry());
+          if (!retry || attempt >= MAX_DOWNLOAD_ATTEMPTS) {
+            const tried = attempt > 1 ? ` (after ${attempt} downloads)` : "";
+            throw new ReportingExportError(datasetId, window, `${explain(error)}${tried}`, { cause: error });
+          }
+          logger.warn(`${context}: download ${attempt} of at most ${MAX_DOWNLOAD_ATTEMPTS} failed (${explain(error)}); ${isMalformedCsv(error) ? "enqueueing a fresh job" : "downloading again"}`);
+          if (isMalformedCsv(error)) jobId = undefined;
+          break;
+        }
+        if (next.done) return;
+        // The consumer's own errors pass through here untouched: they are not the download's.
+        yield next.value;
+      }
+    } finally {
+      body.destroy();
+    }
   }
 }

@@ -1,6 +1,7 @@
 /** The provider of the Reporting Data Export streams: one `report_<dataset>` stream per dataset. */
 import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
 import type { IntercomClient } from "../http/client.js";
+import { apiVersionAtLeast } from "../settings.js";
 import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
 import { datasetIdOf, type ReportingDataset } from "./datasets.js";
 import { httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
@@ -8,22 +9,36 @@ import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig, type ReportingConfig } from "./settings.js";
 import { syncDataset } from "./sync-dataset.js";
 
-/** The tap client, with each request labelled as the stream it serves. */
-function requester(client: IntercomClient, stream: string): HttpRequester {
-  return { request: (req) => client.request({ ...req, method: req.method === "POST" ? "POST" : "GET", stream }) };
+/**
+ * The Intercom-Version of every export call: `api_version`, but at least 2.16, from which the
+ * `conversation` dataset holds every conversation, not only those with a user reply (2.16
+ * yaml:3656), and datasets list the qualified attribute ids enqueue wants.
+ */
+export const MIN_EXPORT_VERSION = "2.16";
+
+export function exportVersion(apiVersion: string): string {
+  return apiVersionAtLeast(apiVersion, MIN_EXPORT_VERSION) ? apiVersion : MIN_EXPORT_VERSION;
 }
 
-function apiFor(client: IntercomClient, config: ReportingConfig, stream: string): ExportApi {
-  return httpExportApi(requester(client, stream), { appId: config.appId, clientId: config.clientId });
+/** The tap client, with each request labelled as the stream it serves. */
+function requester(client: IntercomClient, stream: string, version: string): HttpRequester {
+  return {
+    request: (req) =>
+      client.request({ ...req, method: req.method === "POST" ? "POST" : "GET", stream, headers: { ...req.headers, "Intercom-Version": version } }),
+  };
+}
+
+function apiFor(client: IntercomClient, config: ReportingConfig, stream: string, apiVersion: string): ExportApi {
+  return httpExportApi(requester(client, stream, exportVersion(apiVersion)), { appId: config.appId, clientId: config.clientId });
 }
 
 /** Lists datasets once per client (one per run). */
 const datasetCache = new WeakMap<IntercomClient, Promise<ReportingDataset[]>>();
 
-function listDatasets(client: IntercomClient, config: ReportingConfig): Promise<ReportingDataset[]> {
+function listDatasets(client: IntercomClient, config: ReportingConfig, apiVersion: string): Promise<ReportingDataset[]> {
   let list = datasetCache.get(client);
   if (!list) {
-    list = apiFor(client, config, "discovery:reporting_datasets").listDatasets();
+    list = apiFor(client, config, "discovery:reporting_datasets", apiVersion).listDatasets();
     list.catch(() => datasetCache.delete(client));
     datasetCache.set(client, list);
   }
@@ -43,7 +58,7 @@ export const reportingProvider: StreamProvider = {
     const config = readReportingConfig(ctx.config.raw);
     let all: ReportingDataset[];
     try {
-      all = await listDatasets(ctx.client, config);
+      all = await listDatasets(ctx.client, config, ctx.config.apiVersion);
     } catch (error) {
       // Best effort unless datasets were asked for: the REST streams must not depend on this endpoint.
       if (config.datasets !== undefined) throw error;
@@ -69,12 +84,12 @@ export const reportingProvider: StreamProvider = {
       throw new ConfigError(`${id}: reporting streams need the "app_id" and "client_id" settings`);
     }
     const datasetId = datasetIdOf(id) as string;
-    const dataset = (await listDatasets(ctx.client, config)).find((d) => d.id === datasetId);
+    const dataset = (await listDatasets(ctx.client, config, ctx.config.apiVersion)).find((d) => d.id === datasetId);
     if (!dataset) throw new Error(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
     ctx.progress.start(stream.tap_stream_id);
     await syncDataset(
       {
-        api: apiFor(ctx.client, config, stream.tap_stream_id),
+        api: apiFor(ctx.client, config, stream.tap_stream_id, ctx.config.apiVersion),
         config,
         logger: ctx.logger,
         emit: async (message) => {
@@ -87,6 +102,7 @@ export const reportingProvider: StreamProvider = {
           emitState: () => ctx.state.emit(),
         },
         endTime: config.endTime ?? Math.floor(Date.now() / 1000),
+        now: Math.floor(Date.now() / 1000),
       },
       dataset,
       stream,

@@ -4,11 +4,16 @@ import {
   fieldNames,
   findAttribute,
   keyAttributesOf,
+  keyFieldsOf,
+  rowIdentityOf,
   streamIdOf,
   timeAttributeOf,
+  WINDOW_ROW_FIELD,
+  WINDOW_START_FIELD,
   type ReportingAttribute,
   type ReportingDataset,
 } from "./datasets.js";
+import { KNOWN_DATASETS } from "./known-datasets.js";
 
 const DATE_TIME: JsonSchema = { type: ["null", "string"], format: "date-time" };
 
@@ -35,20 +40,46 @@ const NAMED_TYPES: [RegExp, JsonSchema][] = [
   [/^(is|has)_/, { type: ["null", "boolean"] }],
 ];
 
-/**
- * JSON Schema of one attribute. Intercom documents no attribute types, so a declared `data_type`
- * wins, then the "timestamp." namespace of the qualified id, then the id's naming (`_at`,
- * `_count`, `_seconds`, `is_`); anything else is a string, which never loses data.
- */
-export function attributeSchema(attribute: ReportingAttribute, isTimeAttribute: boolean): JsonSchema {
-  const declared = typeof attribute.data_type === "string" ? DECLARED_TYPES[attribute.data_type.toLowerCase()] : undefined;
-  let schema: JsonSchema = { type: ["null", "string"] };
-  if (declared) schema = declared;
-  else if (isTimeAttribute || attribute.qualified_id?.startsWith("timestamp.")) schema = DATE_TIME;
-  else schema = NAMED_TYPES.find(([pattern]) => pattern.test(attribute.id))?.[1] ?? schema;
-  const description = attribute.name && attribute.name !== attribute.id ? attribute.name : undefined;
-  return description ? { ...schema, description } : { ...schema };
+const KNOWN_TYPES: Record<string, JsonSchema> = {
+  "date-time": DATE_TIME,
+  integer: { type: ["null", "integer"] },
+  number: { type: ["null", "number"] },
+  string: { type: ["null", "string"] },
+};
+
+export interface AttributeType {
+  schema: JsonSchema;
+  /** The type was guessed from the attribute's name: a cell that does not fit falls back to text. */
+  guessed: boolean;
 }
+
+/**
+ * The type of one attribute. Intercom documents no attribute types, so: a declared `data_type`
+ * wins, then the curated types of known datasets (known-datasets.ts); otherwise a guess from the
+ * time attribute, the "timestamp." namespace of the qualified id, then the id's naming (`_at`,
+ * `_count`, `_seconds`, `is_`); anything else is text, which never loses data.
+ */
+export function attributeType(dataset: ReportingDataset, attribute: ReportingAttribute): AttributeType {
+  const declared = typeof attribute.data_type === "string" ? DECLARED_TYPES[attribute.data_type.toLowerCase()] : undefined;
+  const knownKind = KNOWN_DATASETS[dataset.id]?.types[attribute.id];
+  const known = KNOWN_DATASETS[dataset.id] ? (KNOWN_TYPES[knownKind ?? "string"] as JsonSchema) : undefined;
+  let schema: JsonSchema;
+  let guessed = false;
+  if (declared) schema = declared;
+  else if (known) schema = known;
+  else if (attribute === timeAttributeOf(dataset) || attribute.qualified_id?.startsWith("timestamp.")) schema = DATE_TIME;
+  else {
+    schema = NAMED_TYPES.find(([pattern]) => pattern.test(attribute.id))?.[1] ?? { type: ["null", "string"] };
+    guessed = schema.type !== undefined && JSON.stringify(schema.type) !== JSON.stringify(["null", "string"]);
+  }
+  const description = attribute.name && attribute.name !== attribute.id ? attribute.name : undefined;
+  return { schema: description ? { ...schema, description } : { ...schema }, guessed };
+}
+
+export const WINDOW_KEY_PROPERTIES: Record<string, JsonSchema> = {
+  [WINDOW_START_FIELD]: { type: ["string"], format: "date-time", description: "Start of the export window the row came from (window-row key)" },
+  [WINDOW_ROW_FIELD]: { type: ["integer"], description: "The row's position in its export window's file, from 1 (window-row key)" },
+};
 
 /** Attribute ids chosen by `reporting_attribute_ids`, always with the key and time attributes. */
 export function configuredAttributes(dataset: ReportingDataset, chosen: string[] | undefined): ReportingAttribute[] {
@@ -68,11 +99,12 @@ export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: 
   const nameOf = (attribute: ReportingAttribute): string => names.get(attribute) as string;
   const timeAttribute = timeAttributeOf(dataset);
   const properties: Record<string, JsonSchema> = {};
+  if (rowIdentityOf(dataset).kind === "window_row") Object.assign(properties, WINDOW_KEY_PROPERTIES);
   for (const attribute of configuredAttributes(dataset, chosenAttributeIds)) {
-    properties[nameOf(attribute)] = attributeSchema(attribute, attribute === timeAttribute);
+    properties[nameOf(attribute)] = attributeType(dataset, attribute).schema;
   }
   const schema: JsonSchema = { type: "object", properties };
-  const keyProperties = keyAttributesOf(dataset).map(nameOf);
+  const keyProperties = keyFieldsOf(dataset);
   const replicationKey = nameOf(timeAttribute);
   let metadata = standardMetadata(schema, {
     keyProperties,

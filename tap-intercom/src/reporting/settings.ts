@@ -44,6 +44,27 @@ export const REPORTING_SETTINGS: Record<string, JsonSchema> = {
     default: 10,
     description: "First wait between export job status checks; later waits grow up to 6 times that.",
   },
+  reporting_lookback_seconds: {
+    type: "integer",
+    minimum: 0,
+    default: 604800,
+    description:
+      "How far before the bookmark each sync re-exports, so rows that changed after their window was exported (a conversation's state, an SLA result, a period's end) are updated. Intercom documents no settle time; 7 days covers the conversations that close within a week.",
+  },
+  reporting_settle_delay_seconds: {
+    type: "integer",
+    minimum: 0,
+    default: 3600,
+    description:
+      "The last export window ends this long before `reporting_end_date` (or now), so rows Intercom has not processed yet are exported by a later sync instead of skipped.",
+  },
+  reporting_retention_days: {
+    type: "integer",
+    minimum: 1,
+    default: 730,
+    description:
+      "Intercom keeps reporting data this long (2 years; 3 years with extended retention: 1095). An earlier start is moved to the oldest day Intercom still holds, with a warning.",
+  },
   reporting_job_timeout_seconds: {
     type: "number",
     exclusiveMinimum: 0,
@@ -64,6 +85,9 @@ export interface ReportingConfig {
   windowSeconds: number;
   pollIntervalSeconds: number;
   jobTimeoutSeconds: number;
+  lookbackSeconds: number;
+  settleDelaySeconds: number;
+  retentionDays: number;
 }
 
 function optionalString(config: Record<string, unknown>, key: string): string | undefined {
@@ -95,6 +119,16 @@ function positiveNumber(config: Record<string, unknown>, key: string, fallback: 
   const value = typeof raw === "string" ? Number(raw) : raw;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new ConfigError(`setting "${key}" must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function nonNegativeInteger(config: Record<string, unknown>, key: string, fallback: number): number {
+  const raw = config[key];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  const value = typeof raw === "string" ? Number(raw) : raw;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new ConfigError(`setting "${key}" must be a whole number of seconds, 0 or more, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
@@ -133,5 +167,8 @@ export function readReportingConfig(config: Record<string, unknown>): ReportingC
     windowSeconds: positiveNumber(config, "reporting_window_seconds", 86400, true),
     pollIntervalSeconds: positiveNumber(config, "reporting_poll_interval_seconds", 10),
     jobTimeoutSeconds: positiveNumber(config, "reporting_job_timeout_seconds", 1800),
+    lookbackSeconds: nonNegativeInteger(config, "reporting_lookback_seconds", 604800),
+    settleDelaySeconds: nonNegativeInteger(config, "reporting_settle_delay_seconds", 3600),
+    retentionDays: positiveNumber(config, "reporting_retention_days", 730, true),
   };
 }

@@ -10,12 +10,22 @@ import {
   type SingerMessage,
 } from "../../../singer/src/index.js";
 import type { FieldPlan } from "./csv-records.js";
-import { fieldNames, keyAttributesOf, timeAttributeOf, type ReportingAttribute, type ReportingDataset } from "./datasets.js";
+import {
+  fieldNames,
+  keyAttributesOf,
+  keyFieldsOf,
+  rowIdentityOf,
+  timeAttributeOf,
+  WINDOW_ROW_FIELD,
+  WINDOW_START_FIELD,
+  type ReportingAttribute,
+  type ReportingDataset,
+} from "./datasets.js";
 import type { ExportApi } from "./export-api.js";
 import { exportWindow } from "./export-window.js";
-import { configuredAttributes } from "./schema.js";
+import { attributeType, configuredAttributes, WINDOW_KEY_PROPERTIES } from "./schema.js";
 import type { ReportingConfig } from "./settings.js";
-import { describeWindow, exportWindows, rfc3339ToUnix, unixToRfc3339 } from "./windows.js";
+import { describeWindow, exportWindows, gridFloor, rfc3339ToUnix, unixToRfc3339, type ExportWindow } from "./windows.js";
 
 export interface StreamBookmarks {
   get(key: string): unknown;
@@ -31,14 +41,17 @@ export interface DatasetSyncContext {
   emit(message: SingerMessage): Promise<void>;
   /** The stream's bookmarks in the run's state, and a way to emit the whole state as STATE. */
   bookmarks: StreamBookmarks;
-  /** Unix seconds where the last window ends. */
+  /** Unix seconds: `reporting_end_date`, else the time the sync started (the settle delay is taken off it here). */
   endTime: number;
+  /** Unix seconds: the time the sync started (for the retention limit). */
+  now: number;
 }
 
 interface SelectedField {
   field: string;
   attribute: ReportingAttribute;
   schema: JsonSchema;
+  guessed: boolean;
 }
 
 /** The catalog's selected fields that the dataset still has and `reporting_attribute_ids` allows. */
@@ -47,20 +60,22 @@ function selectedAttributeFields(stream: CatalogStream, dataset: ReportingDatase
   const byField = new Map<string, ReportingAttribute>();
   for (const [attribute, field] of fieldNames(dataset)) byField.set(field, attribute);
   const chosen: SelectedField[] = [];
+  const choose = (field: string, attribute: ReportingAttribute): void => {
+    const type = attributeType(dataset, attribute);
+    chosen.push({ field, attribute, schema: stream.schema.properties?.[field] ?? type.schema, guessed: type.guessed });
+  };
   for (const field of selectedFields(stream)) {
+    if (field in WINDOW_KEY_PROPERTIES) continue;
     const attribute = byField.get(field);
     if (!attribute) {
       logger.warn(`${stream.tap_stream_id}: field "${field}" is no longer an attribute of dataset "${dataset.id}"; skipped`);
       continue;
     }
     if (!allowed.has(attribute)) continue;
-    chosen.push({ field, attribute, schema: stream.schema.properties?.[field] ?? { type: ["null", "string"] } });
+    choose(field, attribute);
   }
   for (const required of [...keyAttributesOf(dataset), timeAttributeOf(dataset)]) {
-    if (!chosen.some((c) => c.attribute === required)) {
-      const field = fieldNames(dataset).get(required) as string;
-      chosen.push({ field, attribute: required, schema: stream.schema.properties?.[field] ?? { type: ["null", "string"] } });
-    }
+    if (!chosen.some((c) => c.attribute === required)) choose(fieldNames(dataset).get(required) as string, required);
   }
   return chosen;
 }
@@ -70,40 +85,92 @@ function headerNames(attribute: ReportingAttribute): string[] {
 }
 
 export const BOOKMARK_KEY = "replication_key_value";
+const TEXT: JsonSchema = { type: ["null", "string"] };
 
-/** Where the next window starts: the bookmark (the last complete window's end), else the start date. */
+/** The first window grid cell wholly inside Intercom's retention. */
+function retentionFloor(ctx: DatasetSyncContext): number {
+  const oldest = ctx.now - ctx.config.retentionDays * 86400;
+  const size = ctx.config.windowSeconds;
+  return oldest % size === 0 ? oldest : gridFloor(oldest, size) + size;
+}
+
+/**
+ * Where this sync's first window starts: the bookmark (the end of the last complete window) less
+ * the lookback, down to its window's start so the window is exported whole; never before the
+ * start date; on the first sync the start date. Moved up, with a warning, to what Intercom
+ * still holds.
+ */
 function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext): number {
-  const bookmark = ctx.bookmarks.get(BOOKMARK_KEY);
-  if (typeof bookmark === "string") return rfc3339ToUnix(bookmark);
-  if (typeof bookmark === "number") return bookmark;
-  if (ctx.config.startTime === undefined) {
+  const raw = ctx.bookmarks.get(BOOKMARK_KEY);
+  const bookmark = typeof raw === "string" ? rfc3339ToUnix(raw) : typeof raw === "number" ? raw : undefined;
+  let start: number;
+  if (bookmark !== undefined) {
+    start = gridFloor(bookmark - ctx.config.lookbackSeconds, ctx.config.windowSeconds);
+    if (ctx.config.startTime !== undefined) start = Math.max(start, ctx.config.startTime);
+  } else if (ctx.config.startTime !== undefined) {
+    start = ctx.config.startTime;
+  } else {
     throw new ConfigError(`${stream.tap_stream_id} needs "reporting_start_date" or "start_date" for its first sync`);
   }
-  return ctx.config.startTime;
+  const floor = retentionFloor(ctx);
+  if (start < floor) {
+    ctx.logger.warn(
+      `${stream.tap_stream_id}: Intercom keeps reporting data for ${ctx.config.retentionDays} days (reporting_retention_days); starting at ${unixToRfc3339(floor)} instead of ${unixToRfc3339(start)}`,
+    );
+    start = floor;
+  }
+  return start;
 }
 
 export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDataset, stream: CatalogStream): Promise<void> {
   const streamId = stream.tap_stream_id;
   const fields = selectedAttributeFields(stream, dataset, ctx.config, ctx.logger);
-  const properties: Record<string, JsonSchema> = {};
+  const windowKey = rowIdentityOf(dataset).kind === "window_row";
+  const properties: Record<string, JsonSchema> = windowKey ? { ...WINDOW_KEY_PROPERTIES } : {};
   for (const { field, schema } of fields) properties[field] = schema;
   const names = fieldNames(dataset);
   const replicationKey = names.get(timeAttributeOf(dataset)) as string;
-  const keyProperties = keyAttributesOf(dataset).map((a) => names.get(a) as string);
-  await ctx.emit(schemaMessage(streamId, { ...stream.schema, properties }, keyProperties, [replicationKey]));
+  const keyProperties = keyFieldsOf(dataset);
+  const schemaMessageNow = (): SingerMessage => schemaMessage(streamId, { ...stream.schema, properties }, keyProperties, [replicationKey]);
+  await ctx.emit(schemaMessageNow());
 
-  const plans: FieldPlan[] = fields.map(({ field, attribute, schema }) => ({ field, schema, headers: headerNames(attribute) }));
+  let window: ExportWindow = { start: 0, end: 0 };
+  let schemaChanged = false;
+  const plans: FieldPlan[] = fields.map(({ field, attribute, schema, guessed }) => {
+    const plan: FieldPlan = { field, schema, headers: headerNames(attribute) };
+    if (guessed) {
+      plan.onMisfit = (row, cell) => {
+        ctx.logger.warn(
+          `reporting dataset "${dataset.id}", window ${describeWindow(window)}, row ${row}, column "${field}": ${JSON.stringify(cell.slice(0, 60))} does not fit the type guessed from the column's name; "${field}" is text from now on`,
+        );
+        plan.schema = TEXT;
+        properties[field] = { ...TEXT, ...(schema.description ? { description: schema.description } : {}) };
+        plan.onMisfit = undefined;
+        schemaChanged = true;
+      };
+    }
+    return plan;
+  });
   const attributeIds = fields.map(({ attribute }) => attribute.qualified_id ?? attribute.id);
   const timing = { pollIntervalSeconds: ctx.config.pollIntervalSeconds, timeoutSeconds: ctx.config.jobTimeoutSeconds };
   const start = startTimeOf(stream, ctx);
-  for (const window of exportWindows(start, ctx.endTime, ctx.config.windowSeconds)) {
+  const end = ctx.endTime - ctx.config.settleDelaySeconds;
+  const previous = ctx.bookmarks.get(BOOKMARK_KEY);
+  const previousEnd = typeof previous === "string" ? rfc3339ToUnix(previous) : typeof previous === "number" ? previous : -Infinity;
+  for (window of exportWindows(start, end, ctx.config.windowSeconds)) {
     let count = 0;
-    for await (const record of exportWindow(ctx.api, { datasetId: dataset.id, attributeIds, plans, window }, timing, ctx.logger)) {
-      await ctx.emit(recordMessage(streamId, record));
+    const windowStart = unixToRfc3339(window.start);
+    for await (const { row, record } of exportWindow(ctx.api, { datasetId: dataset.id, attributeIds, plans, window }, timing, ctx.logger)) {
+      if (schemaChanged) {
+        await ctx.emit(schemaMessageNow());
+        schemaChanged = false;
+      }
+      await ctx.emit(recordMessage(streamId, windowKey ? { [WINDOW_START_FIELD]: windowStart, [WINDOW_ROW_FIELD]: row, ...record } : record));
       count += 1;
     }
     ctx.bookmarks.set("replication_key", replicationKey);
-    ctx.bookmarks.set(BOOKMARK_KEY, unixToRfc3339(window.end));
+    // A re-exported window (lookback) never moves the bookmark back.
+    ctx.bookmarks.set(BOOKMARK_KEY, unixToRfc3339(Math.max(window.end, previousEnd)));
     await ctx.bookmarks.emitState();
     ctx.logger.info(`${streamId}: window ${describeWindow(window)} done, ${count} records`);
     ctx.logger.metric("counter", "record_count", count, { endpoint: streamId });

@@ -4,12 +4,24 @@ export interface ExportWindow {
   end: number;
 }
 
-/** The windows from `from` up to `until`, each at most `size` seconds; the last one may be shorter. */
+/**
+ * The windows from `from` up to `until`, on a fixed grid of `size` seconds counted from the Unix
+ * epoch: every window is one grid cell, except that the first may start late (at `from`) and the
+ * last end early (at `until`). A window re-exported later therefore has the same start, which the
+ * window-row key relies on.
+ */
 export function* exportWindows(from: number, until: number, size: number): Generator<ExportWindow> {
   if (!Number.isInteger(size) || size <= 0) throw new RangeError(`window size must be a positive integer, got ${size}`);
-  for (let start = from; start < until; start += size) {
-    yield { start, end: Math.min(start + size, until) };
+  for (let start = from; start < until; ) {
+    const end = Math.min(gridFloor(start, size) + size, until);
+    yield { start, end };
+    start = end;
   }
+}
+
+/** The start of the grid cell holding `time`. */
+export function gridFloor(time: number, size: number): number {
+  return Math.floor(time / size) * size;
 }
 
 export function unixToRfc3339(seconds: number): string {

@@ -142,7 +142,7 @@ export const declarations: StreamDeclaration[] = [
       const expected = object(response["statistics"])["count_conversation_parts"];
       if (typeof expected !== "number" || expected <= returned) return undefined;
       return {
-        warning: `conversation ${String(conversation["id"])} has ${expected} parts but Intercom returned ${returned} (it returns at most 500): ${expected - returned} parts are missing`,
+        warning: `conversation ${String(conversation["id"])} has ${expected} parts but Intercom returned ${returned} (it returns at most 500): ${expected - returned} parts are missing; the report_consolidated_conversation_part stream (Reporting Data Export) holds every part`,
         metric: "conversation_parts_truncated",
         tags: { conversation_id: conversation["id"], expected, returned },
       };
