@@ -40,7 +40,7 @@ describe("end to end: tap-intercom | target-duckdb through an OS pipe", function
         ["companies", changed.companies],
       ] as const) {
         const rows = await query(
-          `SELECT id, updated_at FROM tap_intercom.${quoteIdent(stream)} WHERE _sdc_batched_at >= to_timestamp(${secondStarted / 1000}) ORDER BY id`,
+          `SELECT id, epoch(updated_at) AS updated_at FROM tap_intercom.${quoteIdent(stream)} WHERE _sdc_batched_at >= to_timestamp(${secondStarted / 1000}) ORDER BY id`,
         );
         assert.deepEqual(rows.map((r) => r["id"]), [...ids].sort(), `${stream}: only the changed records moved`);
         for (const row of rows) assert.ok(Number(row["updated_at"]) >= changed.updatedAt, `${stream} ${String(row["id"])} has its new updated_at`);

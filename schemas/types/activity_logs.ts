@@ -85,7 +85,7 @@ export interface ActivityLogsRecord {
     /**
      * The time of the Admin's last recorded activity.
      */
-    last_activity_at?: null | number;
+    last_activity_at?: null | string;
     /**
      * Indicates the state was derived automatically rather than set by an Admin.
      */
@@ -164,12 +164,16 @@ export interface ActivityLogsRecord {
     after?: {
       [k: string]: unknown;
     };
+    /**
+     * The mode of the change (API 2.16+).
+     */
+    mode?: null | string;
     [k: string]: unknown;
   };
   /**
    * The time the activity was created.
    */
-  created_at: number;
+  created_at: string;
   activity_type?: null | string;
   /**
    * A sentence or two describing the activity.

@@ -32,5 +32,14 @@ export interface AdminsRecord {
     secondary_team_ids?: null | number[];
     [k: string]: unknown;
   };
+  /**
+   * The admin's role (API 2.16+).
+   */
+  role?: null | {
+    type?: null | string;
+    id?: null | string;
+    name?: null | string;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }

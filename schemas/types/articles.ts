@@ -39,11 +39,11 @@ export interface ArticlesRecord {
   /**
    * The time when the article was created. For multilingual articles, this will be the timestamp of creation of the default language's content in seconds.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The time when the article was last updated. For multilingual articles, this will be the timestamp of last update of the default language's content in seconds.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * The URL of the article. For multilingual articles, this will be the URL of the default language's content.
    */
@@ -100,15 +100,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     bg?: null | {
@@ -139,15 +175,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     bs?: null | {
@@ -178,15 +250,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ca?: null | {
@@ -217,15 +325,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     cs?: null | {
@@ -256,15 +400,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     da?: null | {
@@ -295,15 +475,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     de?: null | {
@@ -334,15 +550,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     el?: null | {
@@ -373,15 +625,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     en?: null | {
@@ -412,15 +700,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     es?: null | {
@@ -451,15 +775,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     et?: null | {
@@ -490,15 +850,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     fi?: null | {
@@ -529,15 +925,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     fr?: null | {
@@ -568,15 +1000,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     he?: null | {
@@ -607,15 +1075,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     hr?: null | {
@@ -646,15 +1150,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     hu?: null | {
@@ -685,15 +1225,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     id?: null | {
@@ -724,15 +1300,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     it?: null | {
@@ -763,15 +1375,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ja?: null | {
@@ -802,15 +1450,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ko?: null | {
@@ -841,15 +1525,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     lt?: null | {
@@ -880,15 +1600,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     lv?: null | {
@@ -919,15 +1675,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     mn?: null | {
@@ -958,15 +1750,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     nb?: null | {
@@ -997,15 +1825,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     nl?: null | {
@@ -1036,15 +1900,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     pl?: null | {
@@ -1075,15 +1975,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     pt?: null | {
@@ -1114,15 +2050,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ro?: null | {
@@ -1153,15 +2125,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     ru?: null | {
@@ -1192,15 +2200,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     sl?: null | {
@@ -1231,15 +2275,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     sr?: null | {
@@ -1270,15 +2350,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     sv?: null | {
@@ -1309,15 +2425,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     tr?: null | {
@@ -1348,15 +2500,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     vi?: null | {
@@ -1387,15 +2575,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     "pt-BR"?: null | {
@@ -1426,15 +2650,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     "zh-CN"?: null | {
@@ -1465,15 +2725,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     "zh-TW"?: null | {
@@ -1504,15 +2800,51 @@ export interface ArticlesRecord {
       /**
        * The time when the article was created (seconds).
        */
-      created_at?: null | number;
+      created_at?: null | string;
       /**
        * The time when the article was last updated (seconds).
        */
-      updated_at?: null | number;
+      updated_at?: null | string;
       /**
        * The URL of the article.
        */
       url?: null | string;
+      /**
+       * The body in Markdown (API 2.16+).
+       */
+      body_markdown?: null | string;
+      /**
+       * Whether there are unpublished changes (API 2.16+).
+       */
+      has_unpublished_changes?: null | boolean;
+      /**
+       * The last time the draft was updated (API 2.16+).
+       */
+      draft_updated_at?: null | string;
+      /**
+       * Available to the AI chatbot (API 2.16+).
+       */
+      ai_chatbot_availability?: null | boolean;
+      /**
+       * Available to Copilot (API 2.16+).
+       */
+      ai_copilot_availability?: null | boolean;
+      /**
+       * Available to the sales agent (API 2.16+).
+       */
+      ai_sales_agent_availability?: null | boolean;
+      /**
+       * The admin who created the article (API 2.16+).
+       */
+      created_by_id?: null | number;
+      /**
+       * The admin who last updated the article (API 2.16+).
+       */
+      updated_by_id?: null | number;
+      /**
+       * The audiences of this translation (API 2.16+).
+       */
+      audience_ids?: null | number[];
       [k: string]: unknown;
     };
     [k: string]: unknown;
@@ -1546,7 +2878,7 @@ export interface ArticlesRecord {
           /**
            * The time when the tag was applied to the object. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */
-          applied_at?: null | number;
+          applied_at?: null | string;
           /**
            * The admin who applied the tag. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */
@@ -1559,5 +2891,53 @@ export interface ArticlesRecord {
         })[];
     [k: string]: unknown;
   };
+  /**
+   * The body in Markdown (API 2.16+).
+   */
+  body_markdown?: null | string;
+  /**
+   * Whether there are unpublished changes (API 2.16+).
+   */
+  has_unpublished_changes?: null | boolean;
+  /**
+   * The last time the draft was updated (API 2.16+).
+   */
+  draft_updated_at?: null | string;
+  /**
+   * Available to the AI chatbot (API 2.16+).
+   */
+  ai_chatbot_availability?: null | boolean;
+  /**
+   * Available to Copilot (API 2.16+).
+   */
+  ai_copilot_availability?: null | boolean;
+  /**
+   * Available to the sales agent (API 2.16+).
+   */
+  ai_sales_agent_availability?: null | boolean;
+  /**
+   * The admin who created the article (API 2.16+).
+   */
+  created_by_id?: null | number;
+  /**
+   * The admin who last updated the article (API 2.16+).
+   */
+  updated_by_id?: null | number;
+  /**
+   * Excluded from article suggestions (API 2.16+).
+   */
+  exclude_from_article_suggestions?: null | boolean;
+  /**
+   * Who sees the article in the help center (API 2.16+).
+   */
+  help_center_audience?: null | string;
+  /**
+   * When the article is scheduled to be published (API 2.16+).
+   */
+  scheduled_publish_at?: null | string;
+  /**
+   * When the article is scheduled to be unpublished (API 2.16+).
+   */
+  scheduled_unpublish_at?: null | string;
   [k: string]: unknown;
 }

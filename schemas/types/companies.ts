@@ -42,19 +42,19 @@ export interface CompaniesRecord {
   /**
    * The time the company was created by you.
    */
-  remote_created_at?: null | number;
+  remote_created_at?: null | string;
   /**
    * The time the company was added in Intercom.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The last time the company was updated.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * The time the company last recorded making a request.
    */
-  last_request_at?: null | number;
+  last_request_at?: null | string;
   /**
    * The number of employees in the company.
    */
@@ -138,11 +138,11 @@ export interface CompaniesRecord {
           /**
            * The time the segment was created.
            */
-          created_at?: null | number;
+          created_at?: null | string;
           /**
            * The time the segment was updated.
            */
-          updated_at?: null | number;
+          updated_at?: null | string;
           /**
            * Type of the contact: contact (lead) or user.
            */
@@ -151,6 +151,33 @@ export interface CompaniesRecord {
            * The number of items in the user segment. It's returned when `include_count=true` is included in the request.
            */
           count?: null | number;
+          [k: string]: unknown;
+        })[];
+    [k: string]: unknown;
+  };
+  /**
+   * The notes on the company (API 2.16+).
+   */
+  notes?: null | {
+    type?: null | string;
+    notes?:
+      | null
+      | (null | {
+          type?: null | string;
+          id?: null | string;
+          /**
+           * The time the note was created.
+           */
+          created_at?: null | string;
+          company?: null | {
+            type?: null | string;
+            id?: null | string;
+            [k: string]: unknown;
+          };
+          author?: null | {
+            [k: string]: unknown;
+          };
+          body?: null | string;
           [k: string]: unknown;
         })[];
     [k: string]: unknown;

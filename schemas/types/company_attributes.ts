@@ -63,11 +63,11 @@ export interface CompanyAttributesRecord {
   /**
    * The time the attribute was created as a UTC Unix timestamp
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The time the attribute was last updated as a UTC Unix timestamp
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * Teammate who created the attribute. Only applicable to CDAs
    */

@@ -11,7 +11,7 @@ export interface CompanySegmentsRecord {
   /**
    * updated_at of the company when its segments were read: the replication key, carried from the parent.
    */
-  company_updated_at: number;
+  company_updated_at: string;
   /**
    * The type of object.
    */
@@ -27,11 +27,11 @@ export interface CompanySegmentsRecord {
   /**
    * The time the segment was created.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The time the segment was updated.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * Type of the contact: contact (lead) or user.
    */

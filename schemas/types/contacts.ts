@@ -41,9 +41,9 @@ export interface ContactsRecord {
    */
   name?: null | string;
   /**
-   * The id of an admin that has been assigned account ownership of the contact.
+   * The id of an admin that has been assigned account ownership of the contact. An integer at API 2.14 and earlier, a string from 2.16.
    */
-  owner_id?: null | number;
+  owner_id?: null | number | string;
   /**
    * Whether the contact has had an email sent to them hard bounce.
    */
@@ -59,35 +59,35 @@ export interface ContactsRecord {
   /**
    * (Unix timestamp in seconds) The time when the contact was created.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * (Unix timestamp in seconds) The time when the contact was last updated.
    */
-  updated_at: number;
+  updated_at: string;
   /**
    * (Unix timestamp in seconds) The time specified for when a contact signed up.
    */
-  signed_up_at?: null | number;
+  signed_up_at?: null | string;
   /**
    * (Unix timestamp in seconds) The time when the contact was last seen (either where the Intercom Messenger was installed or when specified manually).
    */
-  last_seen_at?: null | number;
+  last_seen_at?: null | string;
   /**
    * (Unix timestamp in seconds) The time when the contact last messaged in.
    */
-  last_replied_at?: null | number;
+  last_replied_at?: null | string;
   /**
    * (Unix timestamp in seconds) The time when the contact was last messaged.
    */
-  last_contacted_at?: null | number;
+  last_contacted_at?: null | string;
   /**
    * (Unix timestamp in seconds) The time when the contact last opened an email.
    */
-  last_email_opened_at?: null | number;
+  last_email_opened_at?: null | string;
   /**
    * (Unix timestamp in seconds) The time when the contact last clicked a link in an email.
    */
-  last_email_clicked_at?: null | number;
+  last_email_clicked_at?: null | string;
   /**
    * A preferred language setting for the contact, used by the Intercom Messenger even if their browser settings change.
    */
@@ -131,7 +131,7 @@ export interface ContactsRecord {
   /**
    * (Unix timestamp in seconds) The time when the contact was last seen on an Android device.
    */
-  android_last_seen_at?: null | number;
+  android_last_seen_at?: null | string;
   /**
    * The name of the iOS app which the contact is using.
    */
@@ -155,7 +155,7 @@ export interface ContactsRecord {
   /**
    * (Unix timestamp in seconds) The last time the contact used the iOS app.
    */
-  ios_last_seen_at?: null | number;
+  ios_last_seen_at?: null | string;
   /**
    * The custom attributes which are set for the contact.
    */
@@ -335,5 +335,26 @@ export interface ContactsRecord {
         })[];
     [k: string]: unknown;
   };
+  /**
+   * The contacts merged into this one (API 2.16+).
+   */
+  merge_history?:
+    | null
+    | (null | {
+        type?: null | string;
+        /**
+         * The id of the contact merged into this one.
+         */
+        source_contact_id?: null | string;
+        /**
+         * lead or user.
+         */
+        source_contact_role?: null | string;
+        /**
+         * When the merge happened.
+         */
+        merged_at?: null | string;
+        [k: string]: unknown;
+      })[];
   [k: string]: unknown;
 }

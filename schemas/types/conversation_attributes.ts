@@ -37,9 +37,20 @@ export interface ConversationAttributesRecord {
    */
   data_type?: null | string;
   /**
-   * List of predefined options for attribute value.
+   * List of predefined options: strings from GET /data_attributes (API 2.14 and earlier), objects {id, label, archived} from GET /conversations/attributes (2.16+).
    */
-  options?: null | (null | string)[];
+  options?:
+    | null
+    | (
+        | null
+        | string
+        | {
+            id?: null | string;
+            label?: null | string;
+            archived?: null | boolean;
+            [k: string]: unknown;
+          }
+      )[];
   /**
    * Can this attribute be updated through API
    */
@@ -63,14 +74,34 @@ export interface ConversationAttributesRecord {
   /**
    * The time the attribute was created as a UTC Unix timestamp
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The time the attribute was last updated as a UTC Unix timestamp
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * Teammate who created the attribute. Only applicable to CDAs
    */
   admin_id?: null | string;
+  /**
+   * Whether the attribute must be set (API 2.16+).
+   */
+  required?: null | boolean;
+  /**
+   * The teams that see the attribute (API 2.16+).
+   */
+  visible_to_team_ids?: null | (string | number)[];
+  /**
+   * Whether a string attribute is multiline (API 2.16+).
+   */
+  multiline?: null | boolean;
+  /**
+   * A relationship attribute's reference (API 2.16+).
+   */
+  reference?: null | {
+    type?: null | string;
+    object_type_id?: null | string;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }

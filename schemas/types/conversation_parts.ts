@@ -11,7 +11,7 @@ export interface ConversationPartsRecord {
   /**
    * updated_at of the conversation when its parts were read: the replication key, carried from the parent.
    */
-  conversation_updated_at: number;
+  conversation_updated_at: string;
   /**
    * statistics.count_conversation_parts of the conversation: more than the parts emitted when Intercom truncated the list (500 parts at most).
    */
@@ -35,15 +35,15 @@ export interface ConversationPartsRecord {
   /**
    * The time the conversation part was created.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The last time the conversation part was updated.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * The time the user was notified with the conversation part.
    */
-  notified_at?: null | number;
+  notified_at?: null | string;
   /**
    * reference to another object
    */
@@ -154,6 +154,7 @@ export interface ConversationPartsRecord {
           name?: null | string;
           [k: string]: unknown;
         })[];
+    message_id?: null | string;
     [k: string]: unknown;
   };
   /**

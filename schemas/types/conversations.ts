@@ -19,19 +19,19 @@ export interface ConversationsRecord {
   /**
    * The time the conversation was created.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The last time the conversation was updated.
    */
-  updated_at: number;
+  updated_at: string;
   /**
    * The last time a Contact responded to an Admin. In other words, the time a customer started waiting for a response. Set to null if last reply is from an Admin.
    */
-  waiting_since?: null | number;
+  waiting_since?: null | string;
   /**
    * If set this is the time in the future when this conversation will be marked as open. i.e. it will be in a snoozed state until this time. i.e. it will be in a snoozed state until this time.
    */
-  snoozed_until?: null | number;
+  snoozed_until?: null | string;
   /**
    * Indicates whether a conversation is open (true) or closed (false).
    */
@@ -49,11 +49,11 @@ export interface ConversationsRecord {
    */
   priority?: null | string;
   /**
-   * The id of the admin assigned to the conversation. If it's not assigned to an admin it will return null.
+   * The id of the admin assigned to the conversation. When unassigned: null at API 2.14 and earlier, 0 from 2.16.
    */
   admin_assignee_id?: null | number;
   /**
-   * The id of the team assigned to the conversation. If it's not assigned to a team it will return null.
+   * The id of the team assigned to the conversation. When unassigned: null at API 2.14 and earlier, 0 from 2.16.
    */
   team_assignee_id?: null | number;
   /**
@@ -85,7 +85,7 @@ export interface ConversationsRecord {
           /**
            * The time when the tag was applied to the object. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */
-          applied_at?: null | number;
+          applied_at?: null | string;
           /**
            * The admin who applied the tag. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
            */
@@ -113,11 +113,11 @@ export interface ConversationsRecord {
     /**
      * The time the rating was requested in the conversation being rated.
      */
-    created_at?: null | number;
+    created_at?: null | string;
     /**
      * The time the rating was last updated.
      */
-    updated_at?: null | number;
+    updated_at?: null | string;
     contact?: null | {
       /**
        * always contact
@@ -235,6 +235,44 @@ export interface ConversationsRecord {
      * Whether or not the source message has been redacted. Only applicable for contact initiated messages.
      */
     redacted?: null | boolean;
+    /**
+     * The recipients of an email conversation (API 2.16+).
+     */
+    recipients?:
+      | null
+      | (null | {
+          type?: null | string;
+          email?: null | string;
+          drop_reason?: null | string;
+          [k: string]: unknown;
+        })[];
+    /**
+     * The reply-to addresses of an email conversation (API 2.16+).
+     */
+    reply_to?:
+      | null
+      | (null | {
+          email?: null | string;
+          name?: null | string;
+          [k: string]: unknown;
+        })[];
+    /**
+     * Email headers of the source message (API 2.16+).
+     */
+    email_message_metadata?: null | {
+      message_id?: null | string;
+      subject?: null | string;
+      email_address_headers?:
+        | null
+        | (null | {
+            type?: null | string;
+            email_address?: null | string;
+            name?: null | string;
+            [k: string]: unknown;
+          })[];
+      history?: null | string;
+      [k: string]: unknown;
+    };
     [k: string]: unknown;
   };
   /**
@@ -311,19 +349,19 @@ export interface ConversationsRecord {
                 /**
                  * The time when the Custom Object instance was created in the external system it originated from.
                  */
-                external_created_at?: null | number;
+                external_created_at?: null | string;
                 /**
                  * The time when the Custom Object instance was last updated in the external system it originated from.
                  */
-                external_updated_at?: null | number;
+                external_updated_at?: null | string;
                 /**
                  * The time the attribute was created as a UTC Unix timestamp
                  */
-                created_at?: null | number;
+                created_at?: null | string;
                 /**
                  * The time the attribute was last updated as a UTC Unix timestamp
                  */
-                updated_at?: null | number;
+                updated_at?: null | string;
                 /**
                  * The identifier of the custom object type that defines the structure of the custom object instance.
                  */
@@ -343,7 +381,7 @@ export interface ConversationsRecord {
    * An object containing information on the first users message. For a contact initiated message this will represent the users original message.
    */
   first_contact_reply?: null | {
-    created_at?: null | number;
+    created_at?: null | string;
     type?: null | string;
     url?: null | string;
     [k: string]: unknown;
@@ -394,39 +432,39 @@ export interface ConversationsRecord {
     /**
      * Time of first text conversation part from a contact.
      */
-    first_contact_reply_at?: null | number;
+    first_contact_reply_at?: null | string;
     /**
      * Time of first assignment after first_contact_reply_at.
      */
-    first_assignment_at?: null | number;
+    first_assignment_at?: null | string;
     /**
      * Time of first admin reply after first_contact_reply_at.
      */
-    first_admin_reply_at?: null | number;
+    first_admin_reply_at?: null | string;
     /**
      * Time of first close after first_contact_reply_at.
      */
-    first_close_at?: null | number;
+    first_close_at?: null | string;
     /**
      * Time of last assignment after first_contact_reply_at.
      */
-    last_assignment_at?: null | number;
+    last_assignment_at?: null | string;
     /**
      * Time of first admin reply since most recent assignment.
      */
-    last_assignment_admin_reply_at?: null | number;
+    last_assignment_admin_reply_at?: null | string;
     /**
      * Time of the last conversation part from a contact.
      */
-    last_contact_reply_at?: null | number;
+    last_contact_reply_at?: null | string;
     /**
      * Time of the last conversation part from an admin.
      */
-    last_admin_reply_at?: null | number;
+    last_admin_reply_at?: null | string;
     /**
      * Time of the last conversation close.
      */
-    last_close_at?: null | number;
+    last_close_at?: null | string;
     /**
      * The last admin who closed the conversation. Returns a reference to an Admin object.
      */
@@ -566,11 +604,11 @@ export interface ConversationsRecord {
     /**
      * The time when the AI agent rating was created.
      */
-    created_at?: null | number;
+    created_at?: null | string;
     /**
      * The time when the AI agent rating was last updated.
      */
-    updated_at?: null | number;
+    updated_at?: null | string;
     content_sources?: null | {
       type?: null | string;
       /**
@@ -605,5 +643,119 @@ export interface ConversationsRecord {
     };
     [k: string]: unknown;
   };
+  /**
+   * The company the conversation is associated with (API 2.16+); further company fields are kept as sent.
+   */
+  company?: null | {
+    type?: null | string;
+    id?: null | string;
+    name?: null | string;
+    company_id?: null | string;
+    /**
+     * The time the company was added in Intercom.
+     */
+    created_at?: null | string;
+    /**
+     * The last time the company was updated.
+     */
+    updated_at?: null | string;
+    /**
+     * The time the company was created by you.
+     */
+    remote_created_at?: null | string;
+    /**
+     * The time the company last recorded making a request.
+     */
+    last_request_at?: null | string;
+    [k: string]: unknown;
+  };
+  /**
+   * The channel the conversation started on and is on now (API 2.16+).
+   */
+  channel?: null | {
+    initial?: null | string;
+    current?: null | string;
+    [k: string]: unknown;
+  };
+  /**
+   * Whether the sales agent took part (API 2.16+).
+   */
+  sales_agent_participated?: null | boolean;
+  /**
+   * Sales agent activity on the conversation (API 2.16+).
+   */
+  sales_agent?: null | {
+    outcome?: null | string;
+    routing_outcome?: null | string;
+    collected_data?: null | {
+      [k: string]: unknown;
+    };
+    [k: string]: unknown;
+  };
+  /**
+   * References to external systems (API 2.16+).
+   */
+  external_references?:
+    | null
+    | (null | {
+        type?: null | string;
+        id?: null | string;
+        [k: string]: unknown;
+      })[];
+  /**
+   * Monitor evaluations of the conversation (API 2.16+).
+   */
+  monitor_evaluations?:
+    | null
+    | (null | {
+        monitor_id?: null | string;
+        monitor_name?: null | string;
+        monitor_type?: null | string;
+        result?: null | string;
+        explanation?: null | string;
+        /**
+         * When the monitor evaluated the conversation.
+         */
+        evaluated_at?: null | string;
+        [k: string]: unknown;
+      })[];
+  /**
+   * Quality scorecards of the conversation (API 2.16+).
+   */
+  scorecards?:
+    | null
+    | (null | {
+        scorecard_id?: null | string;
+        scorecard_version_id?: null | string;
+        name?: null | string;
+        scorecard_type?: null | string;
+        passed?: null | boolean;
+        score?: null | number;
+        ai_score?: null | number;
+        /**
+         * When the scorecard was evaluated.
+         */
+        evaluated_at?: null | string;
+        reviewed_teammate?: null | {
+          type?: null | string;
+          admin_id?: null | string;
+          [k: string]: unknown;
+        };
+        evaluators?:
+          | null
+          | (null | {
+              evaluator_id?: null | string;
+              result?: null | {
+                value?: null | string;
+                source?: null | string;
+                reasoning?: null | string;
+                reason_ids?: null | string[];
+                other_text?: null | string;
+                [k: string]: unknown;
+              };
+              [k: string]: unknown;
+            })[];
+        [k: string]: unknown;
+      })[];
   [k: string]: unknown;
 }

@@ -23,11 +23,11 @@ export interface HelpCenterCollectionsRecord {
   /**
    * The time when the article was created (seconds). For multilingual articles, this will be the timestamp of creation of the default language's content.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The time when the article was last updated (seconds). For multilingual articles, this will be the timestamp of last update of the default language's content.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * The URL of the collection. For multilingual help centers, this will be the URL of the collection for the default language.
    */

@@ -19,11 +19,11 @@ export interface SegmentDefinitionsRecord {
   /**
    * The time the segment was created.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The time the segment was updated.
    */
-  updated_at?: null | number;
+  updated_at?: null | string;
   /**
    * Type of the contact: contact (lead) or user.
    */

@@ -19,7 +19,7 @@ export interface TagsRecord {
   /**
    * The time when the tag was applied to the object. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
    */
-  applied_at?: null | number;
+  applied_at?: null | string;
   /**
    * The admin who applied the tag. Only present when the tag is returned as part of a tagging operation on a contact, conversation, or ticket.
    */

@@ -193,11 +193,11 @@ export interface TicketsRecord {
             /**
              * The date and time the ticket type attribute was created.
              */
-            created_at?: null | number;
+            created_at?: null | string;
             /**
              * The date and time the ticket type attribute was last updated.
              */
-            updated_at?: null | number;
+            updated_at?: null | string;
             [k: string]: unknown;
           })[];
       [k: string]: unknown;
@@ -247,11 +247,11 @@ export interface TicketsRecord {
     /**
      * The date and time the ticket type was created.
      */
-    created_at?: null | number;
+    created_at?: null | string;
     /**
      * The date and time the ticket type was last updated.
      */
-    updated_at?: null | number;
+    updated_at?: null | string;
     [k: string]: unknown;
   };
   /**
@@ -285,21 +285,21 @@ export interface TicketsRecord {
     [k: string]: unknown;
   };
   /**
-   * The id representing the admin assigned to the ticket.
+   * The id representing the admin assigned to the ticket: a string at API 2.14 and earlier ('0' when unassigned), an integer from 2.16 (0 when unassigned).
    */
-  admin_assignee_id?: null | string;
+  admin_assignee_id?: null | number | string;
   /**
-   * The id representing the team assigned to the ticket.
+   * The id representing the team assigned to the ticket: a string at API 2.14 and earlier ('0' when unassigned), an integer from 2.16 (0 when unassigned).
    */
-  team_assignee_id?: null | string;
+  team_assignee_id?: null | number | string;
   /**
    * The time the ticket was created as a UTC Unix timestamp.
    */
-  created_at?: null | number;
+  created_at?: null | string;
   /**
    * The last time the ticket was updated as a UTC Unix timestamp.
    */
-  updated_at: number;
+  updated_at: string;
   /**
    * Whether or not the ticket is open. If false, the ticket is closed.
    */
@@ -307,7 +307,7 @@ export interface TicketsRecord {
   /**
    * The time the ticket will be snoozed until as a UTC Unix timestamp. If null, the ticket is not currently snoozed.
    */
-  snoozed_until?: null | number;
+  snoozed_until?: null | string;
   /**
    * An object containing metadata about linked conversations and linked tickets. Up to 1000 can be returned.
    */
@@ -384,11 +384,11 @@ export interface TicketsRecord {
           /**
            * The time the ticket part was created.
            */
-          created_at?: null | number;
+          created_at?: null | string;
           /**
            * The last time the ticket part was updated.
            */
-          updated_at?: null | number;
+          updated_at?: null | string;
           assigned_to?: null | {
             type?: null | string;
             id?: null | string;
@@ -506,5 +506,9 @@ export interface TicketsRecord {
    * Whether or not the ticket is shared with the customer.
    */
   is_shared?: null | boolean;
+  /**
+   * The id of the previous ticket state (API 2.16+).
+   */
+  previous_ticket_state_id?: null | string;
   [k: string]: unknown;
 }

@@ -205,7 +205,7 @@ describe("tap-intercom against the fixture server", function () {
       const field: Record<string, string> = { activity_logs: "created_at", conversation_parts: "conversation_updated_at" };
       for (const stream of streams) {
         const key = field[stream] ?? "updated_at";
-        const expected = recordsOf(all.messages, stream).filter((r) => Number(r[key]) >= middle).map((r) => String(r["id"])).sort();
+        const expected = recordsOf(all.messages, stream).filter((r) => Date.parse(String(r[key])) / 1000 >= middle).map((r) => String(r["id"])).sort();
         assert.deepEqual(recordsOf(since.messages, stream).map((r) => String(r["id"])).sort(), expected, `${stream} from start_date`);
       }
       const count = (messages: TapMessage[]): number => messages.filter((m) => m.type === "RECORD").length;

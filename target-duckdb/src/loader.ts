@@ -20,7 +20,7 @@ import {
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { StreamStage } from "./stream-stage.js";
-import { createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
+import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
 import { qualifiedName } from "./sql.js";
 
@@ -330,6 +330,7 @@ export class Loader {
         ...(this.settings.add_metadata_columns ? METADATA_COLUMNS : []),
       ]);
     } catch (error) {
+      if (error instanceof ColumnTypeChangeError) throw fail(error.message);
       throw fail(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error)}`);
     }
     const columns = table.columns.slice(0, wanted.length);

@@ -24,6 +24,34 @@ export async function createSchemaIfMissing(connection: DuckDBConnection, schema
   await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
 }
 
+/**
+ * A number column (BIGINT, DOUBLE) whose stream now sends date-times: widening would turn it into
+ * text, mixing numbers with timestamps. The message names what to run instead.
+ */
+export class ColumnTypeChangeError extends Error {}
+
+function isNumber(type: ColumnType): boolean {
+  return type === "BIGINT" || type === "DOUBLE";
+}
+
+function isTime(type: ColumnType): boolean {
+  return type === "TIMESTAMPTZ" || type === "DATE";
+}
+
+function typeChangeMessage(target: string, changes: { name: string; from: ColumnType; to: ColumnType }[]): string {
+  const lines = changes.map(({ name, from, to }) => `column "${name}" is ${from} in the database, the stream now sends ${to}`);
+  const statements = changes.map(({ name, to }) => {
+    const column = quoteIdentifier(name);
+    return `  ALTER TABLE ${target} ALTER COLUMN ${column} TYPE ${to} USING to_timestamp(${column})${to === "DATE" ? "::DATE" : ""};`;
+  });
+  return [
+    `table ${target}: ${lines.join("; ")} (tap-intercom now emits Intercom times as date-time strings; earlier versions sent Unix seconds).`,
+    "Nothing was changed. If these columns hold Unix seconds, convert them in place, keeping their rows (duckdb CLI or any DuckDB client, on this file):",
+    ...statements,
+    "or drop the table and sync the stream again from the start (remove its bookmark from the state).",
+  ].join("\n");
+}
+
 export interface PreparedTable {
   /** The wanted columns, with the names and types the table now has. */
   columns: ColumnSpec[];
@@ -45,11 +73,15 @@ export async function prepareTable(connection: DuckDBConnection, schema: string,
     return { columns: wanted, columnNames };
   }
   const statements: string[] = [];
+  const numbersBecomingTimes: { name: string; from: ColumnType; to: ColumnType }[] = [];
   const effective = wanted.map((column) => {
     const current = existing.get(column.name.toLowerCase());
     if (!current) {
       statements.push(`ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.name)} ${column.type}`);
       return column;
+    }
+    if (current.type !== undefined && isNumber(current.type) && isTime(column.type)) {
+      numbersBecomingTimes.push({ name: current.name, from: current.type, to: column.type });
     }
     // A column of a type this target does not create (made by hand, say) is left alone and loaded as text.
     const type = current.type === undefined ? "VARCHAR" : evolveColumnType(current.type, column.type);
@@ -58,6 +90,7 @@ export async function prepareTable(connection: DuckDBConnection, schema: string,
     }
     return { ...column, name: current.name, type };
   });
+  if (numbersBecomingTimes.length > 0) throw new ColumnTypeChangeError(typeChangeMessage(target, numbersBecomingTimes));
   if (statements.length > 0) {
     await connection.run("BEGIN TRANSACTION");
     try {

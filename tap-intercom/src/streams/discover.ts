@@ -9,11 +9,13 @@ const DATA_TYPES: Record<string, JsonSchema> = {
   integer: { type: ["null", "integer"] },
   float: { type: ["null", "number"] },
   boolean: { type: ["null", "boolean"] },
-  // Intercom carries date attributes as Unix seconds.
-  date: { type: ["null", "integer"] },
+  // Intercom carries dates as Unix seconds, conversations' also as ISO 8601 (2.14 yaml:14571); both are emitted as RFC 3339.
+  date: { type: ["null", "string"], format: "date-time" },
   // The names GET /conversations/attributes (2.16+) uses.
   decimal: { type: ["null", "number"] },
-  datetime: { type: ["null", "integer"] },
+  // A list attribute's value is one of its option labels.
+  list: { type: ["null", "string"] },
+  datetime: { type: ["null", "string"], format: "date-time" },
 };
 
 /** The JSON Schema of `custom_attributes` for a list of data attributes; unknown types stay open. */

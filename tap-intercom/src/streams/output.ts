@@ -5,6 +5,7 @@
 import { keyPropertiesOf, recordMessage, schemaMessage, selectedFields, type CatalogStream, type JsonSchema } from "../../../singer/src/index.js";
 import type { SyncContext } from "../providers.js";
 import type { ApiRecord, StreamDeclaration } from "./declaration.js";
+import { dateTimeConverter, type RecordConverter } from "./timestamps.js";
 
 export class StreamOutput {
   readonly name: string;
@@ -14,6 +15,7 @@ export class StreamOutput {
   private count = 0;
   private schemaSent = false;
   private readonly started = Date.now();
+  private readonly toEmitted: RecordConverter;
 
   constructor(
     private readonly ctx: SyncContext,
@@ -24,6 +26,7 @@ export class StreamOutput {
     this.fields = selectedFields(catalogStream);
     const keys = keyPropertiesOf(catalogStream);
     this.keys = keys.length > 0 ? keys : declaration.keyProperties;
+    this.toEmitted = dateTimeConverter(catalogStream.schema);
   }
 
   get records(): number {
@@ -54,7 +57,8 @@ export class StreamOutput {
     this.seen.set(key, version);
     const projected: Record<string, unknown> = {};
     for (const field of this.fields) if (field in record) projected[field] = record[field];
-    await this.ctx.writer.write(recordMessage(this.name, projected, { timeExtracted: new Date() }));
+    // Bookmarks read the API's Unix seconds from `record`; the emitted copy has RFC 3339 times.
+    await this.ctx.writer.write(recordMessage(this.name, this.toEmitted(projected), { timeExtracted: new Date() }));
     this.count += 1;
     this.ctx.progress.add(this.name, 1);
     return true;
