@@ -5,14 +5,15 @@ NODE_MODULES := node_modules/.package-lock.json
 SOURCES := $(shell find singer tap-intercom target-duckdb fixtures schemas bench scripts test -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null) tsconfig.json package.json
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: help install build test lint types demo demo-incremental sync readme meltano bench clean
+.PHONY: help install build test lint types demo demo-incremental sync query readme meltano bench clean
 
 help:
 	@echo "make demo    run the tap into DuckDB against the bundled offline Intercom"
 	@echo "make demo-incremental   full sync, change the offline data, incremental sync: only changes move"
 	@echo "make sync CONFIG=tap.json [STATE=.sync/state.json] [TARGET_CONFIG=…] [CATALOG=…]   run against real Intercom"
+	@echo "make query [DB=.sync/intercom.duckdb] [SQL=\"SELECT …\"]   print a query's result (no SQL: the tables)"
 	@echo "make readme  regenerate the README's configuration reference from --about"
-	@echo "make meltano regenerate the settings in meltano.yml and meltano/ (Hub definitions) from --about"
+	@echo "make meltano regenerate the Meltano Hub definitions (meltano/) and lock files (plugins/) from --about"
 	@echo "make test    install, build and run every test"
 	@echo "make lint    type-check and lint"
 	@echo "make types   regenerate TypeScript types from schemas/*.json"
@@ -52,6 +53,12 @@ STATE ?= .sync/state.json
 sync: build
 	@if [ -z "$(CONFIG)" ]; then echo "usage: make sync CONFIG=tap-config.json [STATE=$(STATE)] [TARGET_CONFIG=target.json] [CATALOG=catalog.json]" >&2; exit 2; fi
 	node dist/scripts/sync.js --config "$(CONFIG)" --state "$(STATE)" $(if $(TARGET_CONFIG),--target-config "$(TARGET_CONFIG)") $(if $(CATALOG),--catalog "$(CATALOG)")
+
+DB ?= .sync/intercom.duckdb
+# SQL reaches the program through the environment, so its quotes need no escaping.
+query: export INTERCOM_QUERY_SQL = $(SQL)
+query: build
+	@node dist/target-duckdb/src/query-cli.js --db "$(DB)" $(if $(SQL),"$$INTERCOM_QUERY_SQL")
 
 readme: build
 	node dist/scripts/readme-settings.js

@@ -11,6 +11,8 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { startFixtureServer, type FixtureServer, type MutationSummary, type Scale } from "../fixtures/src/index.js";
 import { parseCatalog, getMetadata, keyPropertiesOf, type Catalog } from "../singer/src/index.js";
 import { writeFileAtomic } from "./lib/atomic-file.js";
@@ -20,6 +22,8 @@ import { describeExit, runPipeline } from "./lib/pipeline.js";
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const TAP = join(ROOT, "tap-intercom/bin/tap-intercom");
 const TARGET = join(ROOT, "target-duckdb/bin/target-duckdb");
+const QUERY = join(ROOT, "target-duckdb/bin/intercom-query");
+const execFileAsync = promisify(execFile);
 const RUN_TIMEOUT_MS = 5 * 60_000;
 const DEMO_TIMEOUT_MS = 12 * 60_000;
 
@@ -126,25 +130,28 @@ async function summary(paths: Paths, server: FixtureServer): Promise<string[]> {
   return wrong;
 }
 
+/** A word for a POSIX shell: single-quoted unless it is plain. */
+function shellWord(text: string): string {
+  return /^[\w./:=-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/** Runs each sample query through the intercom-query command and shows that command, as run. */
 async function sampleQueries(paths: Paths): Promise<void> {
-  const s = quoteIdent(DEFAULT_SCHEMA);
   const queries = [
-    `SELECT state, count(*) AS conversations FROM ${s}.conversations GROUP BY state ORDER BY conversations DESC`,
-    `SELECT c.name AS company, count(*) AS segments FROM ${s}.companies c JOIN ${s}.company_segments cs ON cs.company_id = c.id GROUP BY c.name ORDER BY segments DESC, company LIMIT 3`,
+    `SELECT state, count(*) AS conversations FROM ${DEFAULT_SCHEMA}.conversations GROUP BY state ORDER BY conversations DESC`,
+    `SELECT c.name AS company, count(*) AS segments FROM ${DEFAULT_SCHEMA}.companies c JOIN ${DEFAULT_SCHEMA}.company_segments cs ON cs.company_id = c.id GROUP BY c.name ORDER BY segments DESC, company LIMIT 3`,
   ];
-  await withDuckDb(paths.database, async (query) => {
-    for (const sql of queries) {
-      say(`$ duckdb ${show(paths.database)} "${sql}"`);
-      try {
-        const rows = await query(sql);
-        const columns = Object.keys(rows[0] ?? {});
-        table([columns, ...rows.map((r) => columns.map((c) => String(r[c])))]);
-      } catch (error) {
-        say(`  (query failed: ${(error as Error).message.split("\n")[0] ?? ""})`);
-      }
-      say();
+  for (const sql of queries) {
+    const args = ["--db", show(paths.database), sql];
+    say(`$ ${[show(QUERY), ...args].map(shellWord).join(" ")}`);
+    try {
+      const { stdout } = await execFileAsync(QUERY, args, { cwd: process.cwd() });
+      for (const line of stdout.trimEnd().split("\n")) say(`  ${line}`);
+    } catch (error) {
+      say(`  (query failed: ${((error as { stderr?: string }).stderr ?? (error as Error).message).split("\n")[0] ?? ""})`);
     }
-  });
+    say();
+  }
 }
 
 /** Rows the run starting at `since` (ms) wrote, per table, by the target's _sdc_batched_at column. */
@@ -235,7 +242,7 @@ async function main(): Promise<void> {
       say();
     }
     if (wrong.length > 0) throw new DemoFailure(`tables that differ from the fixture's truth: ${[...new Set(wrong)].join(", ")}`);
-    say(`Query it yourself: duckdb ${show(paths.database)}   (or any DuckDB client; tables are in schema ${DEFAULT_SCHEMA})`);
+    say(`Query it yourself: make query DB=${shellWord(show(paths.database))} SQL="SELECT …"   (no SQL lists the tables; tables are in schema ${DEFAULT_SCHEMA})`);
   } finally {
     await server.close();
     await closeLog(serverLog);

@@ -1,18 +1,54 @@
 /**
- * Regenerates the parts of meltano.yml and of the Meltano Hub definition files that come from
- * `--about --format json` (capabilities, settings, settings_group_validation), between the lines
- * `# BEGIN generated from <name> --about` and `# END generated from <name> --about`, at the
- * indentation of the BEGIN line. `--check` writes nothing and exits non-zero when a file is stale.
+ * Regenerates the Meltano plugin definitions from `--about --format json` (capabilities,
+ * settings, settings_group_validation):
+ *
+ * - the Meltano Hub definition files under meltano/, between the lines
+ *   `# BEGIN generated from <name> --about` and `# END generated from <name> --about`, at the
+ *   indentation of the BEGIN line (Meltano never writes these files);
+ * - the plugin lock files under plugins/, which Meltano reads the definitions from. meltano.yml
+ *   only names each plugin and its variant, so Meltano's own rewrites of meltano.yml
+ *   (`meltano config set`, `meltano select`) cannot damage anything generated.
+ *
+ * `--check` writes nothing and exits non-zero when a file is stale or meltano.yml defines a
+ * plugin inline (as a rewritten or hand-edited meltano.yml may).
  */
-import { readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parse as parseYaml, stringify } from "yaml";
 import type { About } from "../singer/src/about.js";
 import { aboutJson, EXECUTABLES, ROOT, type ExecutableName } from "./lib/about-output.js";
-import { stringify } from "yaml";
+import { projectPluginErrors, type PluginType } from "./lib/hub-schema.js";
 import { meltanoSettingsFromAbout, requiredSettings } from "./lib/meltano-settings.js";
 
-/** The files holding generated blocks, relative to the repository root. */
-export const MELTANO_FILES = ["meltano.yml", "meltano/extractors/tap-intercom--intercom-singer.yml", "meltano/loaders/target-duckdb--intercom-singer.yml"];
+/** The oldest Meltano that can load the definitions: the `decimal` setting kind came in 3.9. */
+export const REQUIRES_MELTANO = ">=3.9";
+
+/** The Hub definition files, relative to the repository root. */
+export const HUB_FILES: Array<{ file: string; type: PluginType; executable: ExecutableName }> = [
+  { file: "meltano/extractors/tap-intercom--intercom-singer.yml", type: "extractors", executable: "tap-intercom" },
+  { file: "meltano/loaders/target-duckdb--intercom-singer.yml", type: "loaders", executable: "target-duckdb" },
+];
+
+/** Keys of a Hub definition that are part of the plugin definition Meltano loads (the rest is Hub metadata). */
+const DEFINITION_KEYS = [
+  "name",
+  "namespace",
+  "variant",
+  "label",
+  "description",
+  "docs",
+  "repo",
+  "logo_url",
+  "executable",
+  "capabilities",
+  "settings_group_validation",
+  "settings",
+  "dialect",
+  "target_schema",
+  "select",
+  "metadata",
+  "schema",
+];
 
 export function generatedBlock(about: About, indent: number): string[] {
   const required = requiredSettings(about);
@@ -48,20 +84,90 @@ export function regenerate(text: string, abouts: Map<ExecutableName, About>): st
   return out.join("\n");
 }
 
-async function main(): Promise<void> {
+/** Where Meltano looks for a plugin's locked definition: plugins/<type>/<name>--<variant>.lock. */
+export function lockFileOf(type: PluginType, name: string, variant: string): string {
+  return `plugins/${type}/${name}--${variant}.lock`;
+}
+
+/** The lock file for a Hub definition: its definition keys as JSON, as `meltano lock` writes them. */
+export function lockFileText(type: PluginType, hubText: string): string {
+  const hub = parseYaml(hubText) as Record<string, unknown>;
+  const locked: Record<string, unknown> = { plugin_type: type };
+  for (const key of DEFINITION_KEYS) if (hub[key] !== undefined) locked[key] = hub[key];
+  locked["requires_meltano"] = REQUIRES_MELTANO;
+  return JSON.stringify(locked, null, 2) + "\n";
+}
+
+/** Every generated file with its expected text. */
+export async function expectedFiles(root: string, abouts: Map<ExecutableName, About>): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const { file, type } of HUB_FILES) {
+    const hubText = regenerate(await readFile(resolve(root, file), "utf8"), abouts);
+    files.set(file, hubText);
+    const hub = parseYaml(hubText) as { name: string; variant: string };
+    files.set(lockFileOf(type, hub.name, hub.variant), lockFileText(type, hubText));
+  }
+  return files;
+}
+
+async function readOrEmpty(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Problems of meltano.yml: each of our plugins must name its locked variant and define nothing itself. */
+export function projectFileProblems(meltanoYml: string): string[] {
+  const project = (parseYaml(meltanoYml) ?? {}) as { plugins?: Partial<Record<PluginType, Array<Record<string, unknown>>>> };
+  const problems: string[] = [];
+  for (const { type, executable } of HUB_FILES) {
+    const entry = project.plugins?.[type]?.find((p) => p["name"] === executable);
+    if (!entry) {
+      problems.push(`meltano.yml: no ${type} entry named ${executable}`);
+      continue;
+    }
+    for (const error of projectPluginErrors(type, entry)) problems.push(`meltano.yml: ${executable}${error.replace(/^\(root\)/, "")}`);
+  }
+  return problems;
+}
+
+/** Everything out of date under `root`: stale generated files and a meltano.yml that defines plugins inline. */
+export async function meltanoDrift(root: string, abouts: Map<ExecutableName, About>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [file, expected] of await expectedFiles(root, abouts)) {
+    if ((await readOrEmpty(resolve(root, file))) !== expected) problems.push(`${file} is stale: run \`make meltano\``);
+  }
+  problems.push(...projectFileProblems((await readOrEmpty(resolve(root, "meltano.yml"))) ?? ""));
+  return problems;
+}
+
+export async function aboutsOfBoth(): Promise<Map<ExecutableName, About>> {
   const abouts = new Map<ExecutableName, About>();
   for (const name of Object.keys(EXECUTABLES) as ExecutableName[]) abouts.set(name, await aboutJson(name));
-  const stale: string[] = [];
-  for (const file of MELTANO_FILES) {
-    const path = resolve(ROOT, file);
-    const current = await readFile(path, "utf8");
-    const next = regenerate(current, abouts);
-    if (current === next) continue;
-    stale.push(file);
-    if (!process.argv.includes("--check")) await writeFile(path, next);
+  return abouts;
+}
+
+async function main(): Promise<void> {
+  const abouts = await aboutsOfBoth();
+  if (process.argv.includes("--check")) {
+    const problems = await meltanoDrift(ROOT, abouts);
+    if (problems.length > 0) {
+      process.stderr.write(problems.map((p) => `${p}\n`).join(""));
+      process.exitCode = 1;
+    }
+    return;
   }
-  if (process.argv.includes("--check") && stale.length > 0) {
-    process.stderr.write(`stale Meltano settings (run \`make meltano\`): ${stale.join(", ")}\n`);
+  for (const [file, expected] of await expectedFiles(ROOT, abouts)) {
+    const path = resolve(ROOT, file);
+    if ((await readOrEmpty(path)) === expected) continue;
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, expected);
+  }
+  const problems = projectFileProblems(await readFile(resolve(ROOT, "meltano.yml"), "utf8"));
+  if (problems.length > 0) {
+    process.stderr.write(problems.map((p) => `${p}\n`).join(""));
     process.exitCode = 1;
   }
 }

@@ -11,6 +11,7 @@ import { assertExactlyTruth, discover, pipe, startWorld, writeJson, type E2eWorl
 import { runCommand, TAP_BIN, TARGET_BIN } from "./helpers.js";
 import { applySelectRules, meltanoConfig, type SettingDefinition } from "./meltano-emulation.js";
 import { writeFileAtomic } from "../scripts/lib/atomic-file.js";
+import { lockFileOf } from "../scripts/meltano-settings.js";
 
 interface PluginEntry {
   name: string;
@@ -18,12 +19,16 @@ interface PluginEntry {
   config?: Record<string, unknown>;
 }
 
+/** Our two plugins as Meltano sees them: the definition from the lock file, the config from meltano.yml. */
 async function meltanoPlugins(): Promise<{ tap: PluginEntry; target: PluginEntry }> {
-  const project = parseYaml(await readFile(join(ROOT, "meltano.yml"), "utf8")) as unknown as { plugins: Record<string, PluginEntry[]> };
-  const tap = project.plugins["extractors"]?.find((p) => p.name === "tap-intercom");
-  const target = project.plugins["loaders"]?.find((p) => p.name === "target-duckdb");
-  assert.ok(tap && target);
-  return { tap, target };
+  const project = parseYaml(await readFile(join(ROOT, "meltano.yml"), "utf8")) as unknown as { plugins: Record<string, Array<PluginEntry & { variant: string }>> };
+  const resolvePlugin = async (type: "extractors" | "loaders", name: string): Promise<PluginEntry> => {
+    const entry = project.plugins[type]?.find((p) => p.name === name);
+    assert.ok(entry, `${name} is in meltano.yml`);
+    const lock = JSON.parse(await readFile(join(ROOT, lockFileOf(type, name, entry.variant)), "utf8")) as { settings: SettingDefinition[] };
+    return { name, settings: lock.settings, ...(entry.config ? { config: entry.config } : {}) };
+  };
+  return { tap: await resolvePlugin("extractors", "tap-intercom"), target: await resolvePlugin("loaders", "target-duckdb") };
 }
 
 const SELECT = ["contacts.*", "!contacts.phone", "companies.*", "conversations.*", "report_conversation.*"];
@@ -64,7 +69,6 @@ describe("end to end: the pair run as Meltano runs it", function () {
     const targetConfig = meltanoConfig("target-duckdb", target.settings, target.config ?? {}, env);
     const database = join(world.dir, "output/intercom.duckdb");
     assert.equal(targetConfig["path"], database, "meltano.yml's ${MELTANO_PROJECT_ROOT} path is used");
-    await mkdir(join(world.dir, "output"), { recursive: true });
     const targetConfigPath = await writeJson(join(runDir, `target.${randomUUID()}.config.json`), targetConfig);
     world.database = database;
 

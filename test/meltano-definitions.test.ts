@@ -7,18 +7,14 @@ import { aboutJson, ROOT, type ExecutableName } from "../scripts/lib/about-outpu
 import { hubDefinitionErrors, projectPluginErrors, type PluginType } from "../scripts/lib/hub-schema.js";
 import { meltanoSettingsFromAbout } from "../scripts/lib/meltano-settings.js";
 import { parse as parseYaml } from "yaml";
-import { MELTANO_FILES, regenerate } from "../scripts/meltano-settings.js";
+import { HUB_FILES, lockFileOf, meltanoDrift, projectFileProblems, REQUIRES_MELTANO } from "../scripts/meltano-settings.js";
+import { meltanoRewrite, pluginEntry } from "./meltano-emulation.js";
 
 type Doc = Record<string, unknown>;
 
 async function readYaml(file: string): Promise<Doc> {
   return parseYaml(await readFile(resolve(ROOT, file), "utf8")) as Doc;
 }
-
-const HUB_FILES: Array<{ file: string; type: PluginType; executable: ExecutableName }> = [
-  { file: "meltano/extractors/tap-intercom--intercom-singer.yml", type: "extractors", executable: "tap-intercom" },
-  { file: "meltano/loaders/target-duckdb--intercom-singer.yml", type: "loaders", executable: "target-duckdb" },
-];
 
 const validHub = (): Doc => ({
   name: "tap-x",
@@ -70,51 +66,68 @@ describe("Meltano plugin files", () => {
     });
   }
 
-  it("meltano.yml declares both executables as custom plugins Meltano can run without installing", async () => {
+  it("meltano.yml names each plugin's variant, whose definition Meltano reads from the lock file, and runs the built executables without installing", async () => {
     const project = await readYaml("meltano.yml");
-    assert.equal(project["version"], 1);
+    assert.equal(project["version"], undefined, "no deprecated version: 1");
+    assert.equal(project["requires_meltano"], REQUIRES_MELTANO, "the minimum Meltano version is declared");
     const plugins = project["plugins"] as Record<PluginType, Doc[]>;
-    for (const [type, name] of [["extractors", "tap-intercom"], ["loaders", "target-duckdb"]] as const) {
+    for (const { type, executable: name } of HUB_FILES) {
       const entry = plugins[type].find((p) => p["name"] === name);
       assert.ok(entry, `${name} is declared`);
       assert.deepEqual(projectPluginErrors(type, entry), []);
-      assert.equal(entry["pip_url"], undefined, "no pip_url: nothing for Meltano to install");
+      const lock = JSON.parse(await readFile(resolve(ROOT, lockFileOf(type, name, String(entry["variant"]))), "utf8")) as Doc;
+      assert.equal(lock["pip_url"], undefined, "no pip_url: nothing for Meltano to install");
+      assert.equal(lock["requires_meltano"], REQUIRES_MELTANO);
       const executable = String(entry["executable"]);
       assert.ok(executable.includes("/"), "a path with '/' is resolved from the project root");
       await access(resolve(ROOT, executable), constants.X_OK);
     }
-    const tap = plugins.extractors.find((p) => p["name"] === "tap-intercom") as Doc;
+    const tap = JSON.parse(await readFile(resolve(ROOT, lockFileOf("extractors", "tap-intercom", "intercom-singer")), "utf8")) as Doc;
     for (const capability of ["catalog", "discover", "state"]) assert.ok((tap["capabilities"] as string[]).includes(capability));
     const token = (tap["settings"] as Doc[]).find((s) => s["name"] === "access_token");
     assert.equal(token?.["sensitive"], true);
-    assert.equal((tap["config"] as Doc | undefined)?.["access_token"], undefined, "no secret in meltano.yml");
+    const loader = JSON.parse(await readFile(resolve(ROOT, lockFileOf("loaders", "target-duckdb", "intercom-singer")), "utf8")) as Doc;
+    assert.equal((loader["settings"] as Doc[]).find((s) => s["name"] === "token")?.["sensitive"], true, "the MotherDuck token is sensitive");
+    const extractor = plugins.extractors.find((p) => p["name"] === "tap-intercom") as Doc;
+    assert.equal((extractor["config"] as Doc | undefined)?.["access_token"], undefined, "no secret in meltano.yml");
   });
 
-  it("meltano.yml and the Hub files have exactly the capabilities and settings of --about", async () => {
-    const project = await readYaml("meltano.yml");
-    const plugins = project["plugins"] as Record<PluginType, Doc[]>;
-    const entries: Array<[string, ExecutableName, Doc]> = [
-      ["meltano.yml", "tap-intercom", plugins.extractors.find((p) => p["name"] === "tap-intercom") as Doc],
-      ["meltano.yml", "target-duckdb", plugins.loaders.find((p) => p["name"] === "target-duckdb") as Doc],
-      ...(await Promise.all(HUB_FILES.map(async ({ file, executable }) => [file, executable, await readYaml(file)] as [string, ExecutableName, Doc]))),
-    ];
-    for (const [file, name, entry] of entries) {
-      const about = abouts.get(name) as About;
-      assert.deepEqual(entry["capabilities"], about.capabilities, `${file}: capabilities of ${name}`);
-      const expected = meltanoSettingsFromAbout(about);
-      assert.deepEqual(
-        (entry["settings"] as Doc[]).map((s) => s["name"]),
-        expected.map((s) => s.name),
-        `${file}: setting names of ${name}`,
-      );
-      assert.deepEqual(entry["settings"], expected, `${file}: settings of ${name} (run \`make meltano\`)`);
+  it("the Hub files and the lock files have exactly the capabilities and settings of --about", async () => {
+    for (const { file, type, executable: name } of HUB_FILES) {
+      const hub = await readYaml(file);
+      const lock = JSON.parse(await readFile(resolve(ROOT, lockFileOf(type, name, String(hub["variant"]))), "utf8")) as Doc;
+      for (const [where, entry] of [[file, hub], ["lock file", lock]] as const) {
+        const about = abouts.get(name) as About;
+        assert.deepEqual(entry["capabilities"], about.capabilities, `${where}: capabilities of ${name}`);
+        const expected = meltanoSettingsFromAbout(about);
+        assert.deepEqual(
+          (entry["settings"] as Doc[]).map((s) => s["name"]),
+          expected.map((s) => s.name),
+          `${where}: setting names of ${name}`,
+        );
+        assert.deepEqual(entry["settings"], expected, `${where}: settings of ${name} (run \`make meltano\`)`);
+      }
     }
   });
 
-  it("the generated blocks are up to date (`make meltano`)", async () => {
-    for (const file of MELTANO_FILES) {
-      const text = await readFile(resolve(ROOT, file), "utf8");
-      assert.equal(regenerate(text, abouts), text, `${file} is stale: run \`make meltano\``);
-    }
+  it("nothing generated is stale, and meltano.yml defines no plugin inline (`make meltano`)", async () => {
+    assert.deepEqual(await meltanoDrift(ROOT, abouts), []);
+  });
+
+  it("meltano.yml as Meltano rewrites it on `meltano config set` still passes; a meltano.yml with inlined definitions fails", async () => {
+    const original = await readFile(resolve(ROOT, "meltano.yml"), "utf8");
+    const rewritten = meltanoRewrite(original, (project) => pluginEntry(project, "extractors", "tap-intercom").config = { start_date: "2024-01-01T00:00:00Z" });
+    assert.notEqual(rewritten, original, "Meltano re-serializes the file");
+    assert.deepEqual(projectFileProblems(rewritten), []);
+    // The layout this repository had before: definitions inlined between comment markers, which
+    // Meltano's rewrite re-indents and strips of its markers.
+    const inlined = meltanoRewrite(original, (project) => {
+      const tap = pluginEntry(project, "extractors", "tap-intercom");
+      tap["namespace"] = "tap_intercom";
+      tap["settings"] = meltanoSettingsFromAbout(abouts.get("tap-intercom") as About);
+      tap["capabilities"] = (abouts.get("tap-intercom") as About).capabilities;
+    });
+    const problems = projectFileProblems(inlined);
+    for (const key of ["namespace", "settings", "capabilities"]) assert.ok(problems.some((p) => p.includes(`unknown key "${key}"`)), problems.join("\n"));
   });
 });

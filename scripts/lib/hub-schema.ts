@@ -1,6 +1,6 @@
 /**
  * Validation of Meltano plugin definitions: the Meltano Hub rules for extractor and loader
- * definition files, and the rules for a custom plugin entry in a project's meltano.yml.
+ * definition files, and the rules for our plugin entries in a project's meltano.yml.
  *
  * The JSON Schemas here are our own, written from the rules (docs/docs/reference/
  * plugin-definition-syntax.md and the structure of the Hub's schemas, summarised in
@@ -181,20 +181,32 @@ function hubDefinitionSchema(type: PluginType): SchemaObject {
   };
 }
 
-/** A custom plugin in meltano.yml: its own base description plus the project's extras. */
+/**
+ * One of our plugins in meltano.yml: its name and variant, whose definition Meltano reads from
+ * the generated lock file, plus the project's own values (an executable path, config, selection).
+ * Definition keys (namespace, settings, capabilities) are refused: inlined there they would
+ * shadow the generated definition, and Meltano's rewrites of meltano.yml would carry them along.
+ */
 function projectPluginSchema(type: PluginType): SchemaObject {
-  const specific = type === "extractors" ? extractorProperties : loaderProperties;
   const extras: Record<string, SchemaObject> =
     type === "extractors"
-      ? { config: { type: "object" }, select_filter: stringArray, catalog: { type: "string" }, state: { type: "string" }, load_schema: { type: "string" }, use_cached_catalog: { type: "boolean" } }
+      ? {
+          config: { type: "object" },
+          select: stringArray,
+          metadata: { type: "object" },
+          schema: { type: "object" },
+          select_filter: stringArray,
+          catalog: { type: "string" },
+          state: { type: "string" },
+          load_schema: { type: "string" },
+          use_cached_catalog: { type: "boolean" },
+        }
       : { config: { type: "object" } };
   return {
-    $defs: { setting: settingSchema },
     type: "object",
-    required: ["name", "namespace", "executable", "capabilities", "settings"],
+    required: ["name", "variant"],
     additionalProperties: false,
-    properties: { ...commonProperties, ...specific, ...extras, env: { type: "object" } },
-    ...(type === "extractors" ? notBothCatalogAndProperties : {}),
+    properties: { name: commonProperties["name"] as SchemaObject, variant: commonProperties["variant"] as SchemaObject, executable: commonProperties["executable"] as SchemaObject, ...extras, env: { type: "object" } },
   };
 }
 
@@ -242,7 +254,7 @@ export function hubDefinitionErrors(type: PluginType, doc: unknown): string[] {
   return run(validators.hub[type], doc);
 }
 
-/** Errors of a custom plugin entry in meltano.yml (empty when it is valid). */
+/** Errors of one of our plugin entries in meltano.yml (empty when it is valid). */
 export function projectPluginErrors(type: PluginType, doc: unknown): string[] {
   return run(validators.project[type], doc);
 }

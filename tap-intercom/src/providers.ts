@@ -31,4 +31,6 @@ export interface StreamProvider {
   sync(ctx: SyncContext, stream: CatalogStream): Promise<void>;
   /** The stream whose sync also syncs this one (a child stream's parent), if any. */
   parentOf?(tapStreamId: string): string | undefined;
+  /** Why a selected stream cannot run with these settings (it is skipped with a warning), if it cannot. */
+  cannotRun?(config: TapConfig, stream: CatalogStream): string | undefined;
 }

@@ -71,6 +71,25 @@ function resumeFirst(streams: CatalogStream[], current: unknown): CatalogStream[
 }
 
 /**
+ * The selected streams that can run with these settings; the others are skipped with one warning
+ * per reason. A skipped stream named by the state's `currently_syncing` is not resumed first (it
+ * would fail every later run before anything else loads): the run warns and goes on.
+ */
+function runnableStreams(streams: CatalogStream[], config: TapConfig, current: unknown, logger: Logger): CatalogStream[] {
+  const skipped = new Map<string, string[]>();
+  const runnable = streams.filter((stream) => {
+    const reason = providerOf(stream).cannotRun?.(config, stream);
+    if (reason !== undefined) skipped.set(reason, [...(skipped.get(reason) ?? []), stream.tap_stream_id]);
+    return reason === undefined;
+  });
+  for (const [reason, ids] of skipped) logger.warn(`skipping ${ids.join(", ")}: ${reason}`);
+  if (typeof current === "string" && [...skipped.values()].some((ids) => ids.includes(current))) {
+    logger.warn(`the state's currently_syncing names "${current}", which cannot run; continuing with the other streams`);
+  }
+  return runnable;
+}
+
+/**
  * Syncs the selected streams in order. A stream Intercom refuses (a permission the token lacks, a
  * feature the plan lacks) is skipped with a warning, together with the streams it syncs; the run
  * fails for it only after every other stream, and only when the catalog asked for it by name
@@ -93,7 +112,7 @@ export async function sync(run: {
   /** Skipped stream → why, when the warnings above do not say. */
   const skipped = new Map<string, string | undefined>();
   try {
-    for (const stream of resumeFirst(streams, run.state.currently_syncing)) {
+    for (const stream of resumeFirst(runnableStreams(streams, config, run.state.currently_syncing, logger), run.state.currently_syncing)) {
       const provider = providerOf(stream);
       state.setCurrentlySyncing(stream.tap_stream_id);
       await state.emit();

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import type { LoadedTable } from "./summary.js";
 import {
   SingerInputError,
   type ActivateVersionMessage,
@@ -180,6 +181,11 @@ export class Loader {
       case "ACTIVATE_VERSION":
         return this.track(this.handleActivateVersion(message, lineNumber));
     }
+  }
+
+  /** What each stream loaded, for the end-of-run summary. */
+  loadedTables(): LoadedTable[] {
+    return [...this.streams.values()].map((s) => ({ stream: s.name, table: s.target.table, received: s.received, metadata: s.target.metadata, columns: s.target.columns.map((c) => c.name) }));
   }
 
   /** Rows received per stream so far. */

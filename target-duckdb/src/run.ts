@@ -1,10 +1,11 @@
-import { DuckDBInstance } from "@duckdb/node-api";
 import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { NdjsonWriter, parseMessageLine, type Logger } from "../../singer/src/index.js";
+import { displayPath, openDatabase } from "./database.js";
 import { readCompleteLines } from "./input-lines.js";
 import { Loader } from "./loader.js";
 import { Progress } from "./progress.js";
+import { runSummary, tableRowCounts } from "./summary.js";
 import type { TargetSettings } from "./settings.js";
 
 export interface RunOptions {
@@ -33,9 +34,14 @@ function duckdbThreads(): number {
  */
 export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | undefined> {
   const { settings, input, source, logger } = options;
-  const instance = await DuckDBInstance.create(settings.path, {
-    threads: String(duckdbThreads()),
-    ...(settings.memory_limit ? { memory_limit: settings.memory_limit } : {}),
+  const instance = await openDatabase({
+    path: settings.path,
+    config: {
+      threads: String(duckdbThreads()),
+      ...(settings.memory_limit ? { memory_limit: settings.memory_limit } : {}),
+      ...(settings.token && /^(md|motherduck):/i.test(settings.path) ? { motherduck_token: settings.token } : {}),
+    },
+    secrets: [settings.token],
   });
   const connection = await instance.connect();
   const writer = new NdjsonWriter(options.output);
@@ -62,6 +68,8 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
 
   try {
     await connection.run("SET TimeZone = 'UTC'");
+    const runStartedAt = new Date().toISOString();
+    const rowsBefore = await tableRowCounts(connection, settings.schema);
     const stop = () => signal !== undefined || timerFailure !== undefined;
     for await (const { lineNumber, text } of readCompleteLines(input, stop)) {
       if (loader.busy) await loader.busy;
@@ -72,7 +80,8 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
     clearInterval(timer);
     await loader.finish();
     await writer.end();
-    for (const [stream, rows] of loader.receivedCounts()) logger.info(`stream "${stream}": ${rows} rows loaded into ${settings.schema}`);
+    const summary = await runSummary(connection, settings.schema, rowsBefore, loader.loadedTables(), runStartedAt);
+    if (summary.length > 0) logger.info(`loaded into ${displayPath(settings.path)}, schema ${settings.schema}:\n${summary.map((line) => `  ${line}`).join("\n")}`);
     return signal;
   } finally {
     clearInterval(timer);

@@ -13,6 +13,7 @@ export interface TargetSettings {
   primary_key_required: boolean;
   memory_limit: string;
   load_method: LoadMethod;
+  token: string;
 }
 
 /** Meltano SDK load methods: merge on the key, append every record, or replace each table's rows with this run's. */
@@ -22,7 +23,12 @@ export type LoadMethod = (typeof LOAD_METHODS)[number];
 type SettingName = keyof TargetSettings;
 
 const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | "number" | "boolean"; default: unknown }> = {
-  path: { type: "string", default: "intercom.duckdb", minLength: 1, description: "DuckDB database file (any path DuckDB accepts, e.g. :memory:)." },
+  path: {
+    type: "string",
+    default: "intercom.duckdb",
+    minLength: 1,
+    description: "DuckDB database file; missing parent folders are created. Also md:DATABASE (MotherDuck, with token) or ducklake:FILE (a DuckLake catalog).",
+  },
   schema: {
     type: "string",
     default: "tap_intercom",
@@ -68,6 +74,7 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     description:
       "DuckDB's memory limit (e.g. 1GB); an empty string keeps DuckDB's own default of 80% of RAM. Keeps the target's memory flat however large the tables grow; DuckDB spills to disk beyond it.",
   },
+  token: { type: "string", default: "", writeOnly: true, description: "MotherDuck access token, used with an md: path. Never logged." },
 };
 
 /** Names other targets use for the same setting (the Meltano SDK's, jwills' and pipelinewise's). */
@@ -164,7 +171,7 @@ function fromEnv(name: string, value: string): unknown {
 
 function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value: unknown): unknown {
   const bad = (what: string): never => {
-    throw new ConfigError(`setting "${name}" ${what} (got ${JSON.stringify(value)})`);
+    throw new ConfigError(`setting "${name}" ${what} (got ${spec.writeOnly === true ? "a value not shown: it is secret" : JSON.stringify(value)})`);
   };
   switch (spec.type) {
     case "string":

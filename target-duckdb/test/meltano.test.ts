@@ -47,6 +47,7 @@ describe("target-duckdb as a Meltano loader", function () {
       "path",
       "primary_key_required",
       "schema",
+      "token",
       "validate_records",
     ]);
     assert.equal(about.settings.properties["path"]?.default, "intercom.duckdb");

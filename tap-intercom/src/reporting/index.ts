@@ -72,6 +72,11 @@ export const reportingProvider: StreamProvider = {
 
   owns: (tapStreamId) => datasetIdOf(tapStreamId) !== undefined,
 
+  cannotRun(config) {
+    const reporting = readReportingConfig(config.raw);
+    return reporting.appId === undefined || reporting.clientId === undefined ? 'reporting streams need the "app_id" and "client_id" settings' : undefined;
+  },
+
   async sync(ctx: SyncContext, stream: CatalogStream): Promise<void> {
     const config = readReportingConfig(ctx.config.raw);
     const id = stream.tap_stream_id;

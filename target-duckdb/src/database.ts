@@ -1,0 +1,112 @@
+/**
+ * Opens the database named by the `path` setting: a local file (its missing parent folders are
+ * created; an existing file that is not a DuckDB database is refused, since DuckDB would open a
+ * `.json` or `.csv` path as an in-memory database and keep nothing), `:memory:`, or a path one of
+ * DuckDB's extensions understands (`md:` for MotherDuck, `ducklake:` for a DuckLake catalog).
+ * Nothing is read from the input before the database is open, so a failure here loses nothing.
+ */
+import { DuckDBInstance } from "@duckdb/node-api";
+import { mkdirSync, openSync, readSync, closeSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { ConfigError } from "../../singer/src/index.js";
+
+/** Path prefixes handled by a DuckDB extension, and that extension. */
+const EXTENSION_PATHS: Array<{ prefix: RegExp; extension: string; what: string }> = [
+  { prefix: /^(md|motherduck):/i, extension: "motherduck", what: "MotherDuck" },
+  { prefix: /^ducklake:/i, extension: "ducklake", what: "DuckLake" },
+];
+
+/** DuckDB's file header: a checksum (8 bytes), then the magic bytes "DUCK". */
+const MAGIC = Buffer.from("DUCK");
+
+export interface DatabaseOptions {
+  path: string;
+  /** DuckDB configuration options (threads, memory_limit, motherduck_token). */
+  config: Record<string, string>;
+  /** Values that must never appear in an error (tokens). */
+  secrets: string[];
+}
+
+function extensionFor(path: string): { extension: string; what: string } | undefined {
+  return EXTENSION_PATHS.find((e) => e.prefix.test(path));
+}
+
+function startsWithMagic(path: string): boolean {
+  const header = Buffer.alloc(12);
+  const fd = openSync(path, "r");
+  try {
+    const read = readSync(fd, header, 0, header.length, 0);
+    return read === header.length && header.subarray(8, 12).equals(MAGIC);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Refuses an existing file that is not a DuckDB database (DuckDB would open it in memory and keep nothing). */
+export function refuseNonDuckDbFile(path: string, where = 'setting "path"'): void {
+  const absolute = resolve(path);
+  const stats = statSync(absolute, { throwIfNoEntry: false });
+  if (stats?.isFile() && stats.size > 0 && !startsWithMagic(absolute)) {
+    throw new ConfigError(
+      `${where}: ${path} exists but is not a DuckDB database file; refusing to use it ` +
+        `(DuckDB would open it as an empty in-memory database and keep nothing). Give a new or existing .duckdb file.`,
+    );
+  }
+}
+
+/** Checks a local database path before DuckDB sees it, and creates its missing parent folders. */
+export function prepareLocalPath(path: string): void {
+  refuseNonDuckDbFile(path);
+  if (!statSync(resolve(path), { throwIfNoEntry: false })) mkdirSync(dirname(resolve(path)), { recursive: true });
+}
+
+/** Whether a path names a file on this machine (not :memory:, md: or ducklake:). */
+export function isLocalFile(path: string): boolean {
+  return !path.startsWith(":memory:") && extensionFor(path) === undefined;
+}
+
+/** A path as it may be shown: a token in its query string (md:db?motherduck_token=…) is masked. */
+export function displayPath(path: string): string {
+  return path.replace(/(token=)[^&]*/gi, "$1***");
+}
+
+function redact(text: string, secrets: string[]): string {
+  return secrets.filter((s) => s.length > 0).reduce((out, secret) => out.split(secret).join("***"), text);
+}
+
+/** Opens the database, or throws a ConfigError saying which setting or extension is the problem. */
+export async function openDatabase(options: DatabaseOptions): Promise<DuckDBInstance> {
+  const { path, config, secrets } = options;
+  if (isLocalFile(path)) prepareLocalPath(path);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path, config);
+  } catch (error) {
+    const inPath = [...path.matchAll(/token=([^&]*)/gi)].map((m) => m[1] ?? "");
+    const message = redact(error instanceof Error ? error.message : String(error), [...secrets, ...inPath]);
+    const needs = extensionFor(path);
+    if (needs && /extension/i.test(message)) {
+      throw new ConfigError(
+        `setting "path" ${JSON.stringify(displayPath(path))} needs DuckDB's ${needs.extension} extension (${needs.what}), which could not be loaded; ` +
+          `nothing was read or loaded. Run once with network access so DuckDB can install it, or install it ahead with ` +
+          `INSTALL ${needs.extension}. DuckDB said: ${message.split("\n")[0] ?? message}`,
+      );
+    }
+    throw new ConfigError(`setting "path" ${JSON.stringify(displayPath(path))}: ${message}`);
+  }
+  if (isLocalFile(path)) {
+    const connection = await instance.connect();
+    let inMemory: boolean;
+    try {
+      const rows = (await connection.runAndReadAll("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")).getRowsJson();
+      inMemory = rows[0]?.[0] === null;
+    } finally {
+      connection.closeSync();
+    }
+    if (inMemory) {
+      instance.closeSync();
+      throw new ConfigError(`setting "path": DuckDB opened ${path} as an in-memory database, so nothing would be saved; use a path ending in .duckdb`);
+    }
+  }
+  return instance;
+}
