@@ -5,29 +5,13 @@
 import assert from "node:assert/strict";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
 import { RecordValidators } from "../../target-duckdb/src/record-validator.js";
+import { declarations } from "../src/streams/declarations.js";
 import { dateTimeConverter, toDateTime } from "../src/streams/timestamps.js";
 import { columnTypes, query, runTarget, tempDatabase } from "../../target-duckdb/test/support.js";
 import { lastState, recordsOf, runTap, type TapMessage, type TapRun } from "./support.js";
 
-const REST_STREAMS = [
-  "admins",
-  "teams",
-  "tags",
-  "segments",
-  "segment_definitions",
-  "company_attributes",
-  "contact_attributes",
-  "conversation_attributes",
-  "companies",
-  "company_segments",
-  "contacts",
-  "conversations",
-  "conversation_parts",
-  "activity_logs",
-  "tickets",
-  "articles",
-  "help_center_collections",
-];
+/** Every declared REST stream, so a stream declared later is synced at both versions too. */
+const REST_STREAMS = declarations.map((declaration) => declaration.name);
 const TIME_NAME = /(_at|_since|_until)$/;
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
