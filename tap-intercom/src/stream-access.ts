@@ -22,11 +22,14 @@ export async function refusalOf(error: unknown, stream: string, client: Intercom
   );
 }
 
+/** One cheap call (GET /me) that fails with the token advice (HTTP_STATUS_ADVICE) when Intercom rejects the token. */
+export async function checkToken(client: IntercomClient): Promise<{ email?: string; app?: { name?: string; id_code?: string } }> {
+  return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
+}
+
 async function tokenWorks(client: IntercomClient): Promise<boolean> {
-  try {
-    await client.getJson({ path: "/me", stream: "access check" });
-    return true;
-  } catch {
-    return false;
-  }
+  return checkToken(client).then(
+    () => true,
+    () => false,
+  );
 }

@@ -7,11 +7,11 @@ import type { StreamProvider } from "./providers.js";
 import { providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
-import { refusalOf } from "./stream-access.js";
+import { checkToken, refusalOf } from "./stream-access.js";
 
-/** One cheap call that fails with the token advice (HTTP_STATUS_ADVICE) when Intercom rejects the token. */
-async function checkToken(client: IntercomClient): Promise<{ email?: string; app?: { name?: string; id_code?: string } }> {
-  return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
+/** A client for the few requests before a sync (Meltano runs discovery before every sync): quick to give up when the API is unreachable. */
+function quickClient(config: TapConfig, logger: Logger): IntercomClient {
+  return new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
 }
 
 /**
@@ -27,7 +27,7 @@ async function rejectRefusedToken(client: IntercomClient, logger: Logger): Promi
 
 /** Before a sync from a given catalog (no discovery ran): the same token check as discovery's. */
 export async function checkTokenBeforeSync(config: TapConfig, logger: Logger): Promise<void> {
-  const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
+  const client = quickClient(config, logger);
   try {
     await rejectRefusedToken(client, logger);
   } finally {
@@ -36,8 +36,7 @@ export async function checkTokenBeforeSync(config: TapConfig, logger: Logger): P
 }
 
 export async function discover(config: TapConfig, logger: Logger): Promise<Catalog> {
-  // Meltano runs discovery before every sync: keep it quick when the API is unreachable.
-  const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
+  const client = quickClient(config, logger);
   try {
     // A rejected token must fail discovery, not yield a degraded catalog that Meltano would use.
     await rejectRefusedToken(client, logger);
@@ -49,7 +48,7 @@ export async function discover(config: TapConfig, logger: Logger): Promise<Catal
 }
 
 export async function testConnection(config: TapConfig, logger: Logger): Promise<void> {
-  const client = new IntercomClient({ ...config, maxRetries: Math.min(config.maxRetries, 2) }, logger);
+  const client = quickClient(config, logger);
   try {
     const me = await checkToken(client);
     logger.info(`connection ok: token of ${me.email ?? "an admin"}${me.app?.name ? ` in workspace "${me.app.name}"` : ""}`);
