@@ -1,4 +1,4 @@
-import { ConfigError, packageVersion, rejectUnknownSettings, type About, type JsonSchema } from "../../singer/src/index.js";
+import { ConfigError, packageVersion, rejectUnknownSettings, settingsFromEnv, type About, type JsonSchema } from "../../singer/src/index.js";
 
 /** The target's settings, after defaults, config files and environment variables are merged. */
 export interface TargetSettings {
@@ -91,6 +91,12 @@ const FLATTENING_ENABLED = "flattening_enabled";
 
 /** Every key a config may hold. */
 const KNOWN_KEYS = [...Object.keys(SETTINGS), ...Object.keys(ALIASES), FLATTENING_ENABLED];
+/** The schema each key is read with from a TARGET_DUCKDB_<KEY> variable: an alias reads as its setting. */
+const ENV_SCHEMAS: Record<string, JsonSchema> = {
+  ...SETTINGS,
+  ...Object.fromEntries(Object.entries(ALIASES).map(([alias, name]) => [alias, SETTINGS[name]])),
+  [FLATTENING_ENABLED]: { type: "boolean" },
+};
 
 /** The settings as `--about` shows them: each with the other names it is accepted under. */
 function aboutProperties(): Record<string, JsonSchema> {
@@ -134,12 +140,9 @@ export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS
     if (name !== key && name in fileConfig) continue;
     raw[name] = value;
   }
-  for (const name of [...Object.keys(SETTINGS), ...Object.keys(ALIASES)]) {
-    const value = env[ENV_PREFIX + name.toUpperCase()];
-    if (value !== undefined && value !== "") raw[ALIASES[name] ?? name] = fromEnv(name, value);
-  }
-  const flatteningEnv = env[ENV_PREFIX + FLATTENING_ENABLED.toUpperCase()];
-  const flattening = flatteningEnv !== undefined && flatteningEnv !== "" ? envBoolean(flatteningEnv) : raw[FLATTENING_ENABLED];
+  const fromEnvironment = settingsFromEnv(ENV_PREFIX, ENV_SCHEMAS, env, KNOWN_KEYS);
+  for (const [name, value] of Object.entries(fromEnvironment)) raw[ALIASES[name] ?? name] = value;
+  const flattening = raw[FLATTENING_ENABLED];
   delete raw[FLATTENING_ENABLED];
   if (flattening !== undefined && flattening !== null) {
     if (typeof flattening !== "boolean") throw new ConfigError(`setting "${FLATTENING_ENABLED}" must be true or false (got ${JSON.stringify(flattening)})`);
@@ -154,19 +157,6 @@ export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS
     settings[name] = checkSetting(name, spec, value);
   }
   return settings as unknown as TargetSettings;
-}
-
-function envBoolean(value: string): boolean | string {
-  if (/^(true|1|yes)$/i.test(value)) return true;
-  if (/^(false|0|no)$/i.test(value)) return false;
-  return value;
-}
-
-function fromEnv(name: string, value: string): unknown {
-  const spec = SETTINGS[(ALIASES[name] ?? name) as SettingName];
-  if (spec.type === "boolean") return envBoolean(value);
-  if (spec.type === "integer" || spec.type === "number") return value.trim() === "" ? value : Number(value);
-  return value;
 }
 
 function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value: unknown): unknown {
