@@ -96,7 +96,7 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
           return `${c} IN ('t', 'f')`;
         case "integer":
           // ajv counts 1.0 and 1e3 as integers.
-          return `(${isNumber} AND ((NOT contains(${s}, '.') AND NOT contains(${s}, 'e') AND NOT contains(${s}, 'E')) OR (isfinite(CAST(${s} AS DOUBLE)) AND CAST(${s} AS DOUBLE) = trunc(CAST(${s} AS DOUBLE)))))`;
+          return `(${isNumber} AND ((NOT contains(${s}, '.') AND NOT contains(${s}, 'e') AND NOT contains(${s}, 'E')) OR (isfinite(TRY_CAST(${s} AS DOUBLE)) AND TRY_CAST(${s} AS DOUBLE) = trunc(TRY_CAST(${s} AS DOUBLE)))))`;
         case "number":
           return isNumber;
         case "string":
