@@ -7,6 +7,7 @@
 import { Ajv } from "ajv";
 import { ConfigError, rejectUnknownSettings, settingsFromEnv, withoutMeltanoKeys, type About, type JsonSchema } from "../../singer/src/index.js";
 import { readReportingConfig, REPORTING_SETTINGS } from "./reporting/settings.js";
+import { BATCH_SETTINGS, batchConfigOf } from "./batch-output.js";
 
 /** Every setting can also come from `TAP_INTERCOM_<SETTING>`; those win over config files. */
 export const ENV_PREFIX = "TAP_INTERCOM_";
@@ -87,6 +88,7 @@ export const settingsProperties: Record<string, JsonSchema> = {
     description: "Log a Singer METRIC line per HTTP request (as LOG_LEVEL=debug does); off by default so a terminal shows progress, not one line per request.",
   },
   ...REPORTING_SETTINGS,
+  ...BATCH_SETTINGS,
 };
 
 export const settingsSchema: About["settings"] = {
@@ -175,6 +177,7 @@ export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessE
   }
   // The reporting settings are checked here too, so a mistake in them stops the run before any request.
   readReportingConfig(merged);
+  batchConfigOf(merged);
   return {
     accessToken: String(merged["access_token"]),
     startDate,
