@@ -101,7 +101,8 @@ export class BatchLoader {
     const cached = this.plans.get(stream.name);
     if (cached?.signature === signature) return cached;
     const plan = batchLoadPlan({ schema: stream.schema, columns: stream.columns, keyProperties: stream.keyProperties, metadata: this.options.metadata, validate: stream.validate !== undefined });
-    const unchecked = stream.validate ? uncheckedKeyword(stream.schema) : undefined;
+    // The plan checks the record's properties and required; an anyOf on the record itself is left to the line check.
+    const unchecked = stream.validate ? (stream.schema.anyOf !== undefined ? "schema: anyOf" : uncheckedKeyword(stream.schema)) : undefined;
     const direct = new Set(stream.columns.filter((c) => c.path.length === 1).map((c) => c.path[0]));
     const indirect = plan.ambiguous.find((name) => !direct.has(name));
     const lineChecked = unchecked ?? (indirect !== undefined ? `schema.${indirect}: missing and null are told apart, and the property has no column of its own` : undefined);

@@ -168,6 +168,29 @@ describe("target-duckdb BATCH messages", function () {
     assert.match(result.stderr, /field "manifest": BATCH message lists "s3:\/\/bucket\/x.jsonl": only local file:\/\/ URLs are supported/);
   });
 
+  it("flattens nested objects into the same parent__child columns as RECORDs (flattening_max_level)", async () => {
+    const records = [user(1, { location: { city: "Dublin", floor: 3 } }), user(2, { location: { city: null } }), user(3, { location: null })];
+    const url = batchFile("flat.jsonl", ndjson(records));
+    const flat = { flattening_max_level: 1 };
+    const batchRun = await runTarget(db.path, ndjson([SCHEMA, batch([url]), state(1)]), flat);
+    assert.equal(batchRun.code, 0, batchRun.stderr);
+    const sql = "SELECT id, location__city, location__floor FROM tap_intercom.users ORDER BY id";
+    const fromBatch = await query(db.path, sql);
+    const other = tempDatabase();
+    try {
+      const recordRun = await runTarget(other.path, ndjson([SCHEMA, ...records.map((record) => ({ type: "RECORD", stream: "users", record })), state(1)]), flat);
+      assert.equal(recordRun.code, 0, recordRun.stderr);
+      assert.deepEqual(fromBatch, await query(other.path, sql));
+    } finally {
+      other.cleanup();
+    }
+    assert.deepEqual(fromBatch, [
+      ["1", "Dublin", "3"],
+      ["2", null, null],
+      ["3", null, null],
+    ]);
+  });
+
   it("validates streams whose schema uses keywords SQL does not check line by line, with the same refusals", async () => {
     const schema = { ...SCHEMA, schema: { ...SCHEMA.schema, properties: { ...SCHEMA.schema.properties, plan: { type: "string", enum: ["free", "pro"] } } } };
     const url = batchFile("e.jsonl", ndjson([user(1, { plan: "pro" }), user(2, { plan: "gold" })]));
