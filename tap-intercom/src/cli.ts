@@ -19,7 +19,7 @@ import { about } from "./about.js";
 import { explicitlySelected } from "./explicit-selection.js";
 import { checkForeignCatalog, checkForeignState } from "./foreign-input.js";
 import { checkTokenBeforeSync, discover, sync, testConnection } from "./tap.js";
-import { resolveConfig } from "./settings.js";
+import { resolveConfig, settingsSchema } from "./settings.js";
 
 const logger = new Logger("tap-intercom");
 
@@ -65,6 +65,10 @@ runMain(async () => {
     return;
   }
   const config = resolveConfig(await readConfigFiles(options.config));
+  // Every setting marked secret (the token, and any added later) is redacted from all output.
+  for (const [name, schema] of Object.entries(settingsSchema.properties ?? {})) {
+    if (schema.secret === true && typeof config.raw[name] === "string") logger.addSecret(config.raw[name]);
+  }
   logger.addSecret(config.accessToken);
   if (config.metrics) logger.enableMetrics();
   if (options.test) {
