@@ -3,13 +3,18 @@
  * reader the first, so such a message would be validated on one value and stored with another.
  */
 
-/** A `"` followed by a colon: every name of an object, plus strings that happen to hold `":`. */
-const NAME_LIKE = /"[ \t\r]*:/g;
-
+/**
+ * Colons after a `"` (and optional whitespace): one per name of an object, plus any inside strings
+ * that happen to hold `":`. Jumping from colon to colon is cheaper than scanning for quotes.
+ */
 function countNameLike(text: string): number {
-  NAME_LIKE.lastIndex = 0;
   let count = 0;
-  while (NAME_LIKE.test(text)) count += 1;
+  for (let colon = text.indexOf(":"); colon !== -1; colon = text.indexOf(":", colon + 1)) {
+    let before = colon - 1;
+    let code = text.charCodeAt(before);
+    while (code === 0x20 || code === 0x09 || code === 0x0d) code = text.charCodeAt(--before);
+    if (code === 0x22) count += 1;
+  }
   return count;
 }
 
@@ -34,8 +39,8 @@ function countNames(value: unknown): number {
 /**
  * The path to the first name that repeats within its object (the repeated name last), or
  * undefined. `text` must be valid JSON and `parsed` its JSON.parse result. The usual case costs
- * one regular-expression pass and one walk of `parsed`: when the text holds no more name-like
- * spots than `parsed` holds names, no name repeats; only otherwise is the text scanned exactly.
+ * a pass over the text's colons and one walk of `parsed`: when the text holds no more name-like
+ * colons than `parsed` holds names, no name repeats; only otherwise is the text scanned exactly.
  */
 export function duplicateNamePath(text: string, parsed: unknown): string[] | undefined {
   if (typeof parsed !== "object" || parsed === null) return undefined;

@@ -83,6 +83,8 @@ describe("target-duckdb data integrity", function () {
       const nested = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","obj":{"a":1, "a" :2}}}\n');
       assert.notEqual(nested.code, 0);
       assert.match(nested.stderr, /line 2, stream "s", field "obj.a": the key "a" appears twice/);
+      const inArray = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","list":[{"a":1},[],{"b":"\\"a\\":","a":1,"a":2}]}}\n');
+      assert.match(inArray.stderr, /line 2, stream "s", field "list.2.a": the key "a" appears twice/);
       const keyTwice = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","id":"2"}}\n');
       assert.match(keyTwice.stderr, /line 2, stream "s", field "id": the key "id" appears twice/);
       const version = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","version":1,"record":{"id":"1"},"version":2}\n');
