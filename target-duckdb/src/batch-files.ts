@@ -51,7 +51,9 @@ export function batchMessageOf(raw: Record<string, unknown>): BatchMessage {
     }
   });
   const version = raw["version"];
-  if (version !== undefined && (typeof version !== "number" || !Number.isInteger(version))) fail("version", '"version" must be an integer');
+  if (version !== undefined && (typeof version !== "number" || !Number.isInteger(version) || version >= 2 ** 63 || version < -(2 ** 63))) {
+    fail("version", '"version" must be an integer from -2^63 to 2^63-1');
+  }
   return { stream: stream as string, compression: compression === "gzip" ? "gzip" : "none", files, version: version as number | undefined };
 }
 

@@ -40,7 +40,9 @@ function valueAtPath(record: Record<string, unknown>, path: string[]): unknown {
 
 /** The checks a RECORD's record gets, for one line of a batch file: key properties present, the schema, BIGINT ranges. */
 function recordProblem(stream: BatchStreamInfo, record: Record<string, unknown>): { message: string; field?: string } | undefined {
-  for (const key of stream.keyProperties) if (!(key in record)) return { message: "record lacks a key property", field: key };
+  for (const key of stream.keyProperties) {
+    if (record[key] === null || record[key] === undefined) return { message: key in record ? "key property is null" : "record lacks a key property", field: key };
+  }
   const failure = stream.validate?.(record);
   if (failure) return { message: `record does not match the schema: ${failure.message}`, field: failure.field };
   for (const path of stream.bigintPaths) {
@@ -158,7 +160,9 @@ export class BatchLoader {
       }
     }
     await this.replaceByKey(stream, table, before);
-    if (this.options.metadata && this.options.hardDelete) await this.connection.run(`DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`);
+    // Records carrying _sdc_deleted_at are deleted ones (its metadata column, or without metadata columns a declared property of that name).
+    const marked = this.options.metadata || stream.columns.some((c) => c.name === "_sdc_deleted_at");
+    if (this.options.hardDelete && marked) await this.connection.run(`DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`);
     return rows;
   }
 

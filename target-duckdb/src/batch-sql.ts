@@ -217,8 +217,10 @@ export function batchLoadPlan(stream: BatchStream): BatchLoadPlan {
     const v = top(name);
     const nullable = allowsNull(property);
     const isRequired = required.has(name);
-    if (nullable === isRequired) plan.ambiguous.push(name);
-    const whenNull = !nullable && isRequired ? "false" : "true";
+    // A key property needs a value: missing and null are both refused (as on the RECORD path).
+    const isKey = stream.keyProperties.includes(name);
+    if (!isKey && nullable === isRequired) plan.ambiguous.push(name);
+    const whenNull = isKey || (!nullable && isRequired) ? "false" : "true";
     const check = matches(property, v, 0);
     checks.push(check === "true" ? (whenNull === "true" ? "true" : `${v} IS NOT NULL`) : `CASE WHEN ${v} IS NULL THEN ${whenNull} ELSE ${check} END`);
   }

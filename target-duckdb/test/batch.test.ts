@@ -103,6 +103,7 @@ describe("target-duckdb BATCH messages", function () {
     { name: "null for a non-nullable property", record: user(9, { plan: null }), field: "plan" },
     { name: "a missing required property", record: { id: 9 }, field: "email" },
     { name: "a missing key property", record: { email: "x@example.com" }, field: "id" },
+    { name: "a null key property", record: { id: null, email: "x@example.com" }, field: "id" },
     { name: "a date-time without a time", record: user(9, { signed_up_at: "2024-01-02" }), field: "signed_up_at" },
     { name: "a day the calendar lacks", record: user(9, { birthday: "2023-02-30" }), field: "birthday" },
     { name: "a wrong type inside an object", record: user(9, { location: { city: 5 } }), field: "location.city" },
