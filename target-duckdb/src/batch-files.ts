@@ -3,6 +3,7 @@ import { access, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
 import type { Readable } from "node:stream";
+import { duplicateNamePath } from "../../singer/src/duplicate-names.js";
 import { readCompleteLines } from "./input-lines.js";
 
 /** A BATCH message (the Meltano SDK's batch extension), its shape checked. */
@@ -100,6 +101,8 @@ export async function firstBadLine(
         return { line: lineNumber, message: `malformed JSON (${(error as Error).message})` };
       }
       if (typeof record !== "object" || record === null || Array.isArray(record)) return { line: lineNumber, message: "a batch file line must be a JSON object (a record)" };
+      const repeated = duplicateNamePath(text, record);
+      if (repeated) return { line: lineNumber, message: `the key "${repeated.at(-1)}" appears twice in one JSON object`, field: repeated.join(".") };
       const problem = check(record as Record<string, unknown>);
       if (problem) return { line: lineNumber, ...problem };
     }

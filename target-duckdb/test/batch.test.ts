@@ -160,6 +160,14 @@ describe("target-duckdb BATCH messages", function () {
     assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.users"), [["0"]]);
   });
 
+  it("refuses a record with a repeated top-level key, naming the file, line and field", async () => {
+    const url = batchFile("dup.jsonl", ndjson([user(1)]) + '{"id": 2, "email": "a@example.com", "id": 3}\n');
+    const result = await runTarget(db.path, ndjson([SCHEMA, batch([url]), state(1)]));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /line 2, stream "users", field "id": BATCH file \S*dup\.jsonl, line 2: the key "id" appears twice in one JSON object/);
+    assert.deepEqual(stateLines(result), []);
+  });
+
   it("refuses a BATCH before its SCHEMA, an encoding other than jsonl and a manifest of non-file URLs, with the accepted form", async () => {
     let result = await runTarget(db.path, ndjson([batch([batchFile("x.jsonl", ndjson([user(1)]))]), SCHEMA]));
     assert.match(result.stderr, /line 1, stream "users": BATCH arrived before the stream's SCHEMA/);
