@@ -2,9 +2,58 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { REPO_ROOT } from "../../test/helpers.js";
-import { columnTypes, query, runTarget, stateLines, tempDatabase } from "./support.js";
+import { METADATA_COLUMNS } from "../src/merge.js";
+import { columnTypes, ndjson, query, runTarget, stateLines, tempDatabase } from "./support.js";
 
 const fixture = (name: string) => readFileSync(resolve(REPO_ROOT, "fixtures/singer-streams", name), "utf8");
+
+type Message = { type: string; stream?: string; record?: Record<string, unknown>; key_properties?: string[]; value?: unknown };
+
+/** A date-time string as microseconds since the epoch (DuckDB keeps microseconds; Date.parse only milliseconds). */
+function epochMicros(text: string): number {
+  const fraction = /\.(\d+)/.exec(text)?.[1] ?? "";
+  const micros = Number(fraction.padEnd(6, "0").slice(0, 6));
+  return (Date.parse(text.replace(/\.\d+/, "")) / 1000) * 1_000_000 + micros;
+}
+
+/**
+ * Checks that every field of every record of the file is in its stream's table as sent: the last
+ * record per key (all records where a stream has no keys), date-times to the microsecond, numbers
+ * exactly, nested values as the same JSON.
+ */
+async function assertRoundTrip(path: string, lines: string, schema = "tap_intercom"): Promise<number> {
+  const latest = new Map<string, { keys: string[]; rows: Map<string, Record<string, unknown>> }>();
+  let appended = 0;
+  for (const line of lines.split("\n").filter((l) => l.length > 0)) {
+    const message = JSON.parse(line) as Message;
+    if (message.type === "SCHEMA") latest.set(message.stream!, { keys: message.key_properties ?? [], rows: latest.get(message.stream!)?.rows ?? new Map() });
+    if (message.type !== "RECORD") continue;
+    const stream = latest.get(message.stream!)!;
+    const key = stream.keys.length > 0 ? JSON.stringify(stream.keys.map((k) => message.record![k])) : String(appended++);
+    stream.rows.set(key, message.record!);
+  }
+  let checked = 0;
+  for (const [name, { keys, rows }] of latest) {
+    const types = await columnTypes(path, schema, name);
+    const select = Object.entries(types)
+      .filter(([column]) => !METADATA_COLUMNS.some((metadata) => metadata.name === column))
+      .map(([column, type]) => (type.startsWith("TIMESTAMP") ? `epoch_us("${column}") AS "${column}"` : `"${column}"`));
+    const stored = (await query(path, `SELECT to_json(x)::VARCHAR FROM (SELECT ${select.join(", ")} FROM ${schema}."${name}") AS x`)).map(
+      ([json]) => JSON.parse(json as string) as Record<string, unknown>,
+    );
+    assert.equal(stored.length, rows.size, `rows of ${name}`);
+    for (const [key, record] of rows) {
+      const row = keys.length > 0 ? stored.find((r) => JSON.stringify(keys.map((k) => r[k])) === key) : stored.find((r) => JSON.stringify(r) === JSON.stringify({ ...r, ...record }));
+      assert.ok(row, `${name}: no row for ${key}`);
+      for (const [field, value] of Object.entries(record)) {
+        const expected = typeof value === "string" && types[field]?.startsWith("TIMESTAMP") ? epochMicros(value) : value;
+        assert.deepEqual(row[field], expected, `${name} ${key} ${field}`);
+        checked += 1;
+      }
+    }
+  }
+  return checked;
+}
 
 describe("target-duckdb with streams shaped like other taps' (fixtures/singer-streams)", function () {
   let db: ReturnType<typeof tempDatabase>;
@@ -17,6 +66,38 @@ describe("target-duckdb with streams shaped like other taps' (fixtures/singer-st
     assert.doesNotMatch(result.stdout + result.stderr, /error|exception/i);
     return stateLines(result);
   }
+
+  it("loads every stream of the Python singer-io tap-intercom's output shape, every field as sent (multipleOf 1e-08 decimals included)", async () => {
+    const lines = fixture("singer_io_tap_intercom.singer");
+    const states = await load("singer_io_tap_intercom.singer");
+    assert.deepEqual(states.at(-1), JSON.parse(lines.trim().split("\n").at(-1)!).value);
+    const tables = (await query(db.path, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tap_intercom' ORDER BY 1")).flat();
+    assert.deepEqual(tables, [
+      "admins", "companies", "company_attributes", "company_segments", "contact_attributes", "contacts",
+      "conversation_parts", "conversations", "segments", "tags", "teams",
+    ]);
+    assert.ok((await assertRoundTrip(db.path, lines)) > 300);
+    assert.deepEqual(await query(db.path, "SELECT monthly_spend FROM tap_intercom.companies ORDER BY company_id"), [[324.71], [0.3], [19.99], [1e-8], [0], [1234567.12345678], [null]]);
+    // ACTIVATE_VERSION after the attributes' records keeps them (same version): none is marked deleted.
+    assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.contact_attributes WHERE _sdc_deleted_at IS NULL AND _sdc_table_version = 1772442000500"), [["2"]]);
+  });
+
+  it("checks multipleOf on the decimal as written: 1e-09 is refused with its line and field, 0.01 steps and integer steps exactly", async () => {
+    const spend = (divisor: number) => ({
+      type: "SCHEMA",
+      stream: "companies",
+      schema: { type: "object", properties: { id: { type: "string" }, monthly_spend: { type: ["null", "number"], multipleOf: divisor } } },
+      key_properties: ["id"],
+    });
+    const company = (id: string, monthly_spend: number) => ({ type: "RECORD", stream: "companies", record: { id, monthly_spend } });
+    const accepted = await runTarget(db.path, ndjson([spend(0.01), company("a", 19.99), company("b", 0.3), company("c", 1e21), spend(5), company("d", 1e21), company("e", -15)]));
+    assert.equal(accepted.code, 0, accepted.stderr);
+    for (const [divisor, value] of [[1e-8, 1e-9], [0.01, 19.995], [5, 7]] as const) {
+      const refused = await runTarget(db.path, ndjson([spend(divisor), company("x", 0), company("y", value)]));
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, new RegExp(`line 3, stream "companies", field "monthly_spend": record does not match the schema: must be multiple of ${divisor}`));
+    }
+  });
 
   it("keeps camel-case stream and property names", async () => {
     assert.deepEqual(await load("camelcase.singer"), [{ bookmarks: { TestCamelcase: { Id: "2" } } }]);
