@@ -133,6 +133,7 @@ export class Loader {
   private readonly streams = new Map<string, LoadedStream>();
   private readonly validators = new RecordValidators();
   private readonly warnedTypes = new Set<string>();
+  private readonly warnedNoKeys = new Set<string>();
   private pendingState: { value: unknown } | undefined;
   private schemaCreated = false;
   private stagesCreated = 0;
@@ -277,14 +278,16 @@ export class Loader {
   }
 
   private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
-    const { stream: name, schema, key_properties: declaredKeys } = message;
+    const { stream: name, schema } = message;
+    const declaredKeys = message.key_properties ?? [];
     // append-only keeps every record as a new row: nothing is merged on the key.
     const keys = this.settings.load_method === "append-only" ? [] : declaredKeys;
-    const signature = JSON.stringify([schema, declaredKeys]);
+    const signature = JSON.stringify([schema, message.key_properties]);
     const previous = this.streams.get(name);
     if (previous?.signature === signature) return;
 
     const fail = (text: string, field?: string) => this.inputError(text, lineNumber, name, field);
+    if (message.key_properties === undefined) this.noKeyProperties(message, lineNumber, fail);
     if (typeof schema.properties !== "object" || schema.properties === null || Array.isArray(schema.properties)) {
       throw fail('schema has no "properties" object', "schema.properties");
     }
@@ -369,6 +372,23 @@ export class Loader {
       batch: { lastRowidBefore: undefined },
       replaceRows: previous ? previous.replaceRows : this.settings.load_method === "overwrite",
     });
+  }
+
+  /**
+   * A SCHEMA without key_properties (the Singer spec requires them; some taps, the Meltano SDK's
+   * own test streams among them, leave them out or put them inside "schema"): no keys, so records
+   * append; one warning per stream. Refused when primary_key_required is set.
+   */
+  private noKeyProperties(message: SchemaMessage, lineNumber: number, fail: (text: string, field?: string) => SingerInputError): void {
+    const nested = Array.isArray(message.schema["key_properties"]) ? ` (it has "key_properties" inside "schema", where the Singer spec does not look for them)` : "";
+    if (this.settings.primary_key_required) {
+      throw fail(`SCHEMA has no top-level "key_properties"${nested} and primary_key_required is set`, "key_properties");
+    }
+    if (this.warnedNoKeys.has(message.stream)) return;
+    this.warnedNoKeys.add(message.stream);
+    this.logger.warn(
+      `line ${lineNumber}, stream "${message.stream}": SCHEMA has no top-level "key_properties"${nested}: loading it without keys, every record appended as a new row (set primary_key_required to refuse such streams)`,
+    );
   }
 
   private async handleActivateVersion(message: ActivateVersionMessage, lineNumber: number): Promise<void> {

@@ -67,7 +67,12 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     minimum: 0,
     description: "Flatten nested objects into parent__child columns up to this depth; 0 keeps them as JSON columns.",
   },
-  primary_key_required: { type: "boolean", default: false, description: "Refuse streams without key_properties." },
+  primary_key_required: {
+    type: "boolean",
+    default: false,
+    description:
+      "Refuse streams without key_properties (empty, or absent from the SCHEMA message). When false such streams append every record; an absent key_properties also gets one warning per stream.",
+  },
   memory_limit: {
     type: "string",
     default: "256MB",
