@@ -81,6 +81,11 @@ export function memoryForColumns(columns: number): number {
   return MEMORY_BESIDE_COLUMNS + columns * MEMORY_PER_COLUMN;
 }
 
+/** Whether a table's columns take DuckDB more memory than its rows do: more than half the memory limit. */
+function columnsDominate(columns: number, limitBytes: number): boolean {
+  return columns * MEMORY_PER_COLUMN > limitBytes / 2;
+}
+
 /** The largest buffer DuckDB holds per column of a table it appends to (a storage block). */
 const WIDE_BLOCK_PER_COLUMN = 256 * 1024;
 
@@ -442,7 +447,7 @@ export class Loader {
    * grows with the table's columns whatever its rows, and no batch size makes up for that.
    */
   private async fitMemoryToColumns(stream: string, columns: number): Promise<void> {
-    if (!this.settings.memory_limit) return;
+    if (!this.settings.memory_limit || !columnsDominate(columns, this.memoryLimit)) return;
     const needed = memoryForColumns(columns);
     if (needed <= this.duckdbMemoryLimit) return;
     const megabytes = Math.ceil(needed / 1024 / 1024);
@@ -619,7 +624,7 @@ export class Loader {
     if (!/out of memory|failed to pin block|failed to allocate|could not allocate/i.test(message)) return message;
     const limit = this.settings.memory_limit || "DuckDB's default";
     const raised = this.duckdbMemoryLimit > this.memoryLimit ? `, raised to ${Math.round(this.duckdbMemoryLimit / 1024 / 1024)}MiB for the widest table` : "";
-    if (columns * WIDE_BLOCK_PER_COLUMN >= this.duckdbMemoryLimit / 4) {
+    if (columnsDominate(columns, this.memoryLimit)) {
       const suggested = Math.ceil((memoryForColumns(columns) + columns * WIDE_BLOCK_PER_COLUMN) / 1024 / 1024);
       return (
         `${message} (memory_limit is ${limit}${raised}; the table has ${columns} columns, and DuckDB holds buffers of up to ${WIDE_BLOCK_PER_COLUMN / 1024} KiB per column ` +
