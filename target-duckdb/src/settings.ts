@@ -78,7 +78,7 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     default: "256MB",
     description:
       "DuckDB's memory limit (e.g. 1GB); an empty string keeps DuckDB's own default of 80% of RAM. Keeps the target's memory flat however large the tables grow; DuckDB spills to disk beyond it. " +
-      "Raised for the run when a table is too wide for it: DuckDB needs about 176 KiB per column (128MB plus 860MB for 5,000 columns), however few the rows.",
+      "Raised for the run when a table is so wide that its columns would take over half of it: DuckDB needs about 176 KiB per column however few the rows (the limit becomes 128MiB plus 860MiB for 5,000 columns).",
   },
   token: { type: "string", default: "", writeOnly: true, description: "MotherDuck access token, used with an md: path. Never logged." },
 };
