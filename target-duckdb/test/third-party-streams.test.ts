@@ -147,6 +147,15 @@ describe("target-duckdb with streams shaped like other taps' (fixtures/singer-st
     ]);
   });
 
+  it("merges on the new key once a later SCHEMA changes key_properties", async () => {
+    assert.deepEqual(await load("pk_change.singer"), [{ test_pk_change: 5 }]);
+    assert.deepEqual(await query(db.path, "SELECT id, email, name FROM tap_intercom.test_pk_change ORDER BY email"), [
+      ["10", "kim@example.test", "Kim P."],
+      ["2", "lee@example.test", "Lee J."],
+      ["3", "ola@example.test", "Ola"],
+    ]);
+  });
+
   it("refuses a SCHEMA without key_properties when primary_key_required is set", async () => {
     await refused("pk_updates.singer", 1, "test_pk_updates", /field "key_properties": SCHEMA has no top-level "key_properties" \(it has .*\) and primary_key_required is set/, {
       primary_key_required: true,
