@@ -95,8 +95,14 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
       statements.deleteReplacedByStagedKeys = `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${stagedKeys} FROM ${stageSqlName}) AS b WHERE ${matches}`;
     }
   }
-  if (target.metadata && target.hardDelete) statements.deleteMarked = `DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`;
+  const deleteMarked = deleteMarkedStatement(target);
+  if (deleteMarked) statements.deleteMarked = deleteMarked;
   return statements;
+}
+
+/** hard_delete with metadata: drops the rows marked deleted. */
+export function deleteMarkedStatement(target: MergeTarget): string | undefined {
+  return target.metadata && target.hardDelete ? `DELETE FROM ${qualifiedName(target.schema, target.table)} WHERE _sdc_deleted_at IS NOT NULL` : undefined;
 }
 
 function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
