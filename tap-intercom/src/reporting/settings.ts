@@ -38,6 +38,14 @@ export const REPORTING_SETTINGS: Record<string, JsonSchema> = {
     default: 86400,
     description: "Length of each reporting export window (one export job per window and dataset).",
   },
+  content_data_window_seconds: {
+    type: "integer",
+    minimum: 86400,
+    multipleOf: 86400,
+    default: 2592000,
+    description:
+      "Length of each content_data export window, whole days (Intercom exports whole days and counts a receipt's opens, clicks and replies only inside the exported range, so longer windows see more of them). The other reporting_* settings apply to content_data too.",
+  },
   reporting_poll_interval_seconds: {
     type: "number",
     exclusiveMinimum: 0,
@@ -83,6 +91,8 @@ export interface ReportingConfig {
   /** Unix seconds; undefined means "when the sync starts". */
   endTime: number | undefined;
   windowSeconds: number;
+  /** Of the content data export. */
+  contentWindowSeconds: number;
   pollIntervalSeconds: number;
   jobTimeoutSeconds: number;
   lookbackSeconds: number;
@@ -165,6 +175,7 @@ export function readReportingConfig(config: Record<string, unknown>): ReportingC
     startTime: dateSetting(config, "reporting_start_date") ?? dateSetting(config, "start_date"),
     endTime: dateSetting(config, "reporting_end_date"),
     windowSeconds: positiveNumber(config, "reporting_window_seconds", 86400, true),
+    contentWindowSeconds: positiveNumber(config, "content_data_window_seconds", 2592000, true),
     pollIntervalSeconds: positiveNumber(config, "reporting_poll_interval_seconds", 10),
     jobTimeoutSeconds: positiveNumber(config, "reporting_job_timeout_seconds", 1800),
     lookbackSeconds: nonNegativeInteger(config, "reporting_lookback_seconds", 604800),
