@@ -95,6 +95,20 @@ describe("tap-intercom deletions", function () {
     assert.deepEqual(again.sort(), [later.conversations[0], removed.conversations[2]].sort());
   });
 
+  it("a catalog without _sdc_deleted_at selected (saved before it existed) reads no deletions rather than blanking rows", async () => {
+    const conversationsOnly = selectOnly(catalog, ["conversations"]);
+    const entry = conversationsOnly.streams.find((s) => s.tap_stream_id === "conversations");
+    const field = entry?.metadata.find((m) => m.breadcrumb[1] === "_sdc_deleted_at");
+    assert.ok(field);
+    field.metadata.selected = false;
+    server.remove({ conversations: 2 });
+    const run = await runTap(configFor(server, { api_version: "2.16" }), { catalog: conversationsOnly });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(recordsOf(run.messages, "conversations").length, server.truth().streams["conversations"]?.count);
+    assert.match(run.stderr, /deletions not read: the catalog does not select _sdc_deleted_at/);
+    assert.equal(server.stats().byRoute["GET /conversations/deleted"], undefined);
+  });
+
   it("at 2.14, which has no deletion feed, deleted conversations are only no longer returned", async () => {
     const conversationsOnly = selectOnly(catalog, ["conversations"]);
     server.remove({ conversations: 2 });

@@ -17,6 +17,11 @@ export async function writeDeletions(ctx: SyncContext, decl: ParentDeclaration, 
     ctx.logger.info(`${decl.name}: Intercom ${ctx.config.apiVersion} lists no deleted ${decl.name} (${feed.path} needs api_version ${feed.since}); rows deleted in Intercom stay in the warehouse`);
     return;
   }
+  // Without the field a deletion record would blank the row instead of marking it (a catalog saved before the field existed, or one that deselects it).
+  if (!output.selects(DELETED_AT_FIELD)) {
+    ctx.logger.warn(`${decl.name}: deletions not read: the catalog does not select ${DELETED_AT_FIELD} (run discovery again, or select it)`);
+    return;
+  }
   const since = ctx.state.getBookmark<unknown>(decl.name, DELETED_AT_BOOKMARK);
   const bound = typeof since === "number" ? since : undefined;
   const list: ListDeclaration = { kind: "list", name: decl.name, schema: decl.schema, keyProperties: decl.keyProperties, path: feed.path, query: feed.query, recordsKey: feed.recordsKey, paged: true };
