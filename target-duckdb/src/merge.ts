@@ -100,9 +100,13 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
   return statements;
 }
 
-/** hard_delete with metadata: drops the rows marked deleted. */
+/**
+ * hard_delete: drops the rows marked deleted. Records carrying _sdc_deleted_at are deleted ones:
+ * its metadata column, or without metadata columns a declared property of that name.
+ */
 export function deleteMarkedStatement(target: MergeTarget): string | undefined {
-  return target.metadata && target.hardDelete ? `DELETE FROM ${qualifiedName(target.schema, target.table)} WHERE _sdc_deleted_at IS NOT NULL` : undefined;
+  if (!target.hardDelete || !(target.metadata || target.columns.some((c) => c.name === "_sdc_deleted_at"))) return undefined;
+  return `DELETE FROM ${qualifiedName(target.schema, target.table)} WHERE _sdc_deleted_at IS NOT NULL`;
 }
 
 function keyColumnsOf(target: MergeTarget): ColumnSpec[] {

@@ -8,7 +8,7 @@ import type { CatalogStream } from "../../../singer/src/index.js";
 import type { StreamProvider } from "../providers.js";
 import type { ReportingDataset } from "./datasets.js";
 import { contentExportApi } from "./export-api.js";
-import { requester, syncExport } from "./index.js";
+import { EXPORT_BOOKMARK_KEYS, requester, syncExport } from "./index.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig } from "./settings.js";
 
@@ -63,6 +63,10 @@ export const contentDataProvider: StreamProvider = {
   },
 
   owns: (tapStreamId) => tapStreamId === CONTENT_STREAM,
+
+  bookmarkKeys: () => EXPORT_BOOKMARK_KEYS,
+
+  knownFields: () => COLUMNS.map(([id]) => id),
 
   cannotRun(config) {
     return readReportingConfig(config.raw).startTime === undefined ? `${CONTENT_STREAM} needs "reporting_start_date" or "start_date" for its first export window` : undefined;

@@ -2,12 +2,12 @@
 import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
 import type { IntercomClient } from "../http/client.js";
 import { apiVersionAtLeast } from "../settings.js";
-import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
+import type { BookmarkShape, DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
 import { datasetIdOf, type ReportingDataset } from "./datasets.js";
 import { httpExportApi, type ExportApi, type ExportJobApi, type HttpRequester } from "./export-api.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig, type ReportingConfig } from "./settings.js";
-import { syncDataset } from "./sync-dataset.js";
+import { BOOKMARK_KEY, syncDataset } from "./sync-dataset.js";
 
 /**
  * The Intercom-Version of every export call: `api_version`, but at least 2.16, from which the
@@ -53,6 +53,15 @@ function chosenDatasets(all: ReportingDataset[], config: ReportingConfig, logger
   return all.filter((d) => config.datasets?.includes(d.id));
 }
 
+/** The bookmark keys of every export stream (syncDataset's). */
+export const EXPORT_BOOKMARK_KEYS: Record<string, BookmarkShape> = {
+  [BOOKMARK_KEY]: {
+    description: "an RFC 3339 date-time or Unix seconds",
+    test: (value) => typeof value === "number" || (typeof value === "string" && !Number.isNaN(Date.parse(value))),
+  },
+  replication_key: { description: "a field name", test: (value) => typeof value === "string" },
+};
+
 export const reportingProvider: StreamProvider = {
   async discover(ctx: DiscoverContext): Promise<CatalogStream[]> {
     const config = readReportingConfig(ctx.config.raw);
@@ -71,6 +80,8 @@ export const reportingProvider: StreamProvider = {
   },
 
   owns: (tapStreamId) => datasetIdOf(tapStreamId) !== undefined,
+
+  bookmarkKeys: () => EXPORT_BOOKMARK_KEYS,
 
   cannotRun(config) {
     const reporting = readReportingConfig(config.raw);

@@ -1,5 +1,5 @@
 /** Records for what Intercom deleted, from a stream's deletion feed (see DeletionFeed). */
-import type { SyncContext } from "../providers.js";
+import type { BookmarkShape, SyncContext } from "../providers.js";
 import { apiVersionAtLeast } from "../settings.js";
 import type { ListDeclaration, ParentDeclaration } from "./declaration.js";
 import type { StreamOutput } from "./output.js";
@@ -7,6 +7,7 @@ import { sourceFor } from "./sources.js";
 
 /** The bookmark key of the latest deletion written (Unix seconds). */
 export const DELETED_AT_BOOKMARK = "deleted_at";
+export const DELETED_AT_SHAPE: BookmarkShape = { description: "Unix seconds", test: (value) => typeof value === "number" && Number.isFinite(value) };
 /** The record field the target reads as the row's deletion time. */
 export const DELETED_AT_FIELD = "_sdc_deleted_at";
 

@@ -20,12 +20,13 @@ import {
   type CatalogStream,
   type JsonSchema,
 } from "../../../singer/src/index.js";
-import type { SyncContext } from "../providers.js";
+import type { BookmarkShape, SyncContext } from "../providers.js";
 import type { ApiRecord, StreamDeclaration } from "./declaration.js";
 import { dateTimeConverter, type RecordConverter } from "./timestamps.js";
 
 /** The bookmark key of a full-table stream's last activated table version. */
 export const VERSION_BOOKMARK = "version";
+export const VERSION_SHAPE: BookmarkShape = { description: "an integer (epoch milliseconds)", test: (value) => typeof value === "number" && Number.isSafeInteger(value) };
 
 export class StreamOutput {
   readonly name: string;
