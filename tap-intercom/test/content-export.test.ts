@@ -26,6 +26,7 @@ describe("tap-intercom content_data: the content data export on the reporting jo
     reporting_settle_delay_seconds: 0,
     reporting_lookback_seconds: 0,
     reporting_retention_days: 3650,
+    content_data_export: true,
     ...extra,
   });
 
@@ -58,6 +59,15 @@ describe("tap-intercom content_data: the content data export on the reporting jo
       assert.equal(state.bookmarks["content_data"]?.["replication_key_value"], "2024-03-11T00:00:00Z");
     });
   }
+
+  it("selected without content_data_export: true (as Meltano's default *.* selects it) it is skipped with a warning, the other streams run", async () => {
+    const config = configFor("2.14", { content_data_export: false });
+    const run = await runTap(config, { catalog: selectOnly(await discoverCatalog(config), ["content_data", "tags"]) });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /skipping content_data: content_data runs export jobs only with "content_data_export": true/);
+    assert.ok(recordsOf(run.messages, "tags").length > 0);
+    assert.equal(server.stats().byRoute["POST /export/content/data"], undefined);
+  });
 
   it("without start_date or reporting_start_date it is skipped with a warning, the other streams run", async () => {
     const { start_date: _unset, ...config } = configFor("2.14");

@@ -49,7 +49,7 @@ export const CONTENT_DATASET: ReportingDataset = {
   name: "Content data export",
   description:
     "Outbound content receipts (emails, posts, chats, surveys, tours, series): who received which message when, and their first engagement within the exported range. " +
-    "Cost: one content export job per content_data_window_seconds window (30 days), and Intercom runs one at a time per workspace; not selected by default.",
+    "Cost: one content export job per content_data_window_seconds window (30 days), and Intercom runs one at a time per workspace; not selected by default, and runs only with content_data_export: true.",
   default_time_attribute_id: "received_at",
   attributes: COLUMNS.map(([id, name]) => ({ id, name })),
 };
@@ -69,7 +69,9 @@ export const contentDataProvider: StreamProvider = {
   knownFields: () => COLUMNS.map(([id]) => id),
 
   cannotRun(config) {
-    return readReportingConfig(config.raw).startTime === undefined ? `${CONTENT_STREAM} needs "reporting_start_date" or "start_date" for its first export window` : undefined;
+    const reporting = readReportingConfig(config.raw);
+    if (!reporting.contentDataExport) return `${CONTENT_STREAM} runs export jobs only with "content_data_export": true`;
+    return reporting.startTime === undefined ? `${CONTENT_STREAM} needs "reporting_start_date" or "start_date" for its first export window` : undefined;
   },
 
   async sync(ctx, stream) {

@@ -38,6 +38,12 @@ export const REPORTING_SETTINGS: Record<string, JsonSchema> = {
     default: 86400,
     description: "Length of each reporting export window (one export job per window and dataset).",
   },
+  content_data_export: {
+    type: "boolean",
+    default: false,
+    description:
+      "Run the content data export when the content_data stream is selected (Meltano's default `*.*` selects it): one export job per content_data_window_seconds window, one at a time per workspace. Off: content_data is skipped with a warning.",
+  },
   content_data_window_seconds: {
     type: "integer",
     minimum: 86400,
@@ -93,6 +99,7 @@ export interface ReportingConfig {
   windowSeconds: number;
   /** Of the content data export. */
   contentWindowSeconds: number;
+  contentDataExport: boolean;
   pollIntervalSeconds: number;
   jobTimeoutSeconds: number;
   lookbackSeconds: number;
@@ -176,6 +183,7 @@ export function readReportingConfig(config: Record<string, unknown>): ReportingC
     endTime: dateSetting(config, "reporting_end_date"),
     windowSeconds: positiveNumber(config, "reporting_window_seconds", 86400, true),
     contentWindowSeconds: positiveNumber(config, "content_data_window_seconds", 2592000, true),
+    contentDataExport: config["content_data_export"] === true || config["content_data_export"] === "true",
     pollIntervalSeconds: positiveNumber(config, "reporting_poll_interval_seconds", 10),
     jobTimeoutSeconds: positiveNumber(config, "reporting_job_timeout_seconds", 1800),
     lookbackSeconds: nonNegativeInteger(config, "reporting_lookback_seconds", 604800),
