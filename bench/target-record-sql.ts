@@ -33,6 +33,10 @@
  *   prototype, SQL checks  wall 11.7 [10.6-17.0] CPU 8.3 [8.2-9.3] RSS 891 [830-908] MB  CPU ratio 2.21 [1.86-2.44]
  *   prototype, no checks   wall 5.4 [5.3-12.1]  CPU 5.1 [4.9-5.7]  RSS 778 [756-806] MB  CPU ratio 1.36 [1.11-1.50]
  *
+ * At 1M (one round, same method): read_json wall 28.8 s, CPU 12.5 s; target 57.8 s, 28.3 CPU-s,
+ * 630 MB (CPU ratio 2.27); prototype with checks 74.8 s, 33.3 CPU-s, 958 MB (2.66); without
+ * checks 57.0 s, 19.9 CPU-s, 807 MB (1.59).
+ *
  * So checking JSON types in SQL costs as much CPU as JSON.parse + ajv in JS (about 3 CPU-s per
  * 300k: a 70-path json_type list per row is not cheap), and 100k-row chunks staged through the
  * appender (whose buffer DuckDB keeps outside memory_limit) raise peak RSS far above the current
