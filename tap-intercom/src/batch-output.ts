@@ -76,6 +76,8 @@ interface OpenFile {
   written: Promise<void>;
   close: () => void;
   records: number;
+  /** The RECORD messages' version (full-table streams with ACTIVATE_VERSION), carried by the BATCH message. */
+  version: number | undefined;
 }
 
 /** A SingerWriter that turns RECORD messages into BATCH files. */
@@ -94,7 +96,9 @@ export class BatchingWriter extends SingerWriter {
 
   override async write(message: SingerMessage): Promise<void> {
     if (message.type === "RECORD") {
-      const file = this.open.get(message.stream) ?? this.openFile(message.stream);
+      // One BATCH message carries one version: records of another version start a new file.
+      if (this.open.has(message.stream) && this.open.get(message.stream)?.version !== message.version) await this.flush();
+      const file = this.open.get(message.stream) ?? this.openFile(message.stream, message.version);
       await file.lines.writeLine(message.record);
       file.records += 1;
       if (file.records >= this.config.batchSize) await this.flush();
@@ -125,6 +129,7 @@ export class BatchingWriter extends SingerWriter {
         stream,
         encoding: { format: "jsonl", compression: this.config.compression },
         manifest: [pathToFileURL(file.path).href],
+        ...(file.version !== undefined ? { version: file.version } : {}),
       } as unknown as SingerMessage);
     }
     const state = this.heldState;
@@ -132,7 +137,7 @@ export class BatchingWriter extends SingerWriter {
     if (state) await super.write(state);
   }
 
-  private openFile(stream: string): OpenFile {
+  private openFile(stream: string, version: number | undefined): OpenFile {
     this.files += 1;
     mkdirSync(this.config.root, { recursive: true });
     const safe = stream.replace(/[^A-Za-z0-9_.-]/g, "_");
@@ -142,13 +147,13 @@ export class BatchingWriter extends SingerWriter {
     let file: OpenFile;
     if (this.config.compression === "gzip") {
       const gzip = createGzip();
-      file = { path, lines: new NdjsonWriter(gzip), written: pipeline(gzip, disk), close: () => gzip.end(), records: 0 };
+      file = { path, lines: new NdjsonWriter(gzip), written: pipeline(gzip, disk), close: () => gzip.end(), records: 0, version };
     } else {
       const done = new Promise<void>((resolveDone, reject) => {
         disk.once("close", () => resolveDone());
         disk.once("error", reject);
       });
-      file = { path, lines: new NdjsonWriter(disk), written: done, close: () => disk.end(), records: 0 };
+      file = { path, lines: new NdjsonWriter(disk), written: done, close: () => disk.end(), records: 0, version };
     }
     // A failure shows when the file is closed; until then keep it from crashing the process unhandled.
     file.written.catch(() => undefined);
