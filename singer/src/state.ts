@@ -50,10 +50,10 @@ export function setCurrentlySyncing(state: SingerState, stream: string | null): 
   return { ...state, currently_syncing: stream };
 }
 
-/** Orders streams so that the one interrupted last time comes first, the rest keep their order. */
+/** The stream interrupted last time (the state's `currently_syncing`) first, then the rest in their order. */
 export function resumeOrder<T>(items: T[], nameOf: (item: T) => string, state: SingerState): T[] {
   const current = getCurrentlySyncing(state);
   const index = current === null ? -1 : items.findIndex((item) => nameOf(item) === current);
   if (index <= 0) return items;
-  return [...items.slice(index), ...items.slice(0, index)];
+  return [items[index] as T, ...items.slice(0, index), ...items.slice(index + 1)];
 }

@@ -16,6 +16,7 @@ import {
   standardMetadata,
   writeMetadata,
   type CatalogStream,
+  type SingerState,
 } from "../src/index.js";
 
 const schema = {
@@ -106,12 +107,14 @@ describe("state helpers", () => {
     assert.throws(() => parseState([1], "s.json"), /s.json: state must be a JSON object/);
   });
 
-  it("resumes the interrupted stream first", () => {
+  it("resumes the interrupted stream first, the others in their order", () => {
     const state = setCurrentlySyncing(parseState({}), "conversations");
     assert.deepEqual(
       resumeOrder(["admins", "contacts", "conversations", "tags"], (s) => s, state),
-      ["conversations", "tags", "admins", "contacts"],
+      ["conversations", "admins", "contacts", "tags"],
     );
     assert.deepEqual(resumeOrder(["a", "b"], (s) => s, setCurrentlySyncing(state, null)), ["a", "b"]);
+    assert.deepEqual(resumeOrder(["a", "b"], (s) => s, state), ["a", "b"], "an interrupted stream no longer selected changes nothing");
+    assert.deepEqual(resumeOrder(["a", "b"], (s) => s, { bookmarks: {}, currently_syncing: 7 } as unknown as SingerState), ["a", "b"]);
   });
 });

@@ -1,5 +1,5 @@
 /** Discovery, sync and the connection test, across every stream provider. */
-import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "../../singer/src/index.js";
+import { resumeOrder, type Catalog, type CatalogStream, type Logger, type SingerState, type SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
 import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
@@ -63,12 +63,6 @@ function providerOf(stream: CatalogStream): StreamProvider {
   return provider;
 }
 
-/** The interrupted stream first, then the rest in catalog order. */
-function resumeFirst(streams: CatalogStream[], current: unknown): CatalogStream[] {
-  const index = streams.findIndex((s) => s.tap_stream_id === current);
-  return index <= 0 ? streams : [streams[index]!, ...streams.slice(0, index), ...streams.slice(index + 1)];
-}
-
 /**
  * The selected streams that can run with these settings; the others are skipped with one warning
  * per reason. A skipped stream named by the state's `currently_syncing` is not resumed first (it
@@ -111,7 +105,7 @@ export async function sync(run: {
   /** Skipped stream → why, when the warnings above do not say. */
   const skipped = new Map<string, string | undefined>();
   try {
-    for (const stream of resumeFirst(runnableStreams(streams, config, run.state.currently_syncing, logger), run.state.currently_syncing)) {
+    for (const stream of resumeOrder(runnableStreams(streams, config, run.state.currently_syncing, logger), (s) => s.tap_stream_id, run.state)) {
       const provider = providerOf(stream);
       state.setCurrentlySyncing(stream.tap_stream_id);
       await state.emit();
