@@ -19,6 +19,7 @@ import {
 } from "./merge.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
+import { LoadError } from "./load-error.js";
 import { StreamStage } from "./stream-stage.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
@@ -477,7 +478,7 @@ export class Loader {
     try {
       await this.connection.run("COMMIT");
     } catch (error) {
-      throw new SingerInputError(`committing a batch failed: ${this.describeDatabaseError(error)}`);
+      throw new LoadError(`committing a batch failed: ${this.describeDatabaseError(error)}`);
     }
   }
 
@@ -554,7 +555,7 @@ export class Loader {
       if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error)}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error)}`, stream.name);
     }
     await stage.reset();
   }
@@ -566,7 +567,7 @@ export class Loader {
     try {
       await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error)}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error)}`, stream.name);
     }
   }
 

@@ -7,7 +7,7 @@ import https from "node:https";
 import fetch, { type RequestInit, type Response } from "node-fetch";
 import type { Logger } from "../../../singer/src/index.js";
 import type { TapConfig } from "../settings.js";
-import { HTTP_STATUS_ADVICE, IntercomHttpError, requestOwner } from "./errors.js";
+import { httpAdvice, IntercomHttpError, requestOwner } from "./errors.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { RateLimitPacer, readRateLimit, sleep, type Sleep } from "./pacer.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryableError, isRetryableStatus, type RetryPolicy } from "./retry.js";
@@ -236,7 +236,7 @@ export class IntercomClient {
   private failure(req: IntercomRequest, label: string, status: number | undefined, body: string | undefined, detail: string | undefined): IntercomHttpError {
     const snippet = body ? `: ${this.logger.redactAndCut(body.replace(/\s+/g, " "), 300)}` : "";
     const what = status === undefined ? "request failed" : `HTTP ${status}`;
-    const advice = status === undefined ? undefined : HTTP_STATUS_ADVICE[status];
+    const advice = httpAdvice(status);
     const message = this.logger.redact(
       advice !== undefined
         ? `${advice} (${requestOwner(req.stream)}: ${label})`

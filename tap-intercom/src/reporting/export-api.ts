@@ -1,7 +1,7 @@
 /** The four Reporting Data Export endpoints, over the tap's HTTP client. */
 import type { Readable } from "node:stream";
 import type { Response } from "node-fetch";
-import { HTTP_STATUS_ADVICE } from "../http/errors.js";
+import { httpAdvice } from "../http/errors.js";
 import { DATASETS_PATH, parseDatasetList, type ReportingDataset } from "./datasets.js";
 import type { ExportWindow } from "./windows.js";
 
@@ -41,8 +41,9 @@ export class ExportHttpError extends Error {
     what: string,
     detail: string,
   ) {
-    // A rejected token reads the same here as on every other request.
-    super(status === 401 ? `${HTTP_STATUS_ADVICE[401]} (${what})` : `${what} answered HTTP ${status}${detail ? `: ${detail}` : ""}`);
+    // A rejected token, a refusal or an unknown app reads the same here as on every other request.
+    const advice = httpAdvice(status);
+    super(advice !== undefined ? `${advice} (${what})` : `${what} answered HTTP ${status}${detail ? `: ${detail}` : ""}`);
     this.name = "ExportHttpError";
   }
 }

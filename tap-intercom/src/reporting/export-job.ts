@@ -1,6 +1,7 @@
 /** One export job's life: enqueue (waiting out the pending-jobs limit), poll with backoff, retry failures. */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../../singer/src/index.js";
+import { httpAdvice } from "../http/errors.js";
 import type { ExportApi } from "./export-api.js";
 import type { ExportWindow } from "./windows.js";
 
@@ -109,7 +110,7 @@ export class ExportJobRunner {
         notFound += 1;
         if (notFound > MAX_STATUS_NOT_FOUND) {
           // Intercom answers 404 both for an unknown job and for an app_id it does not know.
-          const why = `unknown to Intercom (404${result.message ? `: ${result.message}` : ""}; check the app_id and client_id settings)`;
+          const why = `unknown to Intercom (${result.message ? `${result.message}; ` : ""}${httpAdvice(404)})`;
           this.logger.warn(`reporting ${this.datasetId}: export job ${jobId} is ${why}; enqueueing again`);
           return why;
         }
