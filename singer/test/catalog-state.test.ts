@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  ConfigError,
   getBookmark,
   getMetadata,
   isFieldSelected,
@@ -88,6 +89,7 @@ describe("catalog metadata", () => {
 
   it("rejects a catalog without streams, naming the source", () => {
     assert.throws(() => parseCatalog({ nope: [] }, "catalog.json"), /catalog.json: a catalog must be an object with a "streams" array/);
+    assert.throws(() => parseCatalog({ nope: [] }, "catalog.json"), ConfigError, "a file problem, reported as one");
     assert.throws(() => parseCatalog({ streams: [{ tap_stream_id: "x" }] }, "c.json"), /c.json: stream "x" has no "schema" object/);
   });
 });
@@ -105,6 +107,7 @@ describe("state helpers", () => {
     assert.deepEqual(parseState({ type: "STATE", value: { bookmarks: { a: { k: 1 } } } }), { bookmarks: { a: { k: 1 } } });
     assert.deepEqual(parseState(null), { bookmarks: {} });
     assert.throws(() => parseState([1], "s.json"), /s.json: state must be a JSON object/);
+    assert.throws(() => parseState({ bookmarks: [] }, "s.json"), ConfigError);
   });
 
   it("resumes the interrupted stream first, the others in their order", () => {

@@ -30,3 +30,11 @@ async function tokenWorks(client: IntercomClient): Promise<boolean> {
     () => false,
   );
 }
+
+/** The catalog selected these streams by name and Intercom refused them: the run fails, after every other stream. */
+export class StreamsRefusedError extends Error {
+  constructor(readonly streams: string[]) {
+    super(`the catalog selects ${streams.join(", ")} but Intercom refused ${streams.length === 1 ? "it" : "them"} (see the warnings above); every other stream was synced`);
+    this.name = "StreamsRefusedError";
+  }
+}

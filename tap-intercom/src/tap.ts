@@ -7,7 +7,7 @@ import type { StreamProvider } from "./providers.js";
 import { providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
-import { checkToken, refusalOf } from "./stream-access.js";
+import { checkToken, refusalOf, StreamsRefusedError } from "./stream-access.js";
 
 /** A client for the few requests before a sync (Meltano runs discovery before every sync): quick to give up when the API is unreachable. */
 function quickClient(config: TapConfig, logger: Logger): IntercomClient {
@@ -137,7 +137,7 @@ export async function sync(run: {
   logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, why]) => (why ? `${id} (${why})` : id)).join(", ")}`, { repeatInSummary: false });
   const asked = [...skipped.keys()].filter((id) => run.explicit?.has(id));
   if (asked.length > 0) {
-    throw new Error(`the catalog selects ${asked.join(", ")} but Intercom refused ${asked.length === 1 ? "it" : "them"} (see the warnings above); every other stream was synced`);
+    throw new StreamsRefusedError(asked);
   }
 }
 

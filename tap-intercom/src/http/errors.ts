@@ -68,3 +68,11 @@ export class IntercomHttpError extends Error {
     }
   }
 }
+
+/** An answer the tap cannot use: a 2xx whose body lacks what Intercom documents, or no longer holds what the catalog names. */
+export class IntercomResponseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IntercomResponseError";
+  }
+}

@@ -1,7 +1,8 @@
 /** The four Reporting Data Export endpoints, over the tap's HTTP client. */
 import type { Readable } from "node:stream";
 import type { Response } from "node-fetch";
-import { httpAdvice } from "../http/errors.js";
+import { ConfigError } from "../../../singer/src/index.js";
+import { httpAdvice, IntercomResponseError } from "../http/errors.js";
 import { DATASETS_PATH, parseDatasetList, type ReportingDataset } from "./datasets.js";
 import type { ExportWindow } from "./windows.js";
 
@@ -84,7 +85,7 @@ async function json(answer: Answer, what: string): Promise<Record<string, unknow
 export function httpExportApi(http: HttpRequester, ids: { appId: string | undefined; clientId: string | undefined }): ExportApi {
   const needIds = (what: string): { appId: string; clientId: string } => {
     if (!ids.appId || !ids.clientId) {
-      throw new Error(`${what} needs the "app_id" and "client_id" settings`);
+      throw new ConfigError(`${what} needs the "app_id" and "client_id" settings`);
     }
     return { appId: ids.appId, clientId: ids.clientId };
   };
@@ -104,7 +105,7 @@ export function httpExportApi(http: HttpRequester, ids: { appId: string | undefi
       if (!answer.ok && answer.status === 429) return { kind: "busy", message: errorDetail(answer.body) };
       const body = await json(answer, "enqueueing an export job");
       const jobId = body["job_identifier"];
-      if (typeof jobId !== "string" || jobId === "") throw new Error("enqueueing an export job returned no job_identifier");
+      if (typeof jobId !== "string" || jobId === "") throw new IntercomResponseError("enqueueing an export job returned no job_identifier");
       return { kind: "enqueued", jobId, status: String(body["status"] ?? "pending") };
     },
 
@@ -131,7 +132,7 @@ export function httpExportApi(http: HttpRequester, ids: { appId: string | undefi
       });
       if (!answer.ok && (answer.status === 404 || answer.status === 410)) return { kind: "gone", status: answer.status };
       if (!answer.ok) throw new ExportHttpError(answer.status, `downloading export job ${jobId}`, errorDetail(answer.body));
-      if (answer.response.body === null) throw new Error(`downloading export job ${jobId} returned no body`);
+      if (answer.response.body === null) throw new IntercomResponseError(`downloading export job ${jobId} returned no body`);
       return { kind: "body", body: answer.response.body as Readable };
     },
   };
