@@ -267,7 +267,7 @@ describe("reporting export: the tap against the fixture's export API", function 
         const failed = await runTap(configFor(server, 4, { reporting_job_timeout_seconds: 0.5 }), healthy.messages.filter((m) => m.type === "STATE").pop()?.value);
         server.setFaults({});
         assert.notEqual(failed.code, 0);
-        assert.match(failed.stderr, /reporting dataset "conversation", window \[2024-01-03T00:00:00Z, 2024-01-04T00:00:00Z\)/);
+        assert.match(failed.stderr, /ERROR tap-intercom: report_conversation: window \[2024-01-03T00:00:00Z, 2024-01-04T00:00:00Z\): /);
         assert.match(failed.stderr, pattern);
         assert.equal(bookmarkOf(failed.messages), iso(START + 2 * DAY));
         const rerun = await runTap(configFor(server, 4), failed.messages.filter((m) => m.type === "STATE").pop()?.value);
