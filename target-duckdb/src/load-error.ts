@@ -1,10 +1,12 @@
-/** A database failure while loading or committing (not a problem of the input): names the stream when there is one. */
+import { formatLocation } from "../../singer/src/index.js";
+
+/** A database failure while preparing a table, loading or committing (not a problem of the input): located as input errors are. */
 export class LoadError extends Error {
-  constructor(
-    message: string,
-    readonly stream?: string,
-  ) {
-    super(stream === undefined ? message : `stream "${stream}": ${message}`);
+  readonly stream: string | undefined;
+
+  constructor(message: string, where: { source?: string; lineNumber?: number; stream?: string } = {}) {
+    super(formatLocation(where) + message);
     this.name = "LoadError";
+    this.stream = where.stream;
   }
 }
