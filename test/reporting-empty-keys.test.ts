@@ -68,7 +68,7 @@ describe("reporting export rows with an empty key cell", function () {
 
   it("stops with the dataset, window, row and attribute when an empty key cell is not text (a time or a number cannot take a stand-in)", () => {
     const schemas: Record<string, { type: string[]; format?: string }> = { sla_name: { type: ["null", "string"] }, sla_started_at: { type: ["null", "string"], format: "date-time" } };
-    const cells = new EmptyKeyCells(DATASET, ["sla_name", "sla_started_at"], (field) => schemas[field]);
+    const cells = new EmptyKeyCells(`report_${DATASET}`, ["sla_name", "sla_started_at"], (field) => schemas[field]);
     cells.startWindow({ start: DATA_START, end: DATA_START + DAY });
     const both = [{ sla_name: null, sla_started_at: "2024-01-01T10:00:00Z" }, { sla_name: null, sla_started_at: "2024-01-01T10:00:00Z" }];
     both.forEach((record, i) => cells.fill(record, i + 1));

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../../singer/src/index.js";
 import { httpAdvice } from "../http/errors.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import type { ExportWindow } from "./windows.js";
 
 export interface JobTiming {
@@ -49,7 +49,7 @@ export class ExportJobRunner {
   private attempts = 0;
 
   constructor(
-    private readonly api: ExportApi,
+    private readonly api: ExportJobApi,
     private readonly datasetId: string,
     private readonly attributeIds: string[],
     private readonly window: ExportWindow,

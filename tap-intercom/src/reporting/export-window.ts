@@ -5,12 +5,14 @@ import type { Logger } from "../../../singer/src/index.js";
 import { csvParser, describeCsvError, typedRecords, CsvRowError, type CsvRecord, type FieldPlan } from "./csv-records.js";
 import { decodingStages, describeZlibError } from "./decode.js";
 import { ReportingExportError } from "./errors.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import { ExportJobRunner, JobFailure, type JobTiming } from "./export-job.js";
 import { describeWindow, type ExportWindow } from "./windows.js";
 
 export interface WindowRequest {
   datasetId: string;
+  /** The stream the records go to, which errors name. */
+  stream: string;
   /** Ids sent to enqueue. */
   attributeIds: string[];
   plans: FieldPlan[];
@@ -52,7 +54,7 @@ function isMalformedCsv(error: unknown): boolean {
  * ReportingExportError naming the dataset and window.
  */
 export async function* exportWindow(
-  api: ExportApi,
+  api: ExportJobApi,
   request: WindowRequest,
   timing: JobTiming,
   logger: Logger,
@@ -60,7 +62,7 @@ export async function* exportWindow(
   const { datasetId, window } = request;
   const windowLogger = logger.child(`window ${describeWindow(window)}`);
   const fail = (error: unknown): ReportingExportError =>
-    error instanceof ReportingExportError ? error : new ReportingExportError(datasetId, window, explain(error), { cause: error });
+    error instanceof ReportingExportError ? error : new ReportingExportError(request.stream, window, explain(error), { cause: error });
   const runner = new ExportJobRunner(api, datasetId, request.attributeIds, window, timing, windowLogger);
   let jobId: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
@@ -104,7 +106,7 @@ export async function* exportWindow(
           const retry = isBrokenDownload(error) || (isMalformedCsv(error) && runner.canRetry());
           if (!retry || attempt >= MAX_DOWNLOAD_ATTEMPTS) {
             const tried = attempt > 1 ? ` (after ${attempt} downloads)` : "";
-            throw new ReportingExportError(datasetId, window, `${explain(error)}${tried}`, { cause: error });
+            throw new ReportingExportError(request.stream, window, `${explain(error)}${tried}`, { cause: error });
           }
           windowLogger.warn(`download ${attempt} of at most ${MAX_DOWNLOAD_ATTEMPTS} failed (${explain(error)}); ${isMalformedCsv(error) ? "enqueueing a fresh job" : "downloading again"}`);
           if (isMalformedCsv(error)) jobId = undefined;

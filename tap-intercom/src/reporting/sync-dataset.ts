@@ -22,7 +22,7 @@ import {
   type ReportingDataset,
 } from "./datasets.js";
 import { EmptyKeyCells } from "./empty-keys.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import { exportWindow } from "./export-window.js";
 import { attributeType, configuredAttributes, WINDOW_KEY_PROPERTIES } from "./schema.js";
 import type { ReportingConfig } from "./settings.js";
@@ -35,7 +35,7 @@ export interface StreamBookmarks {
 }
 
 export interface DatasetSyncContext {
-  api: ExportApi;
+  api: ExportJobApi;
   config: ReportingConfig;
   logger: Logger;
   /** Writes one message, resolving when the output can take more (backpressure). */
@@ -159,12 +159,12 @@ export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDat
   const end = ctx.endTime - ctx.config.settleDelaySeconds;
   const previous = ctx.bookmarks.get(BOOKMARK_KEY);
   const previousEnd = typeof previous === "string" ? rfc3339ToUnix(previous) : typeof previous === "number" ? previous : -Infinity;
-  const emptyKeys = windowKey ? undefined : new EmptyKeyCells(dataset.id, keyProperties, (field) => properties[field]);
+  const emptyKeys = windowKey ? undefined : new EmptyKeyCells(streamId, keyProperties, (field) => properties[field]);
   for (window of exportWindows(start, end, ctx.config.windowSeconds)) {
     let count = 0;
     const windowStart = unixToRfc3339(window.start);
     emptyKeys?.startWindow(window);
-    for await (const { row, record } of exportWindow(ctx.api, { datasetId: dataset.id, attributeIds, plans, window }, timing, logger)) {
+    for await (const { row, record } of exportWindow(ctx.api, { datasetId: dataset.id, stream: streamId, attributeIds, plans, window }, timing, logger)) {
       emptyKeys?.fill(record, row);
       if (schemaChanged) {
         await ctx.emit(schemaMessageNow());
