@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
 import type { Readable } from "node:stream";
 import { duplicateNamePath } from "../../singer/src/duplicate-names.js";
-import { readCompleteLines } from "./input-lines.js";
+import { readLines } from "../../singer/src/index.js";
 
 /** A BATCH message (the Meltano SDK's batch extension), its shape checked. */
 export interface BatchMessage {
@@ -93,7 +93,7 @@ export async function firstBadLine(
   const input: Readable = compression === "gzip" ? file.pipe(createGunzip()) : file;
   file.on("error", (error) => input.destroy(error));
   try {
-    for await (const { lineNumber, text } of readCompleteLines(input)) {
+    for await (const { lineNumber, text } of readLines(input, () => false, path)) {
       let record: unknown;
       try {
         record = JSON.parse(text);

@@ -547,7 +547,7 @@ export class Loader {
     this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, hardDelete: this.settings.hard_delete, logger: this.logger });
     const fail = (error: unknown): never => {
       if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
-      throw new SingerInputError(`loading a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
+      throw new LoadError(`loading a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
     };
     await this.batchLoader.checkReadable(message).catch(fail);
     await this.flushAll();
@@ -565,7 +565,7 @@ export class Loader {
     try {
       await this.connection.run("COMMIT");
     } catch (error) {
-      throw new SingerInputError(`committing a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
+      throw new LoadError(`committing a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
     }
   }
 
