@@ -18,25 +18,61 @@ export function typeNameFor(file: string): string {
   return stem.replace(/(^|[_-])([a-z0-9])/g, (_m, _sep: string, ch: string) => ch.toUpperCase()) + "Record";
 }
 
+/** The nested shapes several schemas share, each declared once in `shared.ts`. */
+const SHARED_DEFS = "shared/defs.json";
+
+const OPTIONS = { bannerComment: BANNER, additionalProperties: true, strictIndexSignatures: false, format: true, cwd: SCHEMA_DIR } as const;
+
+/** `shared.ts`: one type per shared shape, named by its title; and the title of each shape. */
+async function sharedTypes(): Promise<{ ts: string; titles: Map<string, string> }> {
+  const shared = JSON.parse(await readFile(join(SCHEMA_DIR, SHARED_DEFS), "utf8")) as { $defs: Record<string, JSONSchema> };
+  const names = Object.keys(shared.$defs);
+  const titles = new Map(names.map((n) => [n, String(shared.$defs[n]?.title ?? n)]));
+  // A root that names every shape, so each is emitted; the root type itself is dropped.
+  const root = { title: "SharedShapes", type: "object", properties: Object.fromEntries(names.map((n) => [n, { $ref: `#/$defs/${n}` }])), $defs: shared.$defs } as JSONSchema;
+  const ts = await compile(root, "SharedShapes", OPTIONS);
+  return { ts: ts.replace(/export interface SharedShapes \{[^}]*\}\n\n?/, ""), titles };
+}
+
+/**
+ * The generated file with the shared shapes' declarations (and their doc comments) taken out and
+ * imported from shared.ts instead, so each shape is declared once.
+ */
+function importShared(ts: string, sharedTitles: string[]): string {
+  const lines = ts.split("\n");
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const declared = /^export (?:type|interface) (\w+)/.exec(lines[i] ?? "")?.[1];
+    // json-schema-to-typescript numbers a second copy of a shape (TicketState1) when a shared shape refers to another.
+    if (declared === undefined || !sharedTitles.includes(declared.replace(/\d+$/, ""))) {
+      kept.push(lines[i] ?? "");
+      continue;
+    }
+    if (kept.at(-1) === " */") while (kept.length > 0 && kept.pop() !== "/**");
+    if (!(lines[i] ?? "").endsWith(";") || (lines[i] ?? "").endsWith("{")) while (i < lines.length && !/^\}/.test(lines[i] ?? "")) i++;
+  }
+  const body = kept.join("\n");
+  const used = sharedTitles.filter((title) => new RegExp(`\\b${title}\\b`).test(body)).sort();
+  return used.length === 0 ? body : body.replace(`${BANNER}\n`, `${BANNER}\n\nimport type { ${used.join(", ")} } from "./shared.js";\n`);
+}
+
 /** Returns the generated files as a map from path to content. */
 export async function generateTypes(): Promise<Map<string, string>> {
   const files = (await readdir(SCHEMA_DIR)).filter((f) => f.endsWith(".json")).sort();
   const out = new Map<string, string>();
   const exports: string[] = [];
+  const shared = await sharedTypes();
+  out.set(join(TYPES_DIR, "shared.ts"), shared.ts);
   for (const file of files) {
-    const schema = JSON.parse(await readFile(join(SCHEMA_DIR, file), "utf8")) as JSONSchema;
+    const text = await readFile(join(SCHEMA_DIR, file), "utf8");
+    const schema = JSON.parse(text) as JSONSchema;
     const name = typeNameFor(file);
-    const ts = await compile({ ...schema, title: name }, name, {
-      bannerComment: BANNER,
-      additionalProperties: true,
-      strictIndexSignatures: false,
-      format: true,
-      cwd: SCHEMA_DIR,
-    });
+    const ts = importShared(await compile({ ...schema, title: name }, name, OPTIONS), [...shared.titles.values()]);
     const stem = basename(file, ".json");
     out.set(join(TYPES_DIR, `${stem}.ts`), ts);
     exports.push(`export type { ${name} } from "./${stem}.js";`);
   }
+  exports.push(`export type * from "./shared.js";`);
   out.set(join(TYPES_DIR, "index.ts"), `${BANNER}\n${exports.join("\n")}\n`);
   return out;
 }

@@ -15,4 +15,6 @@ export type { SegmentDefinitionsRecord } from "./segment_definitions.js";
 export type { SegmentsRecord } from "./segments.js";
 export type { TagsRecord } from "./tags.js";
 export type { TeamsRecord } from "./teams.js";
+export type { TicketPartsRecord } from "./ticket_parts.js";
 export type { TicketsRecord } from "./tickets.js";
+export type * from "./shared.js";

@@ -27,6 +27,7 @@ const REST_STREAMS = [
   "tickets",
   "articles",
   "help_center_collections",
+  "ticket_parts",
 ];
 
 /** Distinct "stream path: message" problems of records that do not match their stream's SCHEMA. */
@@ -282,7 +283,7 @@ describe("tap-intercom against the fixture server", function () {
     it("emits only the changed records on an incremental run after mutations", async () => {
       const first = await runTap(configFor(server));
       assert.equal(first.code, 0, first.stderr);
-      const changes = server.mutate({ contacts: 7, conversations: 4, companies: 3 });
+      const changes = server.mutate({ contacts: 7, conversations: 4, companies: 3, tickets: 3 });
       const second = await runTap(configFor(server), { state: lastState(first.messages) });
       assert.equal(second.code, 0, second.stderr);
       const ids = (stream: string): string[] => recordsOf(second.messages, stream).map((r) => String(r["id"])).sort();
@@ -294,29 +295,37 @@ describe("tap-intercom against the fixture server", function () {
         await Promise.all(changes.conversations.map(async (id) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts))
       ).flat();
       assert.deepEqual(ids("conversation_parts"), changedParts.map((p) => p.id).sort());
+      // Every part of each changed ticket, the one the change added among them.
+      assert.deepEqual(ids("tickets"), [...changes.tickets].sort());
+      const ticketParts = (
+        await Promise.all(changes.tickets.map(async (id) => (await apiGet<{ ticket_parts: { ticket_parts: { id: string }[] } }>(server, `/tickets/${id}`)).ticket_parts.ticket_parts))
+      ).flat();
+      assert.deepEqual(ids("ticket_parts"), ticketParts.map((p) => p.id).sort());
+      assert.ok(recordsOf(second.messages, "ticket_parts").every((p) => changes.tickets.includes(String(p["ticket_id"]))));
       assert.ok(changes.conversation_parts.every((id) => ids("conversation_parts").includes(id)));
       assert.deepEqual(
         [...new Set(recordsOf(second.messages, "company_segments").map((r) => String(r["company_id"])))].every((id) => changes.companies.includes(id)),
         true,
       );
       const third = await runTap(configFor(server), { state: lastState(second.messages) });
-      for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "activity_logs"]) {
+      for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "ticket_parts", "activity_logs"]) {
         assert.equal(recordsOf(third.messages, stream).length, 0, `${stream}: nothing changed, nothing emitted`);
       }
     });
 
-    it("brings every part of a conversation, and every segment of a company, that enter the sync late", async () => {
+    it("brings every part of a conversation or a ticket, and every segment of a company, that enter the sync late", async () => {
       const { start, end } = server.truth().dataRange;
       const config = configFor(server, { start_date: new Date(Math.floor((start + end) / 2) * 1000).toISOString() });
-      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["conversations", "conversation_parts", "companies", "company_segments"]);
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["conversations", "conversation_parts", "companies", "company_segments", "tickets", "ticket_parts"]);
       const first = await runTap(config, { catalog });
       assert.equal(first.code, 0, first.stderr);
-      const changes = server.mutate({ contacts: 0, conversations: 12, companies: 12 });
+      const changes = server.mutate({ contacts: 0, conversations: 12, companies: 12, tickets: 12 });
       const second = await runTap(config, { catalog, state: lastState(first.messages) });
       assert.equal(second.code, 0, second.stderr);
       for (const [parent, child, parentKey, childrenOf] of [
         ["conversations", "conversation_parts", "conversation_id", async (id: string) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts],
         ["companies", "company_segments", "company_id", async (id: string) => (await apiGet<{ data: { id: string }[] }>(server, `/companies/${id}/segments`)).data],
+        ["tickets", "ticket_parts", "ticket_id", async (id: string) => (await apiGet<{ ticket_parts: { ticket_parts: { id: string }[] } }>(server, `/tickets/${id}`)).ticket_parts.ticket_parts],
       ] as const) {
         const before = new Set(recordsOf(first.messages, parent).map((r) => String(r["id"])));
         // Last updated before start_date, so never synced until this change.
@@ -369,7 +378,7 @@ describe("tap-intercom against the fixture server", function () {
     it("skips a stream the token lacks the permission for and streams the plan lacks, with one warning each, syncs the rest and exits 0", async () => {
       const run = await runTap(limited());
       assert.equal(run.code, 0, run.stderr);
-      const refused = ["tickets", "conversations", "conversation_parts"];
+      const refused = ["tickets", "ticket_parts", "conversations", "conversation_parts"];
       assertExactlyOnce(server, run.messages, REST_STREAMS.filter((s) => !refused.includes(s)));
       for (const stream of refused) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream}: nothing emitted`);
       assert.equal(run.stderr.match(/WARN tap-intercom: tickets: skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");

@@ -15,14 +15,20 @@ import segmentDefinitions from "../../../schemas/segment_definitions.json" with 
 import segments from "../../../schemas/segments.json" with { type: "json" };
 import tags from "../../../schemas/tags.json" with { type: "json" };
 import teams from "../../../schemas/teams.json" with { type: "json" };
+import ticketParts from "../../../schemas/ticket_parts.json" with { type: "json" };
 import tickets from "../../../schemas/tickets.json" with { type: "json" };
 import type { JsonSchema } from "../../../singer/src/index.js";
 import { apiVersionAtLeast } from "../settings.js";
 import type { ApiRecord, StreamDeclaration } from "./declaration.js";
+import { inlineRefs } from "./schema-refs.js";
 
-const schema = (json: unknown): JsonSchema => json as JsonSchema;
+const schema = (json: unknown): JsonSchema => inlineRefs(json as JsonSchema);
 const list = (value: unknown): ApiRecord[] => (Array.isArray(value) ? (value as ApiRecord[]) : []);
 const object = (value: unknown): ApiRecord => (value && typeof value === "object" ? (value as ApiRecord) : {});
+/** `GET /<collection>/{id}<suffix>` for a parent record. */
+const parentPath = (collection: string, suffix = "") => (parent: ApiRecord): string => `/${collection}/${encodeURIComponent(String(parent["id"]))}${suffix}`;
+/** A child record with its parent's id and updated_at as `<prefix>_id` and `<prefix>_updated_at`. */
+const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): ApiRecord => ({ ...child, [`${prefix}_id`]: parent["id"], [`${prefix}_updated_at`]: parent["updated_at"] });
 
 export const declarations: StreamDeclaration[] = [
   { kind: "list", name: "admins", schema: schema(admins), keyProperties: ["id"], path: "/admins", recordsKey: "admins", paged: false },
@@ -104,9 +110,9 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["company_id", "id"],
     replicationKey: "company_updated_at",
     parent: "companies",
-    path: (company) => `/companies/${encodeURIComponent(String(company["id"]))}/segments`,
+    path: parentPath("companies", "/segments"),
     records: (response) => list(response["data"]),
-    enrich: (segment, company) => ({ ...segment, company_id: company["id"], company_updated_at: company["updated_at"] }),
+    enrich: withParent("company"),
     skipNotFound: true,
   },
   {
@@ -149,7 +155,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["id"],
     replicationKey: "conversation_updated_at",
     parent: "conversations",
-    path: (conversation) => `/conversations/${encodeURIComponent(String(conversation["id"]))}`,
+    path: parentPath("conversations"),
     records: (response) => list(object(response["conversation_parts"])["conversation_parts"]),
     enrich: (part, conversation) => ({
       ...part,
@@ -187,6 +193,19 @@ export const declarations: StreamDeclaration[] = [
     replicationKey: "updated_at",
     path: "/tickets/search",
     recordsKey: "tickets",
+  },
+  {
+    // GET /tickets/{id} holds the ticket's timeline (2.14 yaml:13784 getTicket, `ticket_parts`; 2.16 yaml:20712).
+    kind: "child",
+    name: "ticket_parts",
+    schema: schema(ticketParts),
+    keyProperties: ["id"],
+    replicationKey: "ticket_updated_at",
+    parent: "tickets",
+    path: parentPath("tickets"),
+    records: (response) => list(object(response["ticket_parts"])["ticket_parts"]),
+    enrich: withParent("ticket"),
+    skipNotFound: true,
   },
   { kind: "list", name: "articles", schema: schema(articles), keyProperties: ["id"], path: "/articles", recordsKey: "data", paged: true },
   {
