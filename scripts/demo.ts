@@ -140,6 +140,8 @@ async function sampleQueries(paths: Paths): Promise<void> {
   const queries = [
     `SELECT state, count(*) AS conversations FROM ${DEFAULT_SCHEMA}.conversations GROUP BY state ORDER BY conversations DESC`,
     `SELECT c.name AS company, count(*) AS segments FROM ${DEFAULT_SCHEMA}.companies c JOIN ${DEFAULT_SCHEMA}.company_segments cs ON cs.company_id = c.id GROUP BY c.name ORDER BY segments DESC, company LIMIT 3`,
+    // Ids decoded by the dimension streams: a ticket's type and the state each part left it in.
+    `SELECT tt.name AS ticket_type, s.internal_label AS state_after_part, count(*) AS parts FROM ${DEFAULT_SCHEMA}.ticket_parts p JOIN ${DEFAULT_SCHEMA}.tickets t ON t.id = p.ticket_id JOIN ${DEFAULT_SCHEMA}.ticket_types tt ON tt.id = t.ticket_type->>'id' JOIN ${DEFAULT_SCHEMA}.ticket_states s ON s.category = p.ticket_state GROUP BY ALL ORDER BY parts DESC, ticket_type, state_after_part LIMIT 5`,
   ];
   for (const sql of queries) {
     const args = ["--db", show(paths.database), sql];

@@ -16,5 +16,7 @@ export type { SegmentsRecord } from "./segments.js";
 export type { TagsRecord } from "./tags.js";
 export type { TeamsRecord } from "./teams.js";
 export type { TicketPartsRecord } from "./ticket_parts.js";
+export type { TicketStatesRecord } from "./ticket_states.js";
+export type { TicketTypesRecord } from "./ticket_types.js";
 export type { TicketsRecord } from "./tickets.js";
 export type * from "./shared.js";

@@ -154,6 +154,176 @@ export type PartAttachment = null | {
   [k: string]: unknown;
 };
 /**
+ * A ticket state, used to define the state of a ticket.
+ */
+export type TicketState = null | {
+  /**
+   * String representing the object's type. Always has the value `ticket_state`.
+   */
+  type?: null | string;
+  /**
+   * The id of the ticket state
+   */
+  id?: null | string;
+  /**
+   * The category of the ticket state
+   */
+  category?: null | string;
+  /**
+   * The state the ticket is currently in, in a human readable form - visible in Intercom
+   */
+  internal_label?: null | string;
+  /**
+   * The state the ticket is currently in, in a human readable form - visible to customers, in the messenger, email and tickets portal.
+   */
+  external_label?: null | string;
+  [k: string]: unknown;
+};
+export type TicketTypeAttribute = null | {
+  /**
+   * String representing the object's type. Always has the value `ticket_type_attribute`.
+   */
+  type?: null | string;
+  /**
+   * The id representing the ticket type attribute.
+   */
+  id?: null | string;
+  /**
+   * The id of the workspace that the ticket type attribute belongs to.
+   */
+  workspace_id?: null | string;
+  /**
+   * The name of the ticket type attribute
+   */
+  name?: null | string;
+  /**
+   * The description of the ticket type attribute
+   */
+  description?: null | string;
+  /**
+   * The type of the data attribute (allowed values: "string list integer decimal boolean datetime files")
+   */
+  data_type?: null | string;
+  /**
+   * Input options for the attribute
+   */
+  input_options?: null | {
+    [k: string]: unknown;
+  };
+  /**
+   * The order of the attribute against other attributes
+   */
+  order?: null | number;
+  /**
+   * Whether the attribute is required or not for teammates.
+   */
+  required_to_create?: null | boolean;
+  /**
+   * Whether the attribute is required or not for contacts.
+   */
+  required_to_create_for_contacts?: null | boolean;
+  /**
+   * Whether the attribute is visible or not to teammates.
+   */
+  visible_on_create?: null | boolean;
+  /**
+   * Whether the attribute is visible or not to contacts.
+   */
+  visible_to_contacts?: null | boolean;
+  /**
+   * Whether the attribute is built in or not.
+   */
+  default?: null | boolean;
+  /**
+   * The id of the ticket type that the attribute belongs to.
+   */
+  ticket_type_id?: null | number;
+  /**
+   * Whether the ticket type attribute is archived or not.
+   */
+  archived?: null | boolean;
+  /**
+   * The date and time the ticket type attribute was created.
+   */
+  created_at?: null | string;
+  /**
+   * The date and time the ticket type attribute was last updated.
+   */
+  updated_at?: null | string;
+  [k: string]: unknown;
+};
+/**
+ * A ticket type, used to define the data fields to be captured in a ticket.
+ */
+export type TicketType = null | {
+  /**
+   * String representing the object's type. Always has the value `ticket_type`.
+   */
+  type?: null | string;
+  /**
+   * The id representing the ticket type.
+   */
+  id?: null | string;
+  /**
+   * Category of the Ticket Type.
+   */
+  category?: null | string;
+  /**
+   * The name of the ticket type
+   */
+  name?: null | string;
+  /**
+   * The description of the ticket type
+   */
+  description?: null | string;
+  /**
+   * The icon of the ticket type
+   */
+  icon?: null | string;
+  /**
+   * The id of the workspace that the ticket type belongs to.
+   */
+  workspace_id?: null | string;
+  ticket_type_attributes?: null | {
+    /**
+     * String representing the object's type. Always has the value `ticket_type_attributes.list`.
+     */
+    type?: null | string;
+    /**
+     * A list of ticket type attributes associated with a given ticket type.
+     */
+    ticket_type_attributes?: null | TicketTypeAttribute[];
+    [k: string]: unknown;
+  };
+  /**
+   * A list of ticket states associated with a given ticket type.
+   */
+  ticket_states?: null | {
+    /**
+     * String representing the object's type. Always has the value `list`.
+     */
+    type?: null | string;
+    /**
+     * A list of ticket states associated with a given ticket type.
+     */
+    data?: null | TicketState[];
+    [k: string]: unknown;
+  };
+  /**
+   * Whether the ticket type is archived or not.
+   */
+  archived?: null | boolean;
+  /**
+   * The date and time the ticket type was created.
+   */
+  created_at?: null | string;
+  /**
+   * The date and time the ticket type was last updated.
+   */
+  updated_at?: null | string;
+  [k: string]: unknown;
+};
+/**
  * The author of a conversation part or message (`conversation_part_author`, 2.14 yaml:17579): a part author with the AI agent flags.
  */
 export type ConversationPartAuthor = PartAuthor & ConversationPartAuthor1;

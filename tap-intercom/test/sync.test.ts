@@ -28,6 +28,8 @@ const REST_STREAMS = [
   "articles",
   "help_center_collections",
   "ticket_parts",
+  "ticket_types",
+  "ticket_states",
 ];
 
 /** Distinct "stream path: message" problems of records that do not match their stream's SCHEMA. */

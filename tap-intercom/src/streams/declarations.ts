@@ -16,6 +16,8 @@ import segments from "../../../schemas/segments.json" with { type: "json" };
 import tags from "../../../schemas/tags.json" with { type: "json" };
 import teams from "../../../schemas/teams.json" with { type: "json" };
 import ticketParts from "../../../schemas/ticket_parts.json" with { type: "json" };
+import ticketStates from "../../../schemas/ticket_states.json" with { type: "json" };
+import ticketTypes from "../../../schemas/ticket_types.json" with { type: "json" };
 import tickets from "../../../schemas/tickets.json" with { type: "json" };
 import type { JsonSchema } from "../../../singer/src/index.js";
 import { apiVersionAtLeast } from "../settings.js";
@@ -29,6 +31,10 @@ const object = (value: unknown): ApiRecord => (value && typeof value === "object
 const parentPath = (collection: string, suffix = "") => (parent: ApiRecord): string => `/${collection}/${encodeURIComponent(String(parent["id"]))}${suffix}`;
 /** A child record with its parent's id and updated_at as `<prefix>_id` and `<prefix>_updated_at`. */
 const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): ApiRecord => ({ ...child, [`${prefix}_id`]: parent["id"], [`${prefix}_updated_at`]: parent["updated_at"] });
+/** A full-table list answering `{type: "list", data: [...]}`. */
+const dataList = (name: string, json: unknown, path: string): StreamDeclaration => ({
+  kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsKey: "data", paged: false,
+});
 
 export const declarations: StreamDeclaration[] = [
   { kind: "list", name: "admins", schema: schema(admins), keyProperties: ["id"], path: "/admins", recordsKey: "admins", paged: false },
@@ -207,6 +213,10 @@ export const declarations: StreamDeclaration[] = [
     enrich: withParent("ticket"),
     skipNotFound: true,
   },
+  // 2.14 yaml:12343, 22669 (`ticket_type_list`); 2.16 yaml:18966, 34465.
+  dataList("ticket_types", ticketTypes, "/ticket_types"),
+  // 2.14 yaml:11983, 22485 (`ticket_state_list` of `ticket_state_detailed`); 2.16 yaml:18606, 34281.
+  dataList("ticket_states", ticketStates, "/ticket_states"),
   { kind: "list", name: "articles", schema: schema(articles), keyProperties: ["id"], path: "/articles", recordsKey: "data", paged: true },
   {
     kind: "list",
