@@ -2,6 +2,8 @@
 export type { ActivityLogsRecord } from "./activity_logs.js";
 export type { AdminsRecord } from "./admins.js";
 export type { ArticlesRecord } from "./articles.js";
+export type { AwayStatusReasonsRecord } from "./away_status_reasons.js";
+export type { BrandsRecord } from "./brands.js";
 export type { CompaniesRecord } from "./companies.js";
 export type { CompanyAttributesRecord } from "./company_attributes.js";
 export type { CompanySegmentsRecord } from "./company_segments.js";
@@ -11,8 +13,12 @@ export type { ConversationAttributesRecord } from "./conversation_attributes.js"
 export type { ConversationPartsRecord } from "./conversation_parts.js";
 export type { ConversationsRecord } from "./conversations.js";
 export type { HelpCenterCollectionsRecord } from "./help_center_collections.js";
+export type { HelpCentersRecord } from "./help_centers.js";
+export type { NewsItemsRecord } from "./news_items.js";
+export type { NewsfeedsRecord } from "./newsfeeds.js";
 export type { SegmentDefinitionsRecord } from "./segment_definitions.js";
 export type { SegmentsRecord } from "./segments.js";
+export type { SubscriptionTypesRecord } from "./subscription_types.js";
 export type { TagsRecord } from "./tags.js";
 export type { TeamsRecord } from "./teams.js";
 export type { TicketPartsRecord } from "./ticket_parts.js";

@@ -30,7 +30,14 @@ const REST_STREAMS = [
   "ticket_parts",
   "ticket_types",
   "ticket_states",
+  "away_status_reasons",
+  "help_centers",
+  "subscription_types",
+  "news_items",
+  "newsfeeds",
 ];
+/** Streams only API 2.16 has. */
+const V216_STREAMS = ["brands"];
 
 /** Distinct "stream path: message" problems of records that do not match their stream's SCHEMA. */
 function schemaViolations(messages: TapMessage[]): string[] {
@@ -124,6 +131,11 @@ describe("tap-intercom against the fixture server", function () {
       assert.equal(incremental["conversations"], "updated_at");
       assert.equal(incremental["activity_logs"], "created_at");
       assert.equal(incremental["admins"], undefined);
+    });
+
+    it("names the streams API 2.16 brought with that version", () => {
+      const root = (id: string): Record<string, unknown> => catalog.streams.find((s) => s.tap_stream_id === id)?.metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
+      assert.deepEqual(catalog.streams.filter((s) => root(s.tap_stream_id)["min-api-version"] === "2.16").map((s) => s.tap_stream_id).sort(), [...V216_STREAMS].sort());
     });
 
     it("types custom_attributes from the workspace's data attributes", () => {
@@ -339,6 +351,19 @@ describe("tap-intercom against the fixture server", function () {
           assert.deepEqual(emitted.sort(), all.sort(), `${parent} ${id}: every ${child} record Intercom returns`);
         }
       }
+    });
+
+    it("syncs brands at API 2.16 exactly once, and skips it with a warning at 2.14", async () => {
+      const v216 = configFor(server, { api_version: "2.16" });
+      const run = await runTap(v216, { catalog: selectOnly(await discoverCatalog(v216), V216_STREAMS) });
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages, V216_STREAMS);
+      // At 2.14 Intercom has no brands endpoint: skipped with a warning, the rest syncs.
+      const v214 = await runTap(configFor(server), { catalog: selectOnly(await discoverCatalog(configFor(server)), ["tags", ...V216_STREAMS]) });
+      assert.equal(v214.code, 0, v214.stderr);
+      assert.match(v214.stderr, /skipping brands: Intercom has the endpoint from API version 2.16 \(api_version is 2.14\)/);
+      assert.equal(recordsOf(v214.messages, "brands").length, 0);
+      assert.equal(recordsOf(v214.messages, "tags").length, server.truth().streams["tags"]?.count);
     });
 
     for (const [stream, parent, after] of [

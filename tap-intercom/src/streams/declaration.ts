@@ -1,6 +1,6 @@
 /**
  * How a stream is declared. A stream is one of a few kinds, each driven entirely by its
- * declaration: adding a stream means adding an entry in `catalog.ts` and a schema in schemas/.
+ * declaration: adding a stream means adding an entry in `declarations.ts` and a schema in schemas/.
  */
 import type { JsonSchema } from "../../../singer/src/index.js";
 import type { TapConfig } from "../settings.js";
@@ -29,6 +29,8 @@ interface BaseDeclaration {
   customAttributesModel?: "contact" | "company" | "conversation";
   /** Embedded lists completed before a record is written (parent streams). */
   embeddedLists?: EmbeddedList[];
+  /** The first Intercom-Version with the endpoint; below it the stream is skipped with a warning. */
+  since?: string;
 }
 
 /** GET a list, full table, optionally paged and filtered; or incremental through a query parameter. */

@@ -2,6 +2,8 @@
 import activityLogs from "../../../schemas/activity_logs.json" with { type: "json" };
 import admins from "../../../schemas/admins.json" with { type: "json" };
 import articles from "../../../schemas/articles.json" with { type: "json" };
+import awayStatusReasons from "../../../schemas/away_status_reasons.json" with { type: "json" };
+import brands from "../../../schemas/brands.json" with { type: "json" };
 import companies from "../../../schemas/companies.json" with { type: "json" };
 import companyAttributes from "../../../schemas/company_attributes.json" with { type: "json" };
 import companySegments from "../../../schemas/company_segments.json" with { type: "json" };
@@ -11,8 +13,12 @@ import conversationAttributes from "../../../schemas/conversation_attributes.jso
 import conversationParts from "../../../schemas/conversation_parts.json" with { type: "json" };
 import conversations from "../../../schemas/conversations.json" with { type: "json" };
 import helpCenterCollections from "../../../schemas/help_center_collections.json" with { type: "json" };
+import helpCenters from "../../../schemas/help_centers.json" with { type: "json" };
+import newsItems from "../../../schemas/news_items.json" with { type: "json" };
+import newsfeeds from "../../../schemas/newsfeeds.json" with { type: "json" };
 import segmentDefinitions from "../../../schemas/segment_definitions.json" with { type: "json" };
 import segments from "../../../schemas/segments.json" with { type: "json" };
+import subscriptionTypes from "../../../schemas/subscription_types.json" with { type: "json" };
 import tags from "../../../schemas/tags.json" with { type: "json" };
 import teams from "../../../schemas/teams.json" with { type: "json" };
 import ticketParts from "../../../schemas/ticket_parts.json" with { type: "json" };
@@ -32,8 +38,8 @@ const parentPath = (collection: string, suffix = "") => (parent: ApiRecord): str
 /** A child record with its parent's id and updated_at as `<prefix>_id` and `<prefix>_updated_at`. */
 const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): ApiRecord => ({ ...child, [`${prefix}_id`]: parent["id"], [`${prefix}_updated_at`]: parent["updated_at"] });
 /** A full-table list answering `{type: "list", data: [...]}`. */
-const dataList = (name: string, json: unknown, path: string): StreamDeclaration => ({
-  kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsKey: "data", paged: false,
+const dataList = (name: string, json: unknown, path: string, extra: { paged?: boolean; since?: string } = {}): StreamDeclaration => ({
+  kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsKey: "data", paged: extra.paged ?? false, ...(extra.since ? { since: extra.since } : {}),
 });
 
 export const declarations: StreamDeclaration[] = [
@@ -217,6 +223,17 @@ export const declarations: StreamDeclaration[] = [
   dataList("ticket_types", ticketTypes, "/ticket_types"),
   // 2.14 yaml:11983, 22485 (`ticket_state_list` of `ticket_state_detailed`); 2.16 yaml:18606, 34281.
   dataList("ticket_states", ticketStates, "/ticket_states"),
+  // 2.14 yaml:1493, 15997; 2.16 yaml:3236, 24516.
+  dataList("away_status_reasons", awayStatusReasons, "/away_status_reasons"),
+  // 2.14 yaml:2736, 20686; 2.16 yaml:5251, 32143 (adds `default`, `locales`).
+  dataList("help_centers", helpCenters, "/help_center/help_centers"),
+  // 2.14 yaml:11098, 21749; 2.16 yaml:17656, 33470.
+  dataList("subscription_types", subscriptionTypes, "/subscription_types"),
+  // `paginated_response` (2.14 yaml:10360, 10804; 2.16 yaml:16918, 17362).
+  dataList("news_items", newsItems, "/news/news_items", { paged: true }),
+  dataList("newsfeeds", newsfeeds, "/news/newsfeeds", { paged: true }),
+  // Only from 2.16 (2.16 yaml:21655, 24434); 2.14 has no brands endpoint.
+  dataList("brands", brands, "/brands", { since: "2.16" }),
   { kind: "list", name: "articles", schema: schema(articles), keyProperties: ["id"], path: "/articles", recordsKey: "data", paged: true },
   {
     kind: "list",

@@ -41,6 +41,8 @@ export function catalogEntry(declaration: StreamDeclaration, schema: JsonSchema 
     forcedReplicationMethod: replicationKey ? "INCREMENTAL" : "FULL_TABLE",
     selectedByDefault: true,
   });
+  const root = metadata.find((entry) => entry.breadcrumb.length === 0)?.metadata;
+  if (root && declaration.since) root["min-api-version"] = declaration.since;
   const entry: CatalogStream = {
     tap_stream_id: declaration.name,
     stream: declaration.name,
