@@ -73,8 +73,17 @@ async function discover(paths: Paths): Promise<Catalog> {
       error ? fail(new DemoFailure(`discovery failed: ${error.message}`)) : done(out),
     ),
   );
-  await writeFile(paths.catalog, stdout);
-  return parseCatalog(JSON.parse(stdout), paths.catalog);
+  // The demo shows every stream: it also selects those left out by default for their cost (the notes streams).
+  const catalog = parseCatalog(JSON.parse(stdout), paths.catalog);
+  for (const stream of catalog.streams) {
+    const root = getMetadata(stream, []);
+    if (root["selected-by-default"] === false) {
+      root.selected = true;
+      say(`Selecting ${stream.tap_stream_id} too (not selected by default; cost: ${String(root["cost"])}).`);
+    }
+  }
+  await writeFile(paths.catalog, JSON.stringify(catalog, null, 2) + "\n");
+  return catalog;
 }
 
 /** Streams the configured API version lacks (metadata `min-api-version`): the tap skips them. */

@@ -324,6 +324,56 @@ export type TicketType = null | {
   [k: string]: unknown;
 };
 /**
+ * A note (2.14 yaml `note`; 2.16 adds `company`).
+ */
+export type Note = null | {
+  /**
+   * String representing the object's type. Always has the value `note`.
+   */
+  type?: null | string;
+  /**
+   * The id of the note.
+   */
+  id?: null | string;
+  /**
+   * The time the note was created.
+   */
+  created_at?: null | string;
+  contact?: Reference1;
+  company?: Reference2;
+  /**
+   * The admin that created the note.
+   */
+  author?: null | {
+    type?: null | string;
+    id?: null | string;
+    name?: null | string;
+    email?: null | string;
+    [k: string]: unknown;
+  };
+  /**
+   * The body text of the note.
+   */
+  body?: null | string;
+  [k: string]: unknown;
+};
+/**
+ * A reference to another object (`reference`, 2.14 yaml:21471).
+ */
+export type Reference1 = null | {
+  type?: null | string;
+  id?: null | string;
+  [k: string]: unknown;
+};
+/**
+ * A reference to another object (`reference`, 2.14 yaml:21471).
+ */
+export type Reference2 = null | {
+  type?: null | string;
+  id?: null | string;
+  [k: string]: unknown;
+};
+/**
  * The author of a conversation part or message (`conversation_part_author`, 2.14 yaml:17579): a part author with the AI agent flags.
  */
 export type ConversationPartAuthor = PartAuthor & ConversationPartAuthor1;

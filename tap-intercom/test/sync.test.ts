@@ -35,9 +35,12 @@ const REST_STREAMS = [
   "subscription_types",
   "news_items",
   "newsfeeds",
+  "calls",
+  "article_statistics",
 ];
-/** Streams only API 2.16 has. */
-const V216_STREAMS = ["brands"];
+/** Streams not in a default sync: one request per parent record (not selected by default), or API 2.16 only. */
+const OPT_IN_STREAMS = ["contact_notes", "company_notes"];
+const V216_STREAMS = ["brands", "company_notes"];
 
 /** Distinct "stream path: message" problems of records that do not match their stream's SCHEMA. */
 function schemaViolations(messages: TapMessage[]): string[] {
@@ -73,6 +76,7 @@ const KEYS: Record<string, string[]> = {
   company_attributes: ["full_name"],
   contact_attributes: ["full_name"],
   conversation_attributes: ["full_name"],
+  article_statistics: ["article_id"],
 };
 const keysOf = (stream: string): string[] => KEYS[stream] ?? ["id"];
 
@@ -133,9 +137,25 @@ describe("tap-intercom against the fixture server", function () {
       assert.equal(incremental["admins"], undefined);
     });
 
-    it("names the streams API 2.16 brought with that version", () => {
-      const root = (id: string): Record<string, unknown> => catalog.streams.find((s) => s.tap_stream_id === id)?.metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
+    it("lists the per-parent notes streams unselected with their cost, and the streams API 2.16 brought with that version", () => {
+      const stream = (id: string): CatalogStream => catalog.streams.find((s) => s.tap_stream_id === id) as CatalogStream;
+      const root = (id: string): Record<string, unknown> => stream(id).metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
+      for (const [id, parent] of [["contact_notes", "contact"], ["company_notes", "company"]] as const) {
+        assert.equal(isStreamSelected(stream(id)), false, `${id} not selected by default`);
+        assert.equal(root(id)["selected-by-default"], false);
+        assert.match(String(root(id)["cost"]), new RegExp(`one request per changed ${parent}`));
+        assert.deepEqual(keyPropertiesOf(stream(id)), ["id"]);
+        assert.equal(root(id)["replication-key"], `${parent}_updated_at`);
+        // Selecting the stream brings every field.
+        const fields = stream(id).metadata.filter((m) => m.breadcrumb.length === 2 && m.metadata.inclusion === "available");
+        assert.ok(fields.length > 0 && fields.every((m) => m.metadata["selected-by-default"] === true), `${id} fields`);
+      }
       assert.deepEqual(catalog.streams.filter((s) => root(s.tap_stream_id)["min-api-version"] === "2.16").map((s) => s.tap_stream_id).sort(), [...V216_STREAMS].sort());
+      assert.deepEqual(
+        OPT_IN_STREAMS.concat(V216_STREAMS).filter((id) => !catalog.streams.some((s) => s.tap_stream_id === id)),
+        [],
+        "every stream is discovered",
+      );
     });
 
     it("types custom_attributes from the workspace's data attributes", () => {
@@ -353,17 +373,26 @@ describe("tap-intercom against the fixture server", function () {
       }
     });
 
-    it("syncs brands at API 2.16 exactly once, and skips it with a warning at 2.14", async () => {
+    it("syncs the notes streams when selected, and brands, at API 2.16: each exactly once, one notes request per contact and per company", async () => {
+      const selected = ["contacts", "companies", ...OPT_IN_STREAMS, "brands"];
       const v216 = configFor(server, { api_version: "2.16" });
-      const run = await runTap(v216, { catalog: selectOnly(await discoverCatalog(v216), V216_STREAMS) });
+      server.resetStats();
+      const run = await runTap(v216, { catalog: selectOnly(await discoverCatalog(v216), selected) });
       assert.equal(run.code, 0, run.stderr);
-      assertExactlyOnce(server, run.messages, V216_STREAMS);
-      // At 2.14 Intercom has no brands endpoint: skipped with a warning, the rest syncs.
-      const v214 = await runTap(configFor(server), { catalog: selectOnly(await discoverCatalog(configFor(server)), ["tags", ...V216_STREAMS]) });
+      assertExactlyOnce(server, run.messages, [...OPT_IN_STREAMS, "brands"]);
+      const truth = server.truth().streams;
+      const routes = server.stats().byRoute;
+      assert.equal(routes["GET /companies/:id/notes"], truth["companies"]?.count);
+      // A contact with over 50 notes takes a further page.
+      assert.ok((routes["GET /contacts/:id/notes"] ?? 0) >= (truth["contacts"]?.count ?? Infinity));
+      assert.ok(recordsOf(run.messages, "contact_notes").every((note) => typeof note["contact_id"] === "string" && typeof note["contact_updated_at"] === "string"));
+
+      // At 2.14 Intercom has neither endpoint: skipped with a warning, the rest syncs.
+      const v214 = await runTap(configFor(server), { catalog: selectOnly(await discoverCatalog(configFor(server)), ["companies", ...V216_STREAMS]) });
       assert.equal(v214.code, 0, v214.stderr);
-      assert.match(v214.stderr, /skipping brands: Intercom has the endpoint from API version 2.16 \(api_version is 2.14\)/);
-      assert.equal(recordsOf(v214.messages, "brands").length, 0);
-      assert.equal(recordsOf(v214.messages, "tags").length, server.truth().streams["tags"]?.count);
+      assert.match(v214.stderr, /skipping brands, company_notes: Intercom has the endpoint from API version 2.16 \(api_version is 2.14\)/);
+      for (const stream of V216_STREAMS) assert.equal(recordsOf(v214.messages, stream).length, 0, `${stream} at 2.14`);
+      assert.equal(recordsOf(v214.messages, "companies").length, truth["companies"]?.count);
     });
 
     for (const [stream, parent, after] of [

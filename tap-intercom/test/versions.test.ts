@@ -9,7 +9,7 @@ import { apiVersionAtLeast } from "../src/settings.js";
 import { declarations } from "../src/streams/declarations.js";
 import { dateTimeConverter, toDateTime } from "../src/streams/timestamps.js";
 import { columnTypes, query, runTarget, tempDatabase } from "../../target-duckdb/test/support.js";
-import { lastState, recordsOf, runTap, type TapMessage, type TapRun } from "./support.js";
+import { discoverCatalog, lastState, recordsOf, runTap, selectOnly, type TapMessage, type TapRun } from "./support.js";
 
 /** Every declared REST stream, so a stream declared later is synced at both versions too (where the version has it). */
 const REST_STREAMS = declarations.map((declaration) => declaration.name);
@@ -111,7 +111,9 @@ describe("Intercom times and API versions 2.14 and 2.16", function () {
     describe(`at Intercom-Version ${version}`, () => {
       let run: TapRun;
       before(async () => {
-        run = await runTap({ access_token: server.token, base_url: server.url, api_version: version });
+        // Every REST stream selected, those left out by default for their cost too.
+        const config = { access_token: server.token, base_url: server.url, api_version: version };
+        run = await runTap(config, { catalog: selectOnly(await discoverCatalog(config), REST_STREAMS) });
         assert.equal(run.code, 0, run.stderr);
       });
 
@@ -257,6 +259,7 @@ describe("Intercom times and API versions 2.14 and 2.16", function () {
         companies: ["notes"],
         admins: ["role"],
         help_centers: ["default", "locales"],
+        article_statistics: ["fin_involvements", "fin_resolutions", "fin_resolution_rate"],
         articles: [
           "body_markdown", "has_unpublished_changes", "draft_updated_at", "ai_chatbot_availability", "ai_copilot_availability",
           "ai_sales_agent_availability", "created_by_id", "updated_by_id", "exclude_from_article_suggestions", "help_center_audience",

@@ -31,6 +31,11 @@ interface BaseDeclaration {
   embeddedLists?: EmbeddedList[];
   /** The first Intercom-Version with the endpoint; below it the stream is skipped with a warning. */
   since?: string;
+  /**
+   * Streams that cost a request per parent record are left out of the default selection; the
+   * cost is said in --discover's metadata (`cost`) and in the README.
+   */
+  optIn?: { cost: string };
 }
 
 /** GET a list, full table, optionally paged and filtered; or incremental through a query parameter. */
@@ -90,6 +95,8 @@ export interface ChildDeclaration extends BaseDeclaration {
   inspect?: (response: ApiRecord, parent: ApiRecord, returned: number) => { warning: string; metric: string; tags: Record<string, unknown> } | undefined;
   /** A 404 for one parent (deleted meanwhile) is skipped instead of failing the stream. */
   skipNotFound?: boolean;
+  /** The child list pages (`pages.next`): every page is read. */
+  paged?: boolean;
 }
 
 export type StreamDeclaration = ListDeclaration | SearchDeclaration | ScrollDeclaration | ChildDeclaration;

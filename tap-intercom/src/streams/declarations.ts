@@ -1,13 +1,17 @@
 /** Every REST stream of the tap, declared. */
 import activityLogs from "../../../schemas/activity_logs.json" with { type: "json" };
 import admins from "../../../schemas/admins.json" with { type: "json" };
+import articleStatistics from "../../../schemas/article_statistics.json" with { type: "json" };
 import articles from "../../../schemas/articles.json" with { type: "json" };
 import awayStatusReasons from "../../../schemas/away_status_reasons.json" with { type: "json" };
 import brands from "../../../schemas/brands.json" with { type: "json" };
+import calls from "../../../schemas/calls.json" with { type: "json" };
 import companies from "../../../schemas/companies.json" with { type: "json" };
 import companyAttributes from "../../../schemas/company_attributes.json" with { type: "json" };
+import companyNotes from "../../../schemas/company_notes.json" with { type: "json" };
 import companySegments from "../../../schemas/company_segments.json" with { type: "json" };
 import contactAttributes from "../../../schemas/contact_attributes.json" with { type: "json" };
+import contactNotes from "../../../schemas/contact_notes.json" with { type: "json" };
 import contacts from "../../../schemas/contacts.json" with { type: "json" };
 import conversationAttributes from "../../../schemas/conversation_attributes.json" with { type: "json" };
 import conversationParts from "../../../schemas/conversation_parts.json" with { type: "json" };
@@ -40,6 +44,12 @@ const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): Ap
 /** A full-table list answering `{type: "list", data: [...]}`. */
 const dataList = (name: string, json: unknown, path: string, extra: { paged?: boolean; since?: string } = {}): StreamDeclaration => ({
   kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsKey: "data", paged: extra.paged ?? false, ...(extra.since ? { since: extra.since } : {}),
+});
+/** A note list per parent (2.14 yaml:4334 `note_list`, 50 per page; 2.16 yaml:6567, 7214). */
+const notesOf = (parent: "contact" | "company", parents: "contacts" | "companies", json: unknown): StreamDeclaration => ({
+  kind: "child", name: `${parent}_notes`, schema: schema(json), keyProperties: ["id"], replicationKey: `${parent}_updated_at`, parent: parents,
+  path: parentPath(parents, "/notes"), records: (response) => list(response["data"]), enrich: withParent(parent), paged: true, skipNotFound: true,
+  optIn: { cost: `one request per changed ${parent} (a further one per 50 notes beyond the first 50): as many requests as ${parents} on a first sync` },
 });
 
 export const declarations: StreamDeclaration[] = [
@@ -234,6 +244,8 @@ export const declarations: StreamDeclaration[] = [
   dataList("newsfeeds", newsfeeds, "/news/newsfeeds", { paged: true }),
   // Only from 2.16 (2.16 yaml:21655, 24434); 2.14 has no brands endpoint.
   dataList("brands", brands, "/brands", { since: "2.16" }),
+  // `page`/`per_page` only (2.14 yaml:11248; 2.16 yaml:17806): no time filter, so full table.
+  dataList("calls", calls, "/calls", { paged: true }),
   { kind: "list", name: "articles", schema: schema(articles), keyProperties: ["id"], path: "/articles", recordsKey: "data", paged: true },
   {
     kind: "list",
@@ -244,6 +256,20 @@ export const declarations: StreamDeclaration[] = [
     recordsKey: "data",
     paged: true,
   },
+  {
+    // Statistics are only on GET /articles/{id} (2.14 yaml:1158, 15715; 2.16 yaml:2294, 23959 adds the fin_* counts).
+    kind: "child",
+    name: "article_statistics",
+    schema: schema(articleStatistics),
+    keyProperties: ["article_id"],
+    parent: "articles",
+    path: parentPath("articles"),
+    records: (response) => (response["statistics"] ? [object(response["statistics"])] : []),
+    enrich: withParent("article"),
+    skipNotFound: true,
+  },
+  notesOf("contact", "contacts", contactNotes),
+  { ...notesOf("company", "companies", companyNotes), since: "2.16" },
 ];
 
 export function declarationOf(name: string): StreamDeclaration | undefined {
