@@ -31,28 +31,62 @@ async function sharedTypes(): Promise<{ ts: string; titles: Map<string, string> 
   // A root that names every shape, so each is emitted; the root type itself is dropped.
   const root = { title: "SharedShapes", type: "object", properties: Object.fromEntries(names.map((n) => [n, { $ref: `#/$defs/${n}` }])), $defs: shared.$defs } as JSONSchema;
   const ts = await compile(root, "SharedShapes", OPTIONS);
-  return { ts: ts.replace(/export interface SharedShapes \{[^}]*\}\n\n?/, ""), titles };
+  return { ts: withoutCopies(ts.replace(/export interface SharedShapes \{[^}]*\}\n\n?/, ""), [...titles.values()]), titles };
+}
+
+interface Declaration {
+  name: string;
+  /** Lines [start, end] of the declaration with its doc comment. */
+  start: number;
+  end: number;
+  /** The declaration without its name and doc comment, to compare shapes. */
+  shape: string;
+}
+
+/** The top-level `export type|interface` declarations of a generated file. */
+function declarationsOf(lines: string[]): Declaration[] {
+  const found: Declaration[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const name = /^export (?:type|interface) (\w+)/.exec(lines[i] ?? "")?.[1];
+    if (name === undefined) continue;
+    let start = i;
+    if (lines[i - 1] === " */") while (start > 0 && lines[start] !== "/**") start--;
+    let end = i;
+    if (!(lines[i] ?? "").endsWith(";") || (lines[i] ?? "").endsWith("{")) while (end < lines.length && !/^\}/.test(lines[end] ?? "")) end++;
+    found.push({ name, start, end, shape: lines.slice(i, end + 1).join("\n").replace(name, "") });
+  }
+  return found;
+}
+
+/** The text without the declarations (and their doc comments) of the names `drop` accepts. */
+function withoutDeclarations(ts: string, drop: (declaration: Declaration, all: Declaration[]) => boolean): string {
+  const lines = ts.split("\n");
+  const all = declarationsOf(lines);
+  const dropped = new Set<number>();
+  for (const declaration of all) if (drop(declaration, all)) for (let i = declaration.start; i <= declaration.end; i++) dropped.add(i);
+  return lines.filter((_, i) => !dropped.has(i)).join("\n");
 }
 
 /**
- * The generated file with the shared shapes' declarations (and their doc comments) taken out and
- * imported from shared.ts instead, so each shape is declared once.
+ * json-schema-to-typescript declares a numbered copy of a shape (TicketState1) where a reference
+ * to it carries sibling keywords such as a description: the copies go, their uses name the shape.
  */
-function importShared(ts: string, sharedTitles: string[]): string {
-  const lines = ts.split("\n");
-  const kept: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const declared = /^export (?:type|interface) (\w+)/.exec(lines[i] ?? "")?.[1];
-    // json-schema-to-typescript numbers a second copy of a shape (TicketState1) when a shared shape refers to another.
-    if (declared === undefined || !sharedTitles.includes(declared.replace(/\d+$/, ""))) {
-      kept.push(lines[i] ?? "");
-      continue;
-    }
-    if (kept.at(-1) === " */") while (kept.length > 0 && kept.pop() !== "/**");
-    if (!(lines[i] ?? "").endsWith(";") || (lines[i] ?? "").endsWith("{")) while (i < lines.length && !/^\}/.test(lines[i] ?? "")) i++;
-  }
-  const body = kept.join("\n");
-  const used = sharedTitles.filter((title) => new RegExp(`\\b${title}\\b`).test(body)).sort();
+function withoutCopies(ts: string, titles: string[]): string {
+  const copies: string[] = [];
+  const body = withoutDeclarations(ts, (declaration, all) => {
+    const base = declaration.name.replace(/\d+$/, "");
+    const original = all.find((d) => d.name === base);
+    const copy = base !== declaration.name && titles.includes(base) && (original === undefined || original.shape === declaration.shape);
+    if (copy) copies.push(declaration.name);
+    return copy;
+  });
+  return copies.reduce((text, name) => text.replace(new RegExp(`\\b${name}\\b`, "g"), name.replace(/\d+$/, "")), body);
+}
+
+/** The generated file with the shared shapes' declarations taken out and imported from shared.ts instead. */
+function importShared(ts: string, titles: string[]): string {
+  const body = withoutCopies(withoutDeclarations(ts, ({ name }) => titles.includes(name)), titles);
+  const used = titles.filter((title) => new RegExp(`\\b${title}\\b`).test(body)).sort();
   return used.length === 0 ? body : body.replace(`${BANNER}\n`, `${BANNER}\n\nimport type { ${used.join(", ")} } from "./shared.js";\n`);
 }
 

@@ -339,38 +339,13 @@ export type Note = null | {
    * The time the note was created.
    */
   created_at?: null | string;
-  contact?: Reference1;
-  company?: Reference2;
-  /**
-   * The admin that created the note.
-   */
-  author?: null | {
-    type?: null | string;
-    id?: null | string;
-    name?: null | string;
-    email?: null | string;
-    [k: string]: unknown;
-  };
+  contact?: Reference;
+  company?: Reference;
+  author?: PartAuthor;
   /**
    * The body text of the note.
    */
   body?: null | string;
-  [k: string]: unknown;
-};
-/**
- * A reference to another object (`reference`, 2.14 yaml:21471).
- */
-export type Reference1 = null | {
-  type?: null | string;
-  id?: null | string;
-  [k: string]: unknown;
-};
-/**
- * A reference to another object (`reference`, 2.14 yaml:21471).
- */
-export type Reference2 = null | {
-  type?: null | string;
-  id?: null | string;
   [k: string]: unknown;
 };
 /**
