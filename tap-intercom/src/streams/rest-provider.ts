@@ -4,6 +4,7 @@ import type { StreamProvider, SyncContext } from "../providers.js";
 import { apiVersionAtLeast, type TapConfig } from "../settings.js";
 import type { ChildDeclaration, ParentDeclaration, StreamDeclaration } from "./declaration.js";
 import { declarationOf, declarations } from "./declarations.js";
+import { bookmarkShapes } from "./bookmark.js";
 import { discoverStreams } from "./discover.js";
 import { syncFamily } from "./family.js";
 
@@ -27,6 +28,13 @@ export const restProvider: StreamProvider = {
   owns: (tapStreamId) => declarationOf(tapStreamId) !== undefined,
 
   cannotRun: (config, stream) => versionGap(config, declarationOf(stream.tap_stream_id)),
+
+  bookmarkKeys(tapStreamId) {
+    const field = declarationOf(tapStreamId)?.replicationKey;
+    return field ? bookmarkShapes(field) : {};
+  },
+
+  knownFields: (tapStreamId) => Object.keys(declarationOf(tapStreamId)?.schema.properties ?? {}),
 
   parentOf(tapStreamId) {
     const declaration = declarationOf(tapStreamId);
