@@ -133,9 +133,9 @@ function table(rows: string[][]): void {
 }
 
 /** Rows per table next to the fixture's truth; returns the tables that differ. */
-async function summary(paths: Paths, server: FixtureServer, gaps: Map<string, string>): Promise<string[]> {
+async function summary(paths: Paths, server: FixtureServer, apiVersion: string, gaps: Map<string, string>): Promise<string[]> {
   const counts = await tableCounts(paths.database);
-  const truth = server.truth().streams;
+  const truth = server.truth(apiVersion).streams;
   const names = [...new Set([...counts.keys(), ...Object.keys(truth)])].sort();
   const wrong: string[] = [];
   const rows = [["table", "rows", "fixture", ""]];
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
     say("== Full sync");
     await sync(paths, "full-sync");
     say();
-    const wrong = await summary(paths, server, gaps);
+    const wrong = await summary(paths, server, opts.apiVersion, gaps);
     say();
     await sampleQueries(paths);
 
@@ -267,7 +267,7 @@ async function main(): Promise<void> {
       say();
       await incrementalReport(paths, catalog, changed, since);
       say();
-      wrong.push(...(await summary(paths, server, gaps)));
+      wrong.push(...(await summary(paths, server, opts.apiVersion, gaps)));
       say();
     }
     if (wrong.length > 0) throw new DemoFailure(`tables that differ from the fixture's truth: ${[...new Set(wrong)].join(", ")}`);
