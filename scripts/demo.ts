@@ -65,7 +65,7 @@ async function closeLog(log: WriteStream): Promise<void> {
   await new Promise<void>((done) => log.end(done));
 }
 
-/** `tap --discover` into the catalog file, as Meltano would before a run. */
+/** `tap --discover` into the catalog file, every stream selected, as Meltano would before a run. */
 async function discover(paths: Paths): Promise<Catalog> {
   const { execFile } = await import("node:child_process");
   const stdout = await new Promise<string>((done, fail) =>
@@ -73,14 +73,12 @@ async function discover(paths: Paths): Promise<Catalog> {
       error ? fail(new DemoFailure(`discovery failed: ${error.message}`)) : done(out),
     ),
   );
-  // The demo shows every stream: it also selects those left out by default for their cost (the notes streams).
+  // Every stream, also those off by default for their cost (the notes streams, content_data).
   const catalog = parseCatalog(JSON.parse(stdout), paths.catalog);
   for (const stream of catalog.streams) {
     const root = getMetadata(stream, []);
-    if (root["selected-by-default"] === false) {
-      root.selected = true;
-      say(`Selecting ${stream.tap_stream_id} too (not selected by default; cost: ${String(root["cost"])}).`);
-    }
+    if (root["selected-by-default"] === false) say(`Selecting ${stream.tap_stream_id} too (not selected by default${typeof root["cost"] === "string" ? `; cost: ${root["cost"]}` : ""}).`);
+    for (const entry of stream.metadata) if (entry.breadcrumb.length === 0) entry.metadata.selected = true;
   }
   await writeFile(paths.catalog, JSON.stringify(catalog, null, 2) + "\n");
   return catalog;

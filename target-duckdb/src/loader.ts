@@ -11,6 +11,7 @@ import {
 import { BatchKeys, untrackedChunkKeys, type ChunkKeys } from "./batch-keys.js";
 import {
   activateVersionStatement,
+  deleteMarkedStatement,
   deleteReplacedByBatchStatement,
   lastRowidStatement,
   METADATA_COLUMNS,
@@ -56,6 +57,8 @@ interface LoadedStream {
 interface StreamBatch {
   /** The table's largest rowid before the batch's first insert (null: the table was empty); undefined until then. */
   lastRowidBefore: bigint | null | undefined;
+  /** A chunk left the rows marked deleted to the batch's end, after the rows they replace are gone. */
+  deleteMarkedAtEnd?: boolean;
 }
 
 /**
@@ -638,7 +641,9 @@ export class Loader {
       }
       if (deleteStatement) await this.connection.run(deleteStatement);
       await this.connection.run(chunkKeys.distinct ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
-      if (deleteMarked) await this.connection.run(deleteMarked);
+      // A deferred delete still needs the marked rows to find the rows they replace.
+      if (deleteMarked && deferDelete) batch.deleteMarkedAtEnd = true;
+      else if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);
     } catch (error) {
       throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
@@ -649,9 +654,12 @@ export class Loader {
   /** Deletes the rows from before the batch that its rows replace, for streams that defer this to the batch's end. */
   private async deleteReplacedByBatch(stream: LoadedStream, batch: StreamBatch): Promise<void> {
     const before = batch.lastRowidBefore;
-    if (!stream.deletesReplacedPerBatch || before === undefined || before === null) return;
+    const deleteMarked = batch.deleteMarkedAtEnd ? deleteMarkedStatement(stream.target) : undefined;
     try {
-      await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
+      if (stream.deletesReplacedPerBatch && before !== undefined && before !== null) {
+        await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
+      }
+      if (deleteMarked) await this.connection.run(deleteMarked);
     } catch (error) {
       throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
     }

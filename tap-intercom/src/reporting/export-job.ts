@@ -1,7 +1,7 @@
 /** One export job's life: enqueue (waiting out the pending-jobs limit), poll with backoff, retry failures. */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../../singer/src/index.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import type { ExportWindow } from "./windows.js";
 
 export interface JobTiming {
@@ -48,7 +48,7 @@ export class ExportJobRunner {
   private attempts = 0;
 
   constructor(
-    private readonly api: ExportApi,
+    private readonly api: ExportJobApi,
     private readonly datasetId: string,
     private readonly attributeIds: string[],
     private readonly window: ExportWindow,

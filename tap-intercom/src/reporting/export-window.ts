@@ -5,7 +5,7 @@ import type { Logger } from "../../../singer/src/index.js";
 import { csvParser, describeCsvError, typedRecords, CsvRowError, type CsvRecord, type FieldPlan } from "./csv-records.js";
 import { decodingStages, describeZlibError } from "./decode.js";
 import { ReportingExportError } from "./errors.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import { ExportJobRunner, JobFailure, type JobTiming } from "./export-job.js";
 import { describeWindow, type ExportWindow } from "./windows.js";
 
@@ -52,7 +52,7 @@ function isMalformedCsv(error: unknown): boolean {
  * ReportingExportError naming the dataset and window.
  */
 export async function* exportWindow(
-  api: ExportApi,
+  api: ExportJobApi,
   request: WindowRequest,
   timing: JobTiming,
   logger: Logger,

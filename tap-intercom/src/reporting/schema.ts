@@ -93,8 +93,11 @@ export function configuredAttributes(dataset: ReportingDataset, chosen: string[]
   return dataset.attributes.filter((attribute) => wanted.has(attribute));
 }
 
-/** `selectedByDefault`: whether a catalog without selection syncs the stream. */
-export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[], selectedByDefault = true): CatalogStream {
+/**
+ * `selectedByDefault`: whether a catalog without selection syncs the stream; `streamId`: the
+ * stream's name when it is not a reporting dataset's `report_<id>`.
+ */
+export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[], selectedByDefault = true, streamId = streamIdOf(dataset.id)): CatalogStream {
   const names = fieldNames(dataset);
   const nameOf = (attribute: ReportingAttribute): string => names.get(attribute) as string;
   const timeAttribute = timeAttributeOf(dataset);
@@ -114,13 +117,12 @@ export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: 
     selectedByDefault,
   });
   metadata = writeMetadata(metadata, [], {
-    "intercom-reporting-dataset": dataset.id,
+    ...(streamId === streamIdOf(dataset.id) ? { "intercom-reporting-dataset": dataset.id } : {}),
     ...(dataset.description ? { description: dataset.description } : {}),
   });
-  const id = streamIdOf(dataset.id);
   return {
-    tap_stream_id: id,
-    stream: id,
+    tap_stream_id: streamId,
+    stream: streamId,
     schema,
     metadata,
     key_properties: keyProperties,

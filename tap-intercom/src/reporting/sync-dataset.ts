@@ -22,7 +22,7 @@ import {
   type ReportingDataset,
 } from "./datasets.js";
 import { EmptyKeyCells } from "./empty-keys.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import { exportWindow } from "./export-window.js";
 import { attributeType, configuredAttributes, WINDOW_KEY_PROPERTIES } from "./schema.js";
 import type { ReportingConfig } from "./settings.js";
@@ -35,7 +35,7 @@ export interface StreamBookmarks {
 }
 
 export interface DatasetSyncContext {
-  api: ExportApi;
+  api: ExportJobApi;
   config: ReportingConfig;
   logger: Logger;
   /** Writes one message, resolving when the output can take more (backpressure). */

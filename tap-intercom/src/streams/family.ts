@@ -17,6 +17,7 @@ import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { mapConcurrent } from "./concurrency.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
 import { isSorted, pagedResponses, sourceFor, type ScrollTiming } from "./sources.js";
@@ -116,7 +117,9 @@ export async function syncFamily(
       await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
     }
   }
+  if (parentMember.output) await writeDeletions(ctx, parent, parentMember.output);
   for (const member of members) member.bookmark?.save(ctx.state);
+  for (const member of members) await member.output?.complete();
   await ctx.state.emit();
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {

@@ -5,8 +5,10 @@ import { apiVersionAtLeast, type TapConfig } from "../settings.js";
 import type { ChildDeclaration, ParentDeclaration, StreamDeclaration } from "./declaration.js";
 import { declarationOf, declarations } from "./declarations.js";
 import { bookmarkShapes } from "./bookmark.js";
+import { DELETED_AT_BOOKMARK, DELETED_AT_SHAPE } from "./deletions.js";
 import { discoverStreams } from "./discover.js";
 import { syncFamily } from "./family.js";
+import { VERSION_BOOKMARK, VERSION_SHAPE } from "./output.js";
 
 /** Why a declared stream cannot run at the configured Intercom-Version, if it cannot. */
 function versionGap(config: TapConfig, declaration: StreamDeclaration | undefined): string | undefined {
@@ -30,8 +32,13 @@ export const restProvider: StreamProvider = {
   cannotRun: (config, stream) => versionGap(config, declarationOf(stream.tap_stream_id)),
 
   bookmarkKeys(tapStreamId) {
-    const field = declarationOf(tapStreamId)?.replicationKey;
-    return field ? bookmarkShapes(field) : {};
+    const declaration = declarationOf(tapStreamId);
+    if (!declaration) return {};
+    const field = declaration.replicationKey;
+    return {
+      ...(field ? bookmarkShapes(field) : { [VERSION_BOOKMARK]: VERSION_SHAPE }),
+      ...(declaration.deletions ? { [DELETED_AT_BOOKMARK]: DELETED_AT_SHAPE } : {}),
+    };
   },
 
   knownFields: (tapStreamId) => Object.keys(declarationOf(tapStreamId)?.schema.properties ?? {}),
