@@ -1,5 +1,5 @@
 /** Discovery, sync and the connection test, across every stream provider. */
-import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "../../singer/src/index.js";
+import { resumeOrder, type Catalog, type CatalogStream, type Logger, type SingerState, type SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
 import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
@@ -7,7 +7,7 @@ import type { StreamProvider } from "./providers.js";
 import { providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
-import { checkToken, refusalOf } from "./stream-access.js";
+import { checkToken, refusalOf, StreamsRefusedError } from "./stream-access.js";
 
 /** A client for the few requests before a sync (Meltano runs discovery before every sync): quick to give up when the API is unreachable. */
 function quickClient(config: TapConfig, logger: Logger): IntercomClient {
@@ -63,12 +63,6 @@ function providerOf(stream: CatalogStream): StreamProvider {
   return provider;
 }
 
-/** The interrupted stream first, then the rest in catalog order. */
-function resumeFirst(streams: CatalogStream[], current: unknown): CatalogStream[] {
-  const index = streams.findIndex((s) => s.tap_stream_id === current);
-  return index <= 0 ? streams : [streams[index]!, ...streams.slice(0, index), ...streams.slice(index + 1)];
-}
-
 /**
  * The selected streams that can run with these settings; the others are skipped with one warning
  * per reason. A skipped stream named by the state's `currently_syncing` is not resumed first (it
@@ -111,7 +105,7 @@ export async function sync(run: {
   /** Skipped stream → why, when the warnings above do not say. */
   const skipped = new Map<string, string | undefined>();
   try {
-    for (const stream of resumeFirst(runnableStreams(streams, config, run.state.currently_syncing, logger), run.state.currently_syncing)) {
+    for (const stream of resumeOrder(runnableStreams(streams, config, run.state.currently_syncing, logger), (s) => s.tap_stream_id, run.state)) {
       const provider = providerOf(stream);
       state.setCurrentlySyncing(stream.tap_stream_id);
       await state.emit();
@@ -143,7 +137,7 @@ export async function sync(run: {
   logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, why]) => (why ? `${id} (${why})` : id)).join(", ")}`, { repeatInSummary: false });
   const asked = [...skipped.keys()].filter((id) => run.explicit?.has(id));
   if (asked.length > 0) {
-    throw new Error(`the catalog selects ${asked.join(", ")} but Intercom refused ${asked.length === 1 ? "it" : "them"} (see the warnings above); every other stream was synced`);
+    throw new StreamsRefusedError(asked);
   }
 }
 

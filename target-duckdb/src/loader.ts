@@ -20,6 +20,7 @@ import {
 } from "./merge.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
+import { LoadError } from "./load-error.js";
 import { StreamStage } from "./stream-stage.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
@@ -408,7 +409,7 @@ export class Loader {
       ]);
     } catch (error) {
       if (error instanceof ColumnTypeChangeError) throw fail(error.message);
-      throw fail(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error, wanted.length)}`);
+      throw new LoadError(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error, wanted.length)}`, { source: this.source, lineNumber, stream: name });
     }
     const columns = table.columns.slice(0, wanted.length);
     // Staging tables have one column per key property: new key properties need new tables (the old ones are empty now).
@@ -567,7 +568,7 @@ export class Loader {
     try {
       await this.connection.run("COMMIT");
     } catch (error) {
-      throw new SingerInputError(`committing a batch failed: ${this.describeDatabaseError(error, this.widestTable())}`);
+      throw new LoadError(`committing a batch failed: ${this.describeDatabaseError(error, this.widestTable())}`);
     }
   }
 
@@ -646,7 +647,7 @@ export class Loader {
       else if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
     }
     await stage.reset();
   }
@@ -661,7 +662,7 @@ export class Loader {
       }
       if (deleteMarked) await this.connection.run(deleteMarked);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
     }
   }
 

@@ -5,7 +5,8 @@
  */
 import type { Readable } from "node:stream";
 import type { Response } from "node-fetch";
-import { HTTP_STATUS_ADVICE } from "../http/errors.js";
+import { ConfigError } from "../../../singer/src/index.js";
+import { httpAdvice, IntercomResponseError } from "../http/errors.js";
 import { DATASETS_PATH, parseDatasetList, type ReportingDataset } from "./datasets.js";
 import type { ExportWindow } from "./windows.js";
 
@@ -57,8 +58,9 @@ export class ExportHttpError extends Error {
     what: string,
     detail: string,
   ) {
-    // A rejected token reads the same here as on every other request.
-    super(status === 401 ? `${HTTP_STATUS_ADVICE[401]} (${what})` : `${what} answered HTTP ${status}${detail ? `: ${detail}` : ""}`);
+    // A rejected token, a refusal or an unknown app reads the same here as on every other request.
+    const advice = httpAdvice(status);
+    super(advice !== undefined ? `${advice} (${what})` : `${what} answered HTTP ${status}${detail ? `: ${detail}` : ""}`);
     this.name = "ExportHttpError";
   }
 }
@@ -105,7 +107,7 @@ export function jobExportApi(http: HttpRequester, endpoints: ExportEndpoints): E
       if (!answer.ok && answer.status === 429) return { kind: "busy", message: errorDetail(answer.body) };
       const body = await json(answer, "enqueueing an export job");
       const jobId = body["job_identifier"];
-      if (typeof jobId !== "string" || jobId === "") throw new Error("enqueueing an export job returned no job_identifier");
+      if (typeof jobId !== "string" || jobId === "") throw new IntercomResponseError("enqueueing an export job returned no job_identifier");
       return { kind: "enqueued", jobId, status: String(body["status"] ?? "pending") };
     },
 
@@ -120,7 +122,7 @@ export function jobExportApi(http: HttpRequester, endpoints: ExportEndpoints): E
       const answer = await send(http, { ...endpoints.download(jobId), method: "GET", headers: { Accept: "application/octet-stream" }, rawBody: true });
       if (!answer.ok && (answer.status === 404 || answer.status === 410)) return { kind: "gone", status: answer.status };
       if (!answer.ok) throw new ExportHttpError(answer.status, `downloading export job ${jobId}`, errorDetail(answer.body));
-      if (answer.response.body === null) throw new Error(`downloading export job ${jobId} returned no body`);
+      if (answer.response.body === null) throw new IntercomResponseError(`downloading export job ${jobId} returned no body`);
       return { kind: "body", body: answer.response.body as Readable };
     },
   };
@@ -130,7 +132,7 @@ export function jobExportApi(http: HttpRequester, endpoints: ExportEndpoints): E
 export function httpExportApi(http: HttpRequester, ids: { appId: string | undefined; clientId: string | undefined }): ExportApi {
   const needIds = (what: string): { appId: string; clientId: string } => {
     if (!ids.appId || !ids.clientId) {
-      throw new Error(`${what} needs the "app_id" and "client_id" settings`);
+      throw new ConfigError(`${what} needs the "app_id" and "client_id" settings`);
     }
     return { appId: ids.appId, clientId: ids.clientId };
   };

@@ -1,6 +1,7 @@
 /** The provider of the Reporting Data Export streams: one `report_<dataset>` stream per dataset. */
 import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
 import type { IntercomClient } from "../http/client.js";
+import { IntercomResponseError } from "../http/errors.js";
 import { apiVersionAtLeast } from "../settings.js";
 import type { BookmarkShape, DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
 import { datasetIdOf, type ReportingDataset } from "./datasets.js";
@@ -96,7 +97,7 @@ export const reportingProvider: StreamProvider = {
     }
     const datasetId = datasetIdOf(id) as string;
     const dataset = (await listDatasets(ctx.client, config, ctx.config.apiVersion)).find((d) => d.id === datasetId);
-    if (!dataset) throw new Error(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
+    if (!dataset) throw new IntercomResponseError(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
     await syncExport(ctx, stream, dataset, apiFor(ctx.client, config, id, ctx.config.apiVersion), config);
   },
 };

@@ -1,5 +1,5 @@
 /** Turns a reporting dataset into a Singer catalog stream: schema, key, replication key. */
-import { standardMetadata, writeMetadata, type CatalogStream, type JsonSchema } from "../../../singer/src/index.js";
+import { ConfigError, standardMetadata, writeMetadata, type CatalogStream, type JsonSchema } from "../../../singer/src/index.js";
 import {
   fieldNames,
   findAttribute,
@@ -87,7 +87,7 @@ export function configuredAttributes(dataset: ReportingDataset, chosen: string[]
   const wanted = new Set<ReportingAttribute>([...keyAttributesOf(dataset), timeAttributeOf(dataset)]);
   for (const id of chosen) {
     const attribute = findAttribute(dataset, id);
-    if (!attribute) throw new Error(`reporting_attribute_ids: dataset "${dataset.id}" has no attribute "${id}"`);
+    if (!attribute) throw new ConfigError(`reporting_attribute_ids: dataset "${dataset.id}" has no attribute "${id}"`);
     wanted.add(attribute);
   }
   return dataset.attributes.filter((attribute) => wanted.has(attribute));

@@ -124,7 +124,7 @@ export async function syncFamily(
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
     if (child.truncations > 0) {
-      ctx.logger.warn(`${child.declaration.name}: ${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
+      ctx.logger.child(child.declaration.name).warn(`${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
     }
   }
 }
@@ -147,7 +147,7 @@ async function syncChildren(
       return pages;
     } catch (error) {
       if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
-        ctx.logger.warn(`${decl.name}: parent ${String(record["id"])} no longer exists (404); skipped`);
+        ctx.logger.child(decl.name).warn(`parent ${String(record["id"])} no longer exists (404); skipped`);
         return undefined;
       }
       throw error;
@@ -160,7 +160,7 @@ async function syncChildren(
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;
-      ctx.logger.warn(`${decl.name}: ${problem.warning}`);
+      ctx.logger.child(decl.name).warn(problem.warning);
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
     for (const record of records) await child.output.write(decl.enrich(record, parentRecord));
