@@ -20,7 +20,7 @@ import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declarati
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
-import { isSorted, sourceFor, type ScrollTiming } from "./sources.js";
+import { isSorted, pagedResponses, sourceFor, type ScrollTiming } from "./sources.js";
 
 interface Member {
   output: StreamOutput | undefined;
@@ -139,9 +139,12 @@ async function syncChildren(
   keyOf: (record: ApiRecord) => string,
 ): Promise<void> {
   const decl = child.declaration;
+  const hasRecords = (response: ApiRecord): boolean => decl.paged === true && decl.records(response).length > 0;
   const responses = await mapConcurrent(parents, ctx.config.maxConcurrency, async (record) => {
     try {
-      return await ctx.client.getJson<ApiRecord>({ path: decl.path(record), query: decl.query, stream: decl.name });
+      const pages: ApiRecord[] = [];
+      for await (const page of pagedResponses(ctx, decl.name, { path: decl.path(record), query: { ...decl.query } }, hasRecords)) pages.push(page);
+      return pages;
     } catch (error) {
       if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
         ctx.logger.child(decl.name).warn(`parent ${String(record["id"])} no longer exists (404); skipped`);
@@ -151,10 +154,10 @@ async function syncChildren(
     }
   });
   for (const [index, parentRecord] of parents.entries()) {
-    const response = responses[index];
-    if (!response) continue;
-    const records = decl.records(response);
-    const problem = decl.inspect?.(response, parentRecord, records.length);
+    const pages = responses[index];
+    if (!pages?.[0]) continue;
+    const records = pages.flatMap(decl.records);
+    const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;
       ctx.logger.child(decl.name).warn(problem.warning);
