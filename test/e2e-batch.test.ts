@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { fixtureTapConfig, quoteIdent, withDuckDb } from "../scripts/lib/fixture-run.js";
-import { selectedStreams } from "../singer/src/index.js";
-import { assertExactlyTruth, discover, pipe, startWorld, writeJson, type E2eWorld } from "./e2e-support.js";
+import { assertExactlyTruth, discover, pipe, startWorld, syncedStreams, writeJson, type E2eWorld } from "./e2e-support.js";
 import { runCommand, TAP_BIN } from "./helpers.js";
 
 describe("end to end: tap-intercom with batch_config | target-duckdb", function () {
@@ -24,7 +23,7 @@ describe("end to end: tap-intercom with batch_config | target-duckdb", function 
     const tapRecord = await writeJson(join(world.dir, "tap-record.json"), recordConfig);
     const catalog = await discover(["--config", tapRecord]);
     await writeJson(world.catalogPath, catalog);
-    const streams = selectedStreams(catalog).map((s) => s.stream);
+    const streams = syncedStreams(catalog);
 
     const batchRun = await pipe({ tapArgs: ["--config", tapBatch, "--catalog", world.catalogPath], targetArgs: ["--config", world.targetConfig] });
     assert.ok(batchRun.states.length > 0, "the target acknowledged state");
