@@ -17,3 +17,30 @@ export async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
+
+/**
+ * Calls `fn` on the items with at most `limit` calls started and not yet consumed, and hands each
+ * result to `consume` in the items' order as soon as those before it are consumed: at most `limit`
+ * results are held at once, however many items there are.
+ */
+export async function consumeConcurrentInOrder<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+  consume: (result: R, item: T) => Promise<void>,
+): Promise<void> {
+  const started: Promise<R>[] = [];
+  let next = 0;
+  const startNext = (): void => {
+    const call = fn(items[next++] as T);
+    // A failure is thrown where it is awaited, in order; the calls after it are not consumed.
+    call.catch(() => undefined);
+    started.push(call);
+  };
+  while (next < items.length && started.length < Math.max(1, limit)) startNext();
+  for (const item of items) {
+    const result = await (started.shift() as Promise<R>);
+    if (next < items.length) startNext();
+    await consume(result, item);
+  }
+}
