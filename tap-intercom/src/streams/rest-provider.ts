@@ -18,6 +18,9 @@ export const restProvider: StreamProvider = {
 
   owns: (tapStreamId) => declarationOf(tapStreamId) !== undefined,
 
+  // Each family reads its own endpoints; the one scroll (companies) is the only scroll stream.
+  concurrentStreams: true,
+
   parentOf(tapStreamId) {
     const declaration = declarationOf(tapStreamId);
     return declaration?.kind === "child" ? declaration.parent : undefined;
