@@ -19,9 +19,9 @@ export async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: 
 }
 
 /**
- * Calls `fn` on the items with at most `limit` calls started and not yet consumed, and hands each
- * result to `consume` in the items' order as soon as those before it are consumed: at most `limit`
- * results are held at once, however many items there are.
+ * Calls `fn` on the items, `limit` at a time, and hands each result to `consume` in the items'
+ * order as soon as those before it are consumed: besides the result being consumed, at most
+ * `limit` calls are started and not consumed, however many items there are.
  */
 export async function consumeConcurrentInOrder<T, R>(
   items: T[],
@@ -42,5 +42,25 @@ export async function consumeConcurrentInOrder<T, R>(
     const result = await (started.shift() as Promise<R>);
     if (next < items.length) startNext();
     await consume(result, item);
+  }
+}
+
+/**
+ * The items of `source`, asking it for the next one as soon as the current one is handed out, so
+ * the next page of a list is on its way while the caller works on this one.
+ */
+export async function* prefetched<T>(source: AsyncIterator<T>): AsyncGenerator<T> {
+  let next = source.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      next = source.next();
+      // Thrown where it is awaited, at the next turn; not unhandled if the caller stops first.
+      next.catch(() => undefined);
+      yield result.value;
+    }
+  } finally {
+    void source.return?.(undefined)?.catch(() => undefined);
   }
 }

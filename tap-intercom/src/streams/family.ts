@@ -2,7 +2,7 @@
  * Syncs a parent stream together with its selected children: the parent's pages are read once;
  * for each page the parent records are written, then the children of the changed parents are
  * fetched concurrently (under the shared pacer) and written in parent order, then bookmarks move
- * and STATE is emitted. Children of a scroll are fetched after the scroll ends, so a slow child
+ * and STATE is emitted; the next page is requested while a page is handled. Children of a scroll are fetched after the scroll ends, so a slow child
  * phase cannot let the scroll expire; its parents wait in a temporary file meanwhile.
  *
  * A search returns records sorted by the replication value, so after each page the family forgets
@@ -20,7 +20,7 @@ import type { CatalogStream } from "../../../singer/src/index.js";
 import { IntercomHttpError } from "../http/errors.js";
 import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
-import { consumeConcurrentInOrder } from "./concurrency.js";
+import { consumeConcurrentInOrder, prefetched } from "./concurrency.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
@@ -90,7 +90,7 @@ export async function syncFamily(
   const doneParents = new VersionWindow();
   const deferred = new SpillQueue<ApiRecord>();
   try {
-    for await (const page of source.pages) {
+    for await (const page of prefetched(source.pages)) {
       // Only the records written need their truncated lists read whole.
       const output = parentMember.output;
       const written = output ? page.filter((record) => wanted(parentMember, record)) : [];
