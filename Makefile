@@ -35,9 +35,10 @@ $(BUILD_STAMP): $(NODE_MODULES) $(SOURCES)
 test: build
 	npx mocha
 
-lint: $(NODE_MODULES)
+lint: build
 	npx tsc -p tsconfig.json --noEmit
 	npx eslint .
+	node dist/scripts/check-npm-scripts.js package.json
 
 types: build
 	node dist/scripts/generate-types.js

@@ -87,6 +87,20 @@ describe("make sync (scripts/lib/sync-run.ts)", () => {
     assert.deepEqual((await readdir(dir)).sort(), ["logs", "state.json", "tap.json"]);
   });
 
+  it("redacts the target's token too, from its config file or the environment", async () => {
+    await writeFile(join(dir, "target.json"), JSON.stringify({ path: "md:db", token: "md-secret-in-config-789" }));
+    const outcome = await runSync({
+      ...options("ok", "2026-01-01T00:00:00Z"),
+      targetConfigs: [join(dir, "target.json")],
+      env: { FAKE_TARGET_MODE: "careless", TARGET_DUCKDB_TOKEN: "md-secret-in-env-012" },
+    });
+    assert.equal(outcome.ok, true, outcome.message);
+    const log = await readFile(outcome.logPath, "utf8");
+    assert.match(log, /\[target\] fake target: config \{"path":"md:db","token":"\*\*\*"\}/);
+    assert.match(log, /\[target\] fake target: token from the environment \*\*\*/);
+    assert.doesNotMatch(log, /md-secret/);
+  });
+
   it("a failed tap fails the run, and the state file keeps what the target committed, so the next run resumes there", async () => {
     await sync("ok", "2026-01-01T00:00:00Z");
     const failed = await sync("fail", "2026-01-01T00:01:00Z");

@@ -47,11 +47,13 @@ async function hasContent(path: string): Promise<boolean> {
   }
 }
 
-/** Values that must not reach the log: the access token from the config files or the environment. */
+/** Values that must not reach the log: the tap's access token and the target's token, from the config files or the environment. */
 async function secretsOf(configs: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
   const secrets: string[] = [];
-  const fromEnv = env["TAP_INTERCOM_ACCESS_TOKEN"];
-  if (fromEnv) secrets.push(fromEnv);
+  for (const name of ["TAP_INTERCOM_ACCESS_TOKEN", "TARGET_DUCKDB_TOKEN", "motherduck_token", "MOTHERDUCK_TOKEN"]) {
+    const fromEnv = env[name];
+    if (fromEnv) secrets.push(fromEnv);
+  }
   for (const path of configs) {
     try {
       const parsed = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
@@ -79,7 +81,7 @@ export async function runSync(options: SyncOptions): Promise<SyncOutcome> {
   await mkdir(options.logDir, { recursive: true });
   const logPath = join(options.logDir, `${stamp}.log`);
   const log = createWriteStream(logPath, { flags: "wx", mode: 0o600 });
-  const secrets = await secretsOf(options.tapConfigs, env);
+  const secrets = await secretsOf([...options.tapConfigs, ...options.targetConfigs], env);
   const redact = (text: string): string => secrets.reduce((out, secret) => out.split(secret).join("***"), text);
   const write = (line: string): void => {
     const clean = redact(line);

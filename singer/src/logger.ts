@@ -6,6 +6,8 @@
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** The shortest start of a secret that a cut text may not end with. */
+const MIN_SECRET_FRAGMENT = 8;
 
 export class Logger {
   private readonly secrets = new Set<string>();
@@ -44,6 +46,20 @@ export class Logger {
     let out = text;
     for (const secret of this.secrets) out = out.split(secret).join("***");
     return out;
+  }
+
+  /**
+   * Redacts `text`, then cuts it to `limit` characters: a secret that the cut splits would survive
+   * a redaction after the cut, and one before the cut leaves its start, so both passes are needed.
+   */
+  redactAndCut(text: string, limit: number): string {
+    const cut = this.redact(text).slice(0, limit);
+    for (const secret of this.secrets) {
+      for (let length = Math.min(secret.length - 1, cut.length); length >= MIN_SECRET_FRAGMENT; length -= 1) {
+        if (cut.endsWith(secret.slice(0, length))) return cut.slice(0, cut.length - length) + "***";
+      }
+    }
+    return cut;
   }
 
   debug(message: string): void {

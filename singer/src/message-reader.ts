@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { duplicateNamePath } from "./duplicate-names.js";
 import { SingerInputError } from "./errors.js";
 import { readLines } from "./line-reader.js";
 import { SINGER_MESSAGE_TYPES, type SingerMessage, type SingerMessageType } from "./messages.js";
@@ -29,6 +30,8 @@ export function parseMessageLine(text: string, lineNumber: number, source = "std
   if (!isObject(parsed)) {
     throw new SingerInputError("a Singer message must be a JSON object", { lineNumber, source });
   }
+  const repeated = duplicateNamePath(text, parsed);
+  if (repeated) throw repeatedNameError(parsed, repeated, lineNumber, source);
   const type = parsed["type"];
   if (typeof type !== "string") {
     throw new SingerInputError('message has no string "type" field', { lineNumber, source });
@@ -40,6 +43,18 @@ export function parseMessageLine(text: string, lineNumber: number, source = "std
   const message = { ...parsed, type: upper } as Record<string, unknown>;
   checkMessageShape(upper as SingerMessageType, message, lineNumber, source);
   return { kind: "message", lineNumber, message: message as unknown as SingerMessage };
+}
+
+/** A name twice in one object: JSON readers disagree on which value counts (JSON.parse the last, DuckDB the first). */
+function repeatedNameError(message: Record<string, unknown>, path: string[], lineNumber: number, source: string): SingerInputError {
+  const stream = typeof message["stream"] === "string" ? message["stream"] : undefined;
+  const inRecord = path.length > 1 && path[0] === "record" && typeof message["type"] === "string" && message["type"].toUpperCase() === "RECORD";
+  const field = (inRecord ? path.slice(1) : path).join(".");
+  const name = path[path.length - 1] as string;
+  return new SingerInputError(
+    `the key ${JSON.stringify(name)} appears twice in one JSON object; JSON readers disagree on which value counts, so the message is refused: send each key once per object`,
+    { lineNumber, source, stream, field },
+  );
 }
 
 function checkMessageShape(type: SingerMessageType, m: Record<string, unknown>, lineNumber: number, source: string): void {

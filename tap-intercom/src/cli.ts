@@ -18,8 +18,9 @@ import {
 } from "../../singer/src/index.js";
 import { about } from "./about.js";
 import { explicitlySelected } from "./explicit-selection.js";
+import { checkForeignCatalog, checkForeignState } from "./foreign-input.js";
 import { checkTokenBeforeSync, discover, sync, testConnection } from "./tap.js";
-import { resolveConfig } from "./settings.js";
+import { resolveConfig, settingsSchema } from "./settings.js";
 
 // What a sync holds is bounded (see streams/family.ts); without this V8 lets garbage grow the heap
 // to about twice that before collecting it. Costs some CPU; the sync is bound by the API, not by it.
@@ -58,7 +59,7 @@ async function readStateFile(path: string): Promise<ReturnType<typeof parseState
     logger.info(`state file ${path} does not exist yet: starting with an empty state (a full sync)`);
     return parseState(null);
   }
-  return parseState(value, path);
+  return checkForeignState(parseState(value, path), `state file ${path}`, logger);
 }
 
 runMain(async () => {
@@ -69,6 +70,10 @@ runMain(async () => {
     return;
   }
   const config = resolveConfig(await readConfigFiles(options.config));
+  // Every setting marked secret (the token, and any added later) is redacted from all output.
+  for (const [name, schema] of Object.entries(settingsSchema.properties ?? {})) {
+    if (schema.secret === true && typeof config.raw[name] === "string") logger.addSecret(config.raw[name]);
+  }
   logger.addSecret(config.accessToken);
   if (config.metrics) logger.enableMetrics();
   if (options.test) {
@@ -86,7 +91,9 @@ runMain(async () => {
   }
   const catalogPath = options.catalog ?? options.properties;
   // Every file is read and checked before the first request.
-  const catalogFile = catalogPath ? parseCatalog(await readJsonFile(catalogPath, "catalog"), catalogPath) : undefined;
+  const catalogFile = catalogPath
+    ? checkForeignCatalog(parseCatalog(await readJsonFile(catalogPath, "catalog"), catalogPath), `catalog file ${catalogPath}`, logger)
+    : undefined;
   const state = options.state ? await readStateFile(options.state) : parseState(null);
   // A rejected token fails here, before any stream: a stream that skips on 401 could not tell it from a missing scope.
   if (catalogFile) await checkTokenBeforeSync(config, logger);

@@ -38,4 +38,17 @@ export interface StreamProvider {
   concurrentStreams?: boolean;
   /** Why a selected stream cannot run with these settings (it is skipped with a warning), if it cannot. */
   cannotRun?(config: TapConfig, stream: CatalogStream): string | undefined;
+  /**
+   * The bookmark keys this stream reads, each with a test of the value's shape (a state of another
+   * tap or version may hold others: they are ignored with a warning). None: the stream keeps no bookmark.
+   */
+  bookmarkKeys?(tapStreamId: string): Record<string, BookmarkShape>;
+  /** The top-level fields this stream can emit, when they are known without discovery. */
+  knownFields?(tapStreamId: string): string[] | undefined;
+}
+
+/** What a bookmark value must look like, and a test for it. */
+export interface BookmarkShape {
+  description: string;
+  test: (value: unknown) => boolean;
 }

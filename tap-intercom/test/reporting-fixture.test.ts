@@ -88,6 +88,10 @@ describe("reporting export: against the offline Intercom fixture, into DuckDB", 
         query(`SELECT ${columns.map((c) => `CAST(${quoteIdent(c)} AS VARCHAR) AS ${quoteIdent(c)}`).join(", ")} FROM ${quoteIdent(SCHEMA)}.${quoteIdent(`report_${datasetId}`)}`),
       );
       const textColumns = new Set(columns.filter((c) => truth.every((row) => row[c] === null || typeof row[c] === "string")));
+      // An empty key cell is stored as its stand-in (see tap-intercom/src/reporting/empty-keys.ts): it counts as the null it stands for.
+      for (const row of stored as ReportRow[]) {
+        for (const column of columns) if (/^\(empty in the export; window [^,]+, #\d+\)$/.test(String(row[column]))) row[column] = null;
+      }
       assert.deepEqual(profile(stored as ReportRow[], columns, textColumns), profile(truth, columns, textColumns), `${datasetId}: current values`);
     }
   }

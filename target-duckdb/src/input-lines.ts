@@ -1,19 +1,44 @@
 import type { Readable } from "node:stream";
-import type { NumberedLine } from "../../singer/src/index.js";
+import { SingerInputError, type NumberedLine } from "../../singer/src/index.js";
+
+const EF_BF_BD = Buffer.from("\uFFFD");
+
+/**
+ * Decoding turned something into U+FFFD: throws unless every U+FFFD was sent as such (bytes
+ * EF BF BD). Before the first replacement the text decoded one to one, so its UTF-8 length is
+ * the offset of the bytes that were replaced.
+ */
+function refuseInvalidUtf8(buffer: Buffer, start: number, text: string, where: { lineNumber: number; source: string; lineStart: number }): void {
+  for (let index = text.indexOf("\uFFFD"); index !== -1; index = text.indexOf("\uFFFD", index + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, index));
+    if (buffer.compare(EF_BF_BD, 0, 3, start + offset, Math.min(start + offset + 3, buffer.length)) === 0) continue;
+    const byte = (buffer[start + offset] as number).toString(16).padStart(2, "0");
+    throw new SingerInputError(
+      `invalid UTF-8 at byte offset ${offset} of the line (byte 0x${byte}; input byte offset ${where.lineStart + offset}): Singer messages are UTF-8 text, and the target never replaces what it cannot decode`,
+      { lineNumber: where.lineNumber, source: where.source },
+    );
+  }
+}
 
 /**
  * Yields the complete lines of a byte stream with their 1-based numbers (blank lines counted,
  * not yielded; CRLF accepted). Once `stopped()` turns true, reading ends without yielding the
- * partial line in hand, so a signal never turns half a message into an error.
+ * partial line in hand, so a signal never turns half a message into an error. Bytes that are
+ * not UTF-8 are an error naming the line and the byte.
  */
-export async function* readCompleteLines(input: Readable, stopped: () => boolean = () => false): AsyncGenerator<NumberedLine> {
+export async function* readCompleteLines(input: Readable, stopped: () => boolean = () => false, source = "stdin"): AsyncGenerator<NumberedLine> {
   let pieces: Buffer[] = [];
   let lineNumber = 0;
+  /** Where the next line starts in the input, in bytes. */
+  let nextLineStart = 0;
   const lineOf = (buffer: Buffer, start: number, end: number): string | undefined => {
     lineNumber += 1;
+    const lineStart = nextLineStart;
+    nextLineStart += end - start + 1;
     if (end > start && buffer[end - 1] === 13) end -= 1;
     if (end === start) return undefined;
     const text = buffer.toString("utf8", start, end);
+    if (text.indexOf("\uFFFD") !== -1) refuseInvalidUtf8(buffer, start, text, { lineNumber, source, lineStart });
     return text.charCodeAt(0) <= 32 && text.trim().length === 0 ? undefined : text;
   };
   try {

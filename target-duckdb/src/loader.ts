@@ -113,6 +113,23 @@ function keyComparesAsText(type: ColumnSpec["type"] | undefined, validated: bool
   return validated && (type === "VARCHAR" || type === "BIGINT" || type === "DOUBLE" || type === "BOOLEAN");
 }
 
+/** How a record's key must look, said when one does not. */
+const KEY_VALUE_NEEDED =
+  "a stream with key_properties needs a value (a string, number or boolean) in each key property of every record, " +
+  "or records with equal keys would replace each other; a stream whose records have no key declares key_properties []";
+
+/** What a RECORD or ACTIVATE_VERSION version may be: it is stored in the BIGINT column _sdc_table_version. */
+const VERSION_RANGE = "version must be an integer from -2^63 to 2^63-1 (it is stored in the BIGINT column _sdc_table_version)";
+
+const METADATA_NAMES = new Set(METADATA_COLUMNS.map((c) => c.name));
+
+function isBigint(value: number): boolean {
+  return Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63;
+}
+
+/** The metadata column a tap may fill itself: a record carrying it is deleted (marked, or removed with hard_delete). */
+const DELETED_AT = "_sdc_deleted_at";
+
 function valueAtPath(record: Record<string, unknown>, path: string[]): unknown {
   let value: unknown = record;
   for (const name of path) {
@@ -245,8 +262,12 @@ export class Loader {
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("RECORD arrived before the stream's SCHEMA", lineNumber, message.stream);
     for (const key of stream.keyProperties) {
-      if (!(key in message.record)) throw this.inputError("record lacks a key property", lineNumber, message.stream, key);
+      const value = message.record[key];
+      if (value === null || value === undefined) {
+        throw this.inputError(`${key in message.record ? "key property is null" : "record lacks a key property"}: ${KEY_VALUE_NEEDED}`, lineNumber, message.stream, key);
+      }
     }
+    if (message.version !== undefined && !isBigint(message.version)) throw this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
     const failure = stream.validate?.(message.record);
     if (failure) throw this.inputError(`record does not match the schema: ${failure.message}`, lineNumber, message.stream, failure.field);
     for (const path of stream.bigintPaths) {
@@ -302,10 +323,10 @@ export class Loader {
         throw fail(`schema cannot be compiled: ${(error as Error).message}`, "schema");
       }
     }
-    const metadataNames = new Set(METADATA_COLUMNS.map((c) => c.name));
-    const wanted = columnsForSchema(schema, this.settings.flattening_max_level, declaredKeys).filter(
-      (column) => !(this.settings.add_metadata_columns && metadataNames.has(column.name)),
-    );
+    const declared = columnsForSchema(schema, this.settings.flattening_max_level, declaredKeys);
+    this.checkMetadataNames(declared, fail);
+    // A declared _sdc_deleted_at fills the metadata column of that name.
+    const wanted = declared.filter((column) => !(this.settings.add_metadata_columns && column.name === DELETED_AT));
     const seen = new Map<string, string>();
     for (const column of wanted) {
       const other = seen.get(column.name.toLowerCase());
@@ -371,7 +392,29 @@ export class Loader {
     });
   }
 
+  /**
+   * With metadata columns, a property may not take a metadata column's name (DuckDB compares
+   * names without case), except _sdc_deleted_at, which keeps its meaning; that one, wherever it
+   * marks deletions, must be a date-time.
+   */
+  private checkMetadataNames(columns: ColumnSpec[], fail: (text: string, field?: string) => SingerInputError): void {
+    const { add_metadata_columns: metadata, hard_delete: hardDelete } = this.settings;
+    for (const column of columns) {
+      if (column.name === DELETED_AT) {
+        if ((metadata || hardDelete) && column.type !== "TIMESTAMPTZ" && column.type !== "DATE") {
+          throw fail(`${DELETED_AT} marks a record deleted and must be a date-time string (schema {"type": ["null", "string"], "format": "date-time"}); the stream declares it as ${column.type}`, column.name);
+        }
+      } else if (metadata && METADATA_NAMES.has(column.name.toLowerCase())) {
+        throw fail(
+          `property "${column.name}" has the name of a metadata column the target fills (${METADATA_COLUMNS.map((c) => c.name).join(", ")}; only ${DELETED_AT} may come from the tap): rename it, or set add_metadata_columns to false to load it as an ordinary column`,
+          column.name,
+        );
+      }
+    }
+  }
+
   private async handleActivateVersion(message: ActivateVersionMessage, lineNumber: number): Promise<void> {
+    if (!isBigint(message.version)) throw this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
     const stream = this.streams.get(message.stream);
     if (!stream) {
       this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION for stream "${message.stream}" before its SCHEMA is ignored`);
@@ -383,7 +426,7 @@ export class Loader {
     }
     await this.flushAll();
     const statement = activateVersionStatement(this.settings.schema, stream.name, this.settings.hard_delete);
-    const version = BigInt(Math.trunc(message.version));
+    const version = BigInt(message.version);
     const values = this.settings.hard_delete ? [version] : [new Date().toISOString(), version];
     await this.connection.run(statement, values);
   }

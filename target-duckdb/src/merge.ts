@@ -95,7 +95,10 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
       statements.deleteReplacedByStagedKeys = `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${stagedKeys} FROM ${stageSqlName}) AS b WHERE ${matches}`;
     }
   }
-  if (target.metadata && target.hardDelete) statements.deleteMarked = `DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`;
+  // Records carrying _sdc_deleted_at are deleted ones: its metadata column, or without metadata columns a declared property of that name.
+  if (target.hardDelete && (target.metadata || target.columns.some((c) => c.name === "_sdc_deleted_at"))) {
+    statements.deleteMarked = `DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`;
+  }
   return statements;
 }
 

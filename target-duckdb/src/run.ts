@@ -71,7 +71,7 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
     const runStartedAt = new Date().toISOString();
     const rowsBefore = await tableRowCounts(connection, settings.schema);
     const stop = () => signal !== undefined || timerFailure !== undefined;
-    for await (const { lineNumber, text } of readCompleteLines(input, stop)) {
+    for await (const { lineNumber, text } of readCompleteLines(input, stop, source)) {
       if (loader.busy) await loader.busy;
       const pending = loader.handle(parseMessageLine(text, lineNumber, source), text);
       if (pending) await pending;

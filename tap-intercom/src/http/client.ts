@@ -100,9 +100,10 @@ export class IntercomClient {
    */
   private async send<T>(req: IntercomRequest, consume: (response: Response) => Promise<T>): Promise<T> {
     const method = req.method ?? "GET";
-    const url = this.url(req);
+    let url = this.url(req);
     const label = `${method} ${url.pathname}${url.search}`;
     let failures = 0;
+    let redirects = 0;
     let rateLimitWaits = 0;
     /** Why the last attempt failed, when the next one must back off first. */
     let retryAfter: string | undefined;
@@ -128,6 +129,13 @@ export class IntercomClient {
           response = await fetch(url.href, this.init(req, method, controller.signal));
           release(response);
           this.timing(req.stream, url.pathname, response.status, started);
+          const location = isRedirect(response.status) ? response.headers.get("location") : null;
+          if (location !== null) {
+            await response.arrayBuffer().catch(() => undefined);
+            clearTimeout(timer);
+            url = this.followable(req, label, response.status, new URL(location, url), (redirects += 1));
+            continue;
+          }
           if (response.ok) {
             const value = await consume(response);
             clearTimeout(timer);
@@ -184,7 +192,29 @@ export class IntercomClient {
       body = JSON.stringify(req.body);
     }
     if (req.rawBody) headers["Accept-Encoding"] = "identity";
-    return { method, headers, body, agent: this.agent, signal, compress: !req.rawBody };
+    // Redirects are followed by `followable` only: node-fetch would send the token to another port of the same host.
+    return { method, headers, body, agent: this.agent, signal, compress: !req.rawBody, redirect: "manual" };
+  }
+
+  /**
+   * Where a redirect may be followed with the token: only within the configured origin (scheme,
+   * host and port). A redirect elsewhere fails the request, so the token never leaves for another
+   * server and a check answered by another server never passes.
+   */
+  private followable(req: IntercomRequest, label: string, status: number, target: URL, count: number): URL {
+    const origin = new URL(this.config.baseUrl).origin;
+    if (target.origin !== origin) {
+      throw this.failure(
+        req,
+        label,
+        status,
+        undefined,
+        `redirected to another server, ${target.origin}; the access token is only sent to ${origin}. ` +
+          "Check base_url (or region): it must be the API host itself, with its scheme (https://api.intercom.io)",
+      );
+    }
+    if (count > MAX_REDIRECTS) throw this.failure(req, label, status, undefined, `more than ${MAX_REDIRECTS} redirects`);
+    return target;
   }
 
   private async backoff(stream: string, label: string, why: string, retry: number): Promise<void> {
@@ -204,7 +234,7 @@ export class IntercomClient {
   }
 
   private failure(req: IntercomRequest, label: string, status: number | undefined, body: string | undefined, detail: string | undefined): IntercomHttpError {
-    const snippet = body ? `: ${body.replace(/\s+/g, " ").slice(0, 300)}` : "";
+    const snippet = body ? `: ${this.logger.redactAndCut(body.replace(/\s+/g, " "), 300)}` : "";
     const what = status === undefined ? "request failed" : `HTTP ${status}`;
     const advice = status === undefined ? undefined : HTTP_STATUS_ADVICE[status];
     const message = this.logger.redact(
@@ -214,6 +244,12 @@ export class IntercomClient {
     );
     return new IntercomHttpError(message, req.stream, label, status, body === undefined ? undefined : this.logger.redact(body));
   }
+}
+
+const MAX_REDIRECTS = 5;
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
 function describe(error: unknown): string {

@@ -7,7 +7,7 @@ import { datasetIdOf, type ReportingDataset } from "./datasets.js";
 import { httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig, type ReportingConfig } from "./settings.js";
-import { syncDataset } from "./sync-dataset.js";
+import { BOOKMARK_KEY, syncDataset } from "./sync-dataset.js";
 
 /**
  * The Intercom-Version of every export call: `api_version`, but at least 2.16, from which the
@@ -71,6 +71,14 @@ export const reportingProvider: StreamProvider = {
   },
 
   owns: (tapStreamId) => datasetIdOf(tapStreamId) !== undefined,
+
+  bookmarkKeys: () => ({
+    [BOOKMARK_KEY]: {
+      description: "an RFC 3339 date-time or Unix seconds",
+      test: (value) => typeof value === "number" || (typeof value === "string" && !Number.isNaN(Date.parse(value))),
+    },
+    replication_key: { description: "a field name", test: (value) => typeof value === "string" },
+  }),
 
   cannotRun(config) {
     const reporting = readReportingConfig(config.raw);

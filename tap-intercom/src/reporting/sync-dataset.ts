@@ -21,6 +21,7 @@ import {
   type ReportingAttribute,
   type ReportingDataset,
 } from "./datasets.js";
+import { EmptyKeyCells } from "./empty-keys.js";
 import type { ExportApi } from "./export-api.js";
 import { exportWindow } from "./export-window.js";
 import { attributeType, configuredAttributes, WINDOW_KEY_PROPERTIES } from "./schema.js";
@@ -157,10 +158,13 @@ export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDat
   const end = ctx.endTime - ctx.config.settleDelaySeconds;
   const previous = ctx.bookmarks.get(BOOKMARK_KEY);
   const previousEnd = typeof previous === "string" ? rfc3339ToUnix(previous) : typeof previous === "number" ? previous : -Infinity;
+  const emptyKeys = windowKey ? undefined : new EmptyKeyCells(dataset.id, keyProperties, (field) => properties[field]);
   for (window of exportWindows(start, end, ctx.config.windowSeconds)) {
     let count = 0;
     const windowStart = unixToRfc3339(window.start);
+    emptyKeys?.startWindow(window);
     for await (const { row, record } of exportWindow(ctx.api, { datasetId: dataset.id, attributeIds, plans, window }, timing, ctx.logger)) {
+      emptyKeys?.fill(record, row);
       if (schemaChanged) {
         await ctx.emit(schemaMessageNow());
         schemaChanged = false;

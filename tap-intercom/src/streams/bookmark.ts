@@ -9,6 +9,7 @@
  * re-reads from the ceiling; the records processed above it are saved with their values
  * (`recent_keys`), so the re-read skips them unless they changed again.
  */
+import type { BookmarkShape } from "../providers.js";
 import type { StateHolder } from "../state-holder.js";
 
 export const BOUNDARY_KEYS = "boundary_keys";
@@ -82,6 +83,18 @@ export class Bookmark {
     if (recent.size > 0) state.setBookmark(this.stream, RECENT_KEYS, Object.fromEntries(recent));
     else state.clearBookmark(this.stream, RECENT_KEYS);
   }
+}
+
+/** The keys a Bookmark on `field` reads from the state, with the shapes it understands. */
+export function bookmarkShapes(field: string): Record<string, BookmarkShape> {
+  return {
+    [field]: { description: "Unix seconds or an ISO 8601 date-time", test: (value) => toSeconds(value) > 0 },
+    [BOUNDARY_KEYS]: { description: "a list", test: (value) => Array.isArray(value) },
+    [RECENT_KEYS]: {
+      description: "an object of Unix seconds",
+      test: (value) => typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "number"),
+    },
+  };
 }
 
 /** Unix seconds from a number or an ISO 8601 string. */

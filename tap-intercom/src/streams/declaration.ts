@@ -1,6 +1,6 @@
 /**
  * How a stream is declared. A stream is one of a few kinds, each driven entirely by its
- * declaration: adding a stream means adding an entry in `catalog.ts` and a schema in schemas/.
+ * declaration: adding a stream means adding an entry in `declarations.ts` and a schema in schemas/.
  */
 import type { JsonSchema } from "../../../singer/src/index.js";
 import type { TapConfig } from "../settings.js";

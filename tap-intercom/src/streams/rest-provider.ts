@@ -3,6 +3,7 @@ import type { CatalogStream } from "../../../singer/src/index.js";
 import type { StreamProvider, SyncContext } from "../providers.js";
 import type { ChildDeclaration, ParentDeclaration } from "./declaration.js";
 import { declarationOf, declarations } from "./declarations.js";
+import { bookmarkShapes } from "./bookmark.js";
 import { discoverStreams } from "./discover.js";
 import { syncFamily } from "./family.js";
 
@@ -20,6 +21,13 @@ export const restProvider: StreamProvider = {
 
   // Each family reads its own endpoints; the one scroll (companies) is the only scroll stream.
   concurrentStreams: true,
+
+  bookmarkKeys(tapStreamId) {
+    const field = declarationOf(tapStreamId)?.replicationKey;
+    return field ? bookmarkShapes(field) : {};
+  },
+
+  knownFields: (tapStreamId) => Object.keys(declarationOf(tapStreamId)?.schema.properties ?? {}),
 
   parentOf(tapStreamId) {
     const declaration = declarationOf(tapStreamId);

@@ -1,0 +1,84 @@
+/**
+ * A tap that dies in the middle of a run (here: its token is revoked) makes the run fail for a
+ * scheduler, under `make sync` and under the README's own pipeline, while the target still commits
+ * what it received and the saved state claims no more than what was committed.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFile, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { selectedStreams, type Catalog } from "../singer/src/index.js";
+import { tableKeys } from "../scripts/lib/fixture-run.js";
+import { discover, startWorld, truthKeyColumns, type E2eWorld } from "./e2e-support.js";
+import { REPO_ROOT, runCommand } from "./helpers.js";
+
+/** API requests answered before the token is revoked: discovery and the first streams, not the whole run. */
+const REVOKE_AFTER = 21;
+
+/**
+ * The saved state names the stream the run was in (`currently_syncing`); every stream the tap had
+ * finished before it is in the database exactly as the truth has it.
+ */
+async function assertStateCoversCommitted(world: E2eWorld, catalog: Catalog, state: { currently_syncing?: unknown }): Promise<void> {
+  const order = selectedStreams(catalog).map((s) => s.tap_stream_id);
+  assert.equal(typeof state.currently_syncing, "string", `the run stopped inside a stream: ${JSON.stringify(state)}`);
+  const current = order.indexOf(state.currently_syncing as string);
+  assert.ok(current > 0, `some streams were finished before the failure: ${JSON.stringify(state)}`);
+  const truth = world.server.truth().streams;
+  for (const stream of order.slice(0, current)) {
+    const keys = await tableKeys(world.database, stream, truthKeyColumns(catalog, stream));
+    assert.deepEqual(keys, [...(truth[stream]?.ids ?? [])].sort(), `${stream}: committed, every record`);
+  }
+}
+
+describe("a tap that fails mid-run", function () {
+  this.timeout(180_000);
+  let world: E2eWorld;
+  let catalog: Catalog;
+  let tapConfig: string;
+  beforeEach(async () => {
+    world = await startWorld();
+    tapConfig = join(world.dir, "tap.json");
+    await writeFile(tapConfig, JSON.stringify({ access_token: world.server.token, base_url: world.server.url }));
+    catalog = await discover(["--config", tapConfig]);
+    world.server.setFaults({ revokeTokenAfterRequests: REVOKE_AFTER });
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it("make sync exits non-zero, and the state it saved covers only committed rows", async () => {
+    // `-o build`: the build is done; make must not rebuild under the test.
+    const make = spawn("make", ["-s", "-o", "build", "sync", `CONFIG=${tapConfig}`, `STATE=${world.state}`, `TARGET_CONFIG=${world.targetConfig}`], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    make.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    make.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    const code = await new Promise<number | null>((resolve) => make.once("close", resolve));
+    assert.notEqual(code, 0, output);
+    assert.match(output, /\[tap\] ERROR tap-intercom: Intercom rejected the access token \(HTTP 401\)/);
+    assert.match(output, /sync: failed \(tap exit code 1, target exit code 0\); .* holds the last state the target committed/);
+    await assertStateCoversCommitted(world, catalog, JSON.parse(await readFile(world.state, "utf8")) as { currently_syncing?: unknown });
+  });
+
+  it("the README's pipeline exits non-zero and keeps the last committed state", async () => {
+    const readme = await readFile(join(REPO_ROOT, "README.md"), "utf8");
+    const usage = /## Usage\n+```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(usage, "README has a Usage shell block");
+    // The block as a user saves it, run from a directory holding tap.json and target.json.
+    const script = join(world.dir, "sync.sh");
+    await writeFile(script, usage);
+    await writeFile(join(world.dir, "target.json"), JSON.stringify({ path: world.database }));
+    await symlink(join(REPO_ROOT, "tap-intercom"), join(world.dir, "tap-intercom"));
+    await symlink(join(REPO_ROOT, "target-duckdb"), join(world.dir, "target-duckdb"));
+    const run = await runCommand("bash", [script], { cwd: world.dir });
+    assert.notEqual(run.code, 0, run.stderr);
+    assert.match(run.stderr, /ERROR tap-intercom: Intercom rejected the access token \(HTTP 401\)/);
+    const lines = (await readFile(join(world.dir, "states.jsonl"), "utf8")).trim().split("\n");
+    const saved = await readFile(join(world.dir, "state.json"), "utf8");
+    assert.equal(saved.trim(), lines.at(-1), "state.json holds the target's last committed state");
+    await assertStateCoversCommitted(world, catalog, JSON.parse(saved) as { currently_syncing?: unknown });
+  });
+});
