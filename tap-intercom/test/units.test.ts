@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Logger, parseState, SingerWriter } from "../../singer/src/index.js";
+import { ConcurrencyLimit } from "../src/http/concurrency-limit.js";
 import { RateLimitPacer, readRateLimit } from "../src/http/pacer.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "../src/http/retry.js";
 import { apiVersionAtLeast, resolveConfig } from "../src/settings.js";
@@ -189,6 +190,18 @@ describe("tap-intercom units", () => {
       );
       assert.deepEqual(consumed, items);
       assert.ok(maxHeld <= 5, `held ${maxHeld}`);
+    });
+
+    it("gives a free slot to an urgent request before the requests already waiting", async () => {
+      const limit = new ConcurrencyLimit(1);
+      const release = await limit.acquire();
+      const order: string[] = [];
+      const child = limit.acquire().then((r) => (order.push("child"), r));
+      const page = limit.acquire(true).then((r) => (order.push("page"), r));
+      release();
+      (await page)();
+      (await child)();
+      assert.deepEqual(order, ["page", "child"]);
     });
 
     it("reads spilled records back in order, as often as asked, and nothing once closed", async () => {

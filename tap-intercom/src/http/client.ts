@@ -27,6 +27,8 @@ export interface IntercomRequest {
   rateLimitToCaller?: boolean;
   /** Fail at once on a 5xx, timeout or network error instead of retrying: the request cannot be repeated (a scroll page). */
   noRetry?: boolean;
+  /** A request the stream waits on before its next page (a page of its list, a contact's whole tag list): it takes a free slot before waiting child requests. */
+  urgent?: boolean;
 }
 
 export interface ClientStats {
@@ -111,7 +113,7 @@ export class IntercomClient {
       // A retry waits without holding a slot, so other requests go on meanwhile.
       if (retryAfter !== undefined) await this.backoff(req.stream, label, retryAfter, failures);
       retryAfter = undefined;
-      const releaseSlot = await this.slots.acquire();
+      const releaseSlot = await this.slots.acquire(req.urgent);
       try {
         await this.pacer.acquire();
         this.stats.requests += 1;

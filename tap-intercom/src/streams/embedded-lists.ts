@@ -57,7 +57,7 @@ async function readWholeList(ctx: SyncContext, stream: string, job: Truncated): 
   while (request) {
     let response: ApiRecord;
     try {
-      response = await ctx.client.getJson<ApiRecord>({ ...request, stream });
+      response = await ctx.client.getJson<ApiRecord>({ ...request, stream, urgent: true });
     } catch (error) {
       if (error instanceof IntercomHttpError && error.status === 404) {
         ctx.logger.warn(`${stream}: ${job.url} answered 404 (deleted meanwhile?); ${job.list.field} keeps its first page only`);

@@ -38,7 +38,7 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
   const seenCursors = new Set<string>();
   for (;;) {
-    const response = await ctx.client.getJson<ApiRecord>({ path, query, stream: decl.name });
+    const response = await ctx.client.getJson<ApiRecord>({ path, query, stream: decl.name, urgent: true });
     const records = recordsAt(response, decl.recordsKey);
     const kept = decl.filter ? records.filter(decl.filter) : records;
     yield decl.complete ? kept.map(decl.complete) : kept;
@@ -81,6 +81,7 @@ async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBoun
       path: decl.path,
       body: searchBody(decl.replicationKey, lowerBound, ctx.config.pageSize, startingAfter),
       stream: decl.name,
+      urgent: true,
     });
     const records = recordsAt(response, decl.recordsKey);
     yield records;
@@ -129,6 +130,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
           query: { scroll_param: scrollParam },
           stream: decl.name,
           noRetry: scrollParam !== undefined,
+          urgent: true,
         });
         const records = recordsAt(response, decl.recordsKey);
         if (records.length === 0) return;
