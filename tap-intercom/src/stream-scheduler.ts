@@ -97,7 +97,9 @@ export async function runStreams(options: {
     if (item.provider.concurrentStreams) parallel.push(item);
     else lanes.set(item.provider, [...(lanes.get(item.provider) ?? []), item]);
   }
-  const laneRuns = [...lanes.values()].map(async (lane) => {
+  const laneRuns = [...lanes.entries()].map(async ([provider, lane]) => {
+    // A resumed stream of a one-at-a-time provider ends before the rest of its lane starts.
+    if (first?.provider === provider) await firstDone;
     for (const item of lane) await runOne(item);
   });
   await Promise.all([firstDone, ...parallel.map((item) => runOne(item)), ...laneRuns]);
