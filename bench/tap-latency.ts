@@ -25,11 +25,15 @@ interface Setting {
   target: number;
 }
 
-const SETTINGS: Setting[] = [
+const ALL_SETTINGS: Setting[] = [
   { latencyMs: 250, perMinute: 10_000, maxConcurrency: 8, target: 1.25 },
   { latencyMs: 250, perMinute: 10_000, maxConcurrency: 24, target: 1.25 },
   { latencyMs: 50, perMinute: 1_000, maxConcurrency: 8, target: 1.1 },
 ];
+
+/** BENCH_TAP_SETTINGS=0,1 runs only those of ALL_SETTINGS. */
+const SETTINGS = (process.env["BENCH_TAP_SETTINGS"] ?? "").split(",").filter((index) => index !== "").map((index) => ALL_SETTINGS[Number(index)] as Setting);
+if (SETTINGS.length === 0) SETTINGS.push(...ALL_SETTINGS);
 
 interface Run {
   wall: number;
