@@ -68,8 +68,8 @@ function checkMessageShape(type: SingerMessageType, m: Record<string, unknown>, 
   switch (type) {
     case "SCHEMA":
       if (!isObject(m["schema"])) fail("schema", 'needs an object "schema"');
-      if (m["key_properties"] === undefined) fail("key_properties", 'needs "key_properties" (use [] for none)');
-      if (!isStringArray(m["key_properties"])) fail("key_properties", '"key_properties" must be an array of strings');
+      // The spec requires key_properties, but taps omit it: the reader's user decides what that means.
+      if (m["key_properties"] !== undefined && !isStringArray(m["key_properties"])) fail("key_properties", '"key_properties" must be an array of strings');
       if (m["bookmark_properties"] !== undefined) {
         if (typeof m["bookmark_properties"] === "string") m["bookmark_properties"] = [m["bookmark_properties"]];
         if (!isStringArray(m["bookmark_properties"])) {

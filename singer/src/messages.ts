@@ -23,7 +23,8 @@ export interface SchemaMessage {
   type: "SCHEMA";
   stream: string;
   schema: JsonSchema;
-  key_properties: string[];
+  /** Required by the Singer spec, and always written by this project's tap; absent in some taps' output. */
+  key_properties?: string[];
   bookmark_properties?: string[];
 }
 

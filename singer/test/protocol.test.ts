@@ -124,7 +124,7 @@ describe("Singer message reader", () => {
 
   it("names the line, stream and field of a malformed known message", async () => {
     await assert.rejects(
-      collect(Readable.from(['{"type":"SCHEMA","stream":"users","schema":{"type":"object"}}\n'])),
+      collect(Readable.from(['{"type":"SCHEMA","stream":"users","schema":{"type":"object"},"key_properties":"id"}\n'])),
       /line 1, stream "users", field "key_properties"/,
     );
     await assert.rejects(

@@ -48,6 +48,8 @@ interface LoadedStream {
   batch: StreamBatch;
   /** load_method overwrite: the table's rows from before this run are deleted in the stream's first batch. */
   replaceRows: boolean;
+  /** Staged rows merged at a time: fewer for wide tables. */
+  chunkRows: number;
 }
 
 /** A stream's part in the open batch. */
@@ -62,6 +64,48 @@ interface StreamBatch {
  */
 function mergeChunkRows(batchSizeRows: number): number {
   return Math.max(1, Math.min(20_000, Math.ceil(batchSizeRows / 5)));
+}
+
+/**
+ * DuckDB memory one statement over a table takes per column, however few its rows: every column has
+ * vectors of 2,048 values in the parsed chunk and the insert, and an open segment in the uncommitted
+ * table, all held at once (measured: one record of 5,000 text properties needs a memory_limit of
+ * about 900 MB, whatever the batch size).
+ */
+export const MEMORY_PER_COLUMN = 176 * 1024;
+/** What DuckDB needs beside the columns' vectors. */
+const MEMORY_BESIDE_COLUMNS = 128 * 1024 * 1024;
+
+/** The memory_limit DuckDB needs to load a table of this many columns. */
+export function memoryForColumns(columns: number): number {
+  return MEMORY_BESIDE_COLUMNS + columns * MEMORY_PER_COLUMN;
+}
+
+/** Whether a table's columns take DuckDB more memory than its rows do: more than half the memory limit. */
+function columnsDominate(columns: number, limitBytes: number): boolean {
+  return columns * MEMORY_PER_COLUMN > limitBytes / 2;
+}
+
+/** The largest buffer DuckDB holds per column of a table it appends to (a storage block). */
+const WIDE_BLOCK_PER_COLUMN = 256 * 1024;
+
+function tableColumns(stream: LoadedStream): number {
+  return stream.target.columns.length + (stream.target.metadata ? METADATA_COLUMNS.length : 0);
+}
+
+/** DuckDB processes 2,048 rows at a time: a merge of fewer rows than that takes less memory per column. */
+const DUCKDB_VECTOR_ROWS = 2048;
+/** DuckDB memory per value of a merged chunk while it is parsed (the parsed JSON document, the value's text). */
+const MEMORY_PER_VALUE = 128;
+
+/**
+ * Rows per merged chunk for a table this wide: parsing a chunk takes memory per row and column, so
+ * wide tables merge fewer rows at a time (keeping a chunk's parse within a quarter of memory_limit);
+ * tables of up to some hundred columns keep `chunkRows`.
+ */
+function chunkRowsForColumns(columns: number, limitBytes: number, chunkRows: number): number {
+  const rows = Math.floor(limitBytes / 4 / (Math.max(1, columns) * MEMORY_PER_VALUE));
+  return rows >= DUCKDB_VECTOR_ROWS ? chunkRows : Math.max(1, Math.min(chunkRows, rows));
 }
 
 /**
@@ -150,12 +194,16 @@ export class Loader {
   private readonly streams = new Map<string, LoadedStream>();
   private readonly validators = new RecordValidators();
   private readonly warnedTypes = new Set<string>();
+  private readonly warnedNoKeys = new Set<string>();
   private pendingState: { value: unknown } | undefined;
   private schemaCreated = false;
   private stagesCreated = 0;
   /** The batch transaction, open from the first merged chunk until the commit. */
   private batch: { startedAt: string } | undefined;
   private readonly chunkRows: number;
+  /** memory_limit in bytes, and DuckDB's limit now (raised for wide tables). */
+  private readonly memoryLimit: number;
+  private duckdbMemoryLimit: number;
   private readonly batchCharacters: number;
   /** Characters of the large record lines received since the last commit, over all streams. */
   private uncommittedLargeCharacters = 0;
@@ -173,7 +221,9 @@ export class Loader {
     private readonly source = "stdin",
   ) {
     this.chunkRows = mergeChunkRows(settings.batch_size_rows);
-    this.batchCharacters = batchCharacterLimit(memoryLimitBytes(settings.memory_limit));
+    this.memoryLimit = memoryLimitBytes(settings.memory_limit);
+    this.duckdbMemoryLimit = this.memoryLimit;
+    this.batchCharacters = batchCharacterLimit(this.memoryLimit);
   }
 
   /** Handles one message; returns a promise only when the message needs database work beyond buffering. */
@@ -293,19 +343,21 @@ export class Loader {
       this.uncommittedLargeCharacters += line.length;
       if (this.uncommittedLargeCharacters >= this.batchCharacters) return this.commitInBackground();
     }
-    const chunkFull = stream.active.rows >= this.chunkRows || stream.active.characters >= this.batchCharacters / 4;
+    const chunkFull = stream.active.rows >= stream.chunkRows || stream.active.characters >= this.batchCharacters / 4;
     return chunkFull ? this.mergeInBackground(stream) : undefined;
   }
 
   private async handleSchema(message: SchemaMessage, lineNumber: number): Promise<void> {
-    const { stream: name, schema, key_properties: declaredKeys } = message;
+    const { stream: name, schema } = message;
+    const declaredKeys = message.key_properties ?? [];
     // append-only keeps every record as a new row: nothing is merged on the key.
     const keys = this.settings.load_method === "append-only" ? [] : declaredKeys;
-    const signature = JSON.stringify([schema, declaredKeys]);
+    const signature = JSON.stringify([schema, message.key_properties]);
     const previous = this.streams.get(name);
     if (previous?.signature === signature) return;
 
     const fail = (text: string, field?: string) => this.inputError(text, lineNumber, name, field);
+    if (message.key_properties === undefined) this.noKeyProperties(message, lineNumber, fail);
     if (typeof schema.properties !== "object" || schema.properties === null || Array.isArray(schema.properties)) {
       throw fail('schema has no "properties" object', "schema.properties");
     }
@@ -340,6 +392,7 @@ export class Loader {
     await this.settleBackground();
     // Table changes run outside batch transactions: commit first if this stream has rows pending or a batch is open.
     if (this.batch || (previous && previous.uncommitted > 0)) await this.flushAll();
+    await this.fitMemoryToColumns(name, wanted.length + (this.settings.add_metadata_columns ? METADATA_COLUMNS.length : 0));
     let table: PreparedTable;
     try {
       if (!this.schemaCreated) {
@@ -352,7 +405,7 @@ export class Loader {
       ]);
     } catch (error) {
       if (error instanceof ColumnTypeChangeError) throw fail(error.message);
-      throw fail(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error)}`);
+      throw fail(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error, wanted.length)}`);
     }
     const columns = table.columns.slice(0, wanted.length);
     // Staging tables have one column per key property: new key properties need new tables (the old ones are empty now).
@@ -389,7 +442,41 @@ export class Loader {
       deletesReplacedPerBatch: keysEqualAsText && !table.columnNames.has("rowid"),
       batch: { lastRowidBefore: undefined },
       replaceRows: previous ? previous.replaceRows : this.settings.load_method === "overwrite",
+      chunkRows: chunkRowsForColumns(target.columns.length + (target.metadata ? METADATA_COLUMNS.length : 0), this.memoryLimit, this.chunkRows),
     });
+  }
+
+  /**
+   * A SCHEMA without key_properties (the Singer spec requires them; some taps, the Meltano SDK's
+   * own test streams among them, leave them out or put them inside "schema"): no keys, so records
+   * append; one warning per stream. Refused when primary_key_required is set.
+   */
+  private noKeyProperties(message: SchemaMessage, lineNumber: number, fail: (text: string, field?: string) => SingerInputError): void {
+    const nested = Array.isArray(message.schema["key_properties"]) ? ` (it has "key_properties" inside "schema", where the Singer spec does not look for them)` : "";
+    if (this.settings.primary_key_required) {
+      throw fail(`SCHEMA has no top-level "key_properties"${nested} and primary_key_required is set`, "key_properties");
+    }
+    if (this.warnedNoKeys.has(message.stream)) return;
+    this.warnedNoKeys.add(message.stream);
+    this.logger.warn(
+      `line ${lineNumber}, stream "${message.stream}": SCHEMA has no top-level "key_properties"${nested}: loading it without keys, every record appended as a new row (set primary_key_required to refuse such streams)`,
+    );
+  }
+
+  /**
+   * Raises DuckDB's memory limit when a table is too wide for it: the memory a statement needs
+   * grows with the table's columns whatever its rows, and no batch size makes up for that.
+   */
+  private async fitMemoryToColumns(stream: string, columns: number): Promise<void> {
+    if (!this.settings.memory_limit || !columnsDominate(columns, this.memoryLimit)) return;
+    const needed = memoryForColumns(columns);
+    if (needed <= this.duckdbMemoryLimit) return;
+    const megabytes = Math.ceil(needed / 1024 / 1024);
+    await this.connection.run(`SET memory_limit = '${megabytes}MiB'`);
+    this.duckdbMemoryLimit = megabytes * 1024 * 1024;
+    this.logger.info(
+      `stream "${stream}" has ${columns} columns: DuckDB's memory limit raised from ${this.settings.memory_limit} to ${megabytes}MiB for this run (DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table, however few its rows)`,
+    );
   }
 
   /**
@@ -477,7 +564,7 @@ export class Loader {
     try {
       await this.connection.run("COMMIT");
     } catch (error) {
-      throw new SingerInputError(`committing a batch failed: ${this.describeDatabaseError(error)}`);
+      throw new SingerInputError(`committing a batch failed: ${this.describeDatabaseError(error, this.widestTable())}`);
     }
   }
 
@@ -554,7 +641,7 @@ export class Loader {
       if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error)}`, { stream: stream.name });
+      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
     }
     await stage.reset();
   }
@@ -566,15 +653,33 @@ export class Loader {
     try {
       await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error)}`, { stream: stream.name });
+      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
     }
   }
 
-  /** DuckDB's message without its advice on SET statements; running out of memory names the settings that help instead. */
-  private describeDatabaseError(error: unknown): string {
+  /**
+   * DuckDB's message without its advice on SET statements; running out of memory names the cause
+   * and the settings that help instead: for a wide table (`columns`, the widest involved) memory
+   * goes to its columns, not its rows, so a smaller batch does not help.
+   */
+  private describeDatabaseError(error: unknown, columns = 0): string {
     const message = ((error as Error).message ?? String(error)).split("\n")[0] as string;
-    if (!/out of memory|failed to pin block|failed to allocate/i.test(message)) return message;
-    return `${message} (memory_limit is ${this.settings.memory_limit || "DuckDB's default"}: raise it, or lower batch_size_rows)`;
+    if (!/out of memory|failed to pin block|failed to allocate|could not allocate/i.test(message)) return message;
+    const limit = this.settings.memory_limit || "DuckDB's default";
+    const raised = this.duckdbMemoryLimit > this.memoryLimit ? `, raised to ${Math.round(this.duckdbMemoryLimit / 1024 / 1024)}MiB for the widest table` : "";
+    if (columnsDominate(columns, this.memoryLimit)) {
+      const suggested = Math.ceil((memoryForColumns(columns) + columns * WIDE_BLOCK_PER_COLUMN) / 1024 / 1024);
+      return (
+        `${message} (memory_limit is ${limit}${raised}; the table has ${columns} columns, and DuckDB holds buffers of up to ${WIDE_BLOCK_PER_COLUMN / 1024} KiB per column ` +
+        `while loading it, however few the rows: a smaller batch_size_rows does not help. Raise memory_limit to at least ${suggested}MiB, more for batches of thousands of rows)`
+      );
+    }
+    return `${message} (memory_limit is ${limit}${raised}: raise it, or lower batch_size_rows)`;
+  }
+
+  /** Columns of the widest table loaded (what a failed commit, which covers every stream, is most likely about). */
+  private widestTable(): number {
+    return Math.max(0, ...[...this.streams.values()].map(tableColumns));
   }
 
   private async emitPendingState(): Promise<void> {

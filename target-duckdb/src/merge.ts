@@ -37,7 +37,14 @@ export interface MergeStatements {
 
 type Structure = { [name: string]: Structure | ColumnType };
 
-/** json_transform's structure for a whole RECORD message: DuckDB parses each line once, in parallel. */
+/**
+ * Top-level properties per json_transform. DuckDB's cost of one STRUCT grows faster than its width
+ * (one record of 5,000 fields took 1.6 GB through a single structure, about 350 MB in groups of 500),
+ * so wider tables parse each line once per group instead.
+ */
+export const PROPERTIES_PER_TRANSFORM = 500;
+
+/** json_transform's structure for a whole RECORD message (or, for wide tables, one group of its properties): DuckDB parses each line once per structure, in parallel. */
 function structureOf(columns: ColumnSpec[], metadata: boolean): Structure {
   const record: Structure = {};
   for (const column of columns) {
@@ -52,8 +59,24 @@ function structureOf(columns: ColumnSpec[], metadata: boolean): Structure {
   return { record, time_extracted: "TIMESTAMPTZ", version: "BIGINT" };
 }
 
-function valueAt(path: string[]): string {
-  return ["m", "record", ...path.map(quoteIdentifier)].join(".");
+/** The columns in groups of at most PROPERTIES_PER_TRANSFORM top-level properties (a flattened property's columns stay together); the first group also carries the metadata. */
+function transformGroups(columns: ColumnSpec[]): { columns: ColumnSpec[]; alias: string }[] {
+  const groups: { columns: ColumnSpec[]; alias: string }[] = [];
+  const groupOf = new Map<string, number>();
+  for (const column of columns) {
+    const top = column.path[0] as string;
+    let index = groupOf.get(top);
+    if (index === undefined) {
+      index = Math.floor(groupOf.size / PROPERTIES_PER_TRANSFORM);
+      groupOf.set(top, index);
+    }
+    (groups[index] ??= { columns: [], alias: index === 0 ? "m" : `m${index}` }).columns.push(column);
+  }
+  return groups.length > 0 ? groups : [{ columns: [], alias: "m" }];
+}
+
+function valueAt(path: string[], alias = "m"): string {
+  return [alias, "record", ...path.map(quoteIdentifier)].join(".");
 }
 
 const METADATA_VALUES: Record<string, string> = {
@@ -70,19 +93,39 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
   const parsed = (structure: Structure) =>
     `(SELECT json_transform(line, ${quoteString(JSON.stringify(structure))}) AS m, received_us, rowid AS seq FROM ${stageSqlName}) AS src`;
 
+  const groups = transformGroups(target.columns);
+  const aliasOf = new Map(groups.flatMap((group) => group.columns.map((column) => [column, group.alias] as const)));
   const names = [...target.columns.map((c) => c.name), ...(target.metadata ? METADATA_COLUMNS.map((c) => c.name) : [])];
   const values = [
-    ...target.columns.map((c) => valueAt(c.path)),
+    ...target.columns.map((c) => valueAt(c.path, aliasOf.get(c))),
     ...(target.metadata ? METADATA_COLUMNS.map((c) => METADATA_VALUES[c.name] as string) : []),
   ];
   const keys = target.keyProperties;
-  const latestPerKey =
-    keys.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.map((k) => valueAt([k])).join(", ")} ORDER BY seq DESC) = 1` : "";
-  const insertAll =
-    `INSERT INTO ${table} (${names.map(quoteIdentifier).join(", ")}) ` +
-    `SELECT ${values.join(", ")} FROM ${parsed(structureOf(target.columns, target.metadata))}`;
+  const insertInto = `INSERT INTO ${table} (${names.map(quoteIdentifier).join(", ")}) SELECT ${values.join(", ")} FROM `;
+  let insert: string;
+  let insertAll: string;
+  if (groups.length === 1) {
+    insertAll = insertInto + parsed(structureOf(target.columns, target.metadata));
+    const latestPerKey =
+      keys.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.map((k) => valueAt([k])).join(", ")} ORDER BY seq DESC) = 1` : "";
+    insert = insertAll + latestPerKey;
+  } else {
+    // The last record per key is picked among the staged lines (narrow rows), before the wide parse:
+    // a window over thousands of parsed columns holds them all in memory.
+    const wideParsed = (rows: string) => {
+      const transforms = groups.map((g, i) => `json_transform(line, ${quoteString(JSON.stringify(structureOf(g.columns, i === 0 && target.metadata)))}) AS ${g.alias}`);
+      return `(SELECT ${transforms.join(", ")}, received_us, seq FROM ${rows}) AS src`;
+    };
+    insertAll = insertInto + wideParsed(`(SELECT line, received_us, rowid AS seq FROM ${stageSqlName})`);
+    if (keys.length === 0) insert = insertAll;
+    else {
+      const keyStructure = quoteString(JSON.stringify(structureOf(keyColumnsOf(target), false)));
+      const partition = keys.map((k) => `json_transform(line, ${keyStructure}).record.${quoteIdentifier(k)}`).join(", ");
+      insert = insertInto + wideParsed(`(SELECT line, received_us, rowid AS seq FROM ${stageSqlName} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY rowid DESC) = 1)`);
+    }
+  }
 
-  const statements: MergeStatements = { insert: insertAll + latestPerKey, insertAll };
+  const statements: MergeStatements = { insert, insertAll };
   if (keys.length > 0) {
     const keyColumns = keyColumnsOf(target);
     const batchKeys = keyColumns.map((c, i) => `${valueAt(c.path)} AS k${i}`).join(", ");

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv, str, type ErrorObject, type ValidateFunction } from "ajv";
 import type { JsonSchema } from "../../singer/src/index.js";
 
 /** A record's first validation failure: which field, and what is wrong with it. */
@@ -26,15 +26,45 @@ function calendarMatch(pattern: RegExp): (text: string) => boolean {
   };
 }
 
+/** A finite number as an exact decimal: digits × 10^exponent, from its shortest round-trip spelling (the number as a tap wrote it). */
+function decimalOf(value: number): { digits: bigint; exponent: number } {
+  const [, whole = "", fraction = "", exponent = "0"] = /^-?(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/.exec(String(value)) ?? [];
+  return { digits: BigInt(whole + fraction), exponent: Number(exponent) - fraction.length };
+}
+
+/**
+ * Whether `value` is an integer multiple of `divisor`, computed on the decimals as written:
+ * floating-point division (ajv's check) refuses 324.71 as a multiple of 1e-8.
+ */
+export function isMultipleOf(value: number, divisor: number): boolean {
+  if (!Number.isFinite(value) || !Number.isFinite(divisor) || divisor <= 0) return false;
+  const n = decimalOf(value);
+  const d = decimalOf(divisor);
+  const shift = n.exponent - d.exponent;
+  return shift >= 0 ? (n.digits * 10n ** BigInt(shift)) % d.digits === 0n : n.digits % (d.digits * 10n ** BigInt(-shift)) === 0n;
+}
+
 /** Compiles JSON Schemas into record validators, once per distinct schema. */
 export class RecordValidators {
-  private readonly ajv = new Ajv({ strict: false, logger: false, allErrors: false, validateSchema: false });
+  // allErrors: with it off, ajv nests the code of each property inside the previous one's check,
+  // and compiling a schema of some 2,000 properties overflows the stack; with it on the code is flat.
+  // Only the first error is reported either way.
+  private readonly ajv = new Ajv({ strict: false, logger: false, allErrors: true, validateSchema: false });
   private readonly cache = new Map<string, RecordValidator>();
 
   constructor() {
     // Only the formats that decide a column type are checked: a bad value there would not load.
     this.ajv.addFormat("date-time", calendarMatch(DATE_TIME));
     this.ajv.addFormat("date", calendarMatch(DATE));
+    this.ajv.removeKeyword("multipleOf");
+    this.ajv.addKeyword({
+      keyword: "multipleOf",
+      type: "number",
+      schemaType: "number",
+      compile: (divisor: number) => (value: number) => isMultipleOf(value, divisor),
+      errors: false,
+      error: { message: ({ schemaCode }) => str`must be multiple of ${schemaCode}` },
+    });
   }
 
   /** Throws when the schema itself cannot be compiled (the message says why). */

@@ -67,12 +67,18 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     minimum: 0,
     description: "Flatten nested objects into parent__child columns up to this depth; 0 keeps them as JSON columns.",
   },
-  primary_key_required: { type: "boolean", default: false, description: "Refuse streams without key_properties." },
+  primary_key_required: {
+    type: "boolean",
+    default: false,
+    description:
+      "Refuse streams without key_properties (empty, or absent from the SCHEMA message). When false such streams append every record; an absent key_properties also gets one warning per stream.",
+  },
   memory_limit: {
     type: "string",
     default: "256MB",
     description:
-      "DuckDB's memory limit (e.g. 1GB); an empty string keeps DuckDB's own default of 80% of RAM. Keeps the target's memory flat however large the tables grow; DuckDB spills to disk beyond it.",
+      "DuckDB's memory limit (e.g. 1GB); an empty string keeps DuckDB's own default of 80% of RAM. Keeps the target's memory flat however large the tables grow; DuckDB spills to disk beyond it. " +
+      "Raised for the run when a table is so wide that its columns would take over half of it: DuckDB needs about 176 KiB per column however few the rows (the limit becomes 128MiB plus 860MiB for 5,000 columns).",
   },
   token: { type: "string", default: "", writeOnly: true, description: "MotherDuck access token, used with an md: path. Never logged." },
 };

@@ -4,7 +4,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import assert from "node:assert/strict";
 import { REPO_ROOT, runCommand, TARGET_BIN, type RunResult } from "../../test/helpers.js";
+import { METADATA_COLUMNS } from "../src/merge.js";
 
 /** A fresh directory for one test's database, removed by `cleanup`. */
 export function tempDatabase(): { path: string; cleanup: () => void } {
@@ -103,4 +105,52 @@ export class LiveTarget {
     this.child.kill(signal);
     return this.exited;
   }
+}
+
+type Message = { type: string; stream?: string; record?: Record<string, unknown>; key_properties?: string[]; value?: unknown };
+
+/** A date-time string as microseconds since the epoch (DuckDB keeps microseconds; Date.parse only milliseconds). */
+function epochMicros(text: string): number {
+  const fraction = /\.(\d+)/.exec(text)?.[1] ?? "";
+  const micros = Number(fraction.padEnd(6, "0").slice(0, 6));
+  return (Date.parse(text.replace(/\.\d+/, "")) / 1000) * 1_000_000 + micros;
+}
+
+/**
+ * Checks that every field of every record of the file is in its stream's table as sent: the last
+ * record per key (all records where a stream has no keys), date-times to the microsecond, numbers
+ * exactly, nested values as the same JSON.
+ */
+export async function assertRoundTrip(path: string, lines: string, schema = "tap_intercom"): Promise<number> {
+  const latest = new Map<string, { keys: string[]; rows: Map<string, Record<string, unknown>> }>();
+  let appended = 0;
+  for (const line of lines.split("\n").filter((l) => l.length > 0)) {
+    const message = JSON.parse(line) as Message;
+    if (message.type === "SCHEMA") latest.set(message.stream!, { keys: message.key_properties ?? [], rows: latest.get(message.stream!)?.rows ?? new Map() });
+    if (message.type !== "RECORD") continue;
+    const stream = latest.get(message.stream!)!;
+    const key = stream.keys.length > 0 ? JSON.stringify(stream.keys.map((k) => message.record![k])) : String(appended++);
+    stream.rows.set(key, message.record!);
+  }
+  let checked = 0;
+  for (const [name, { keys, rows }] of latest) {
+    const types = await columnTypes(path, schema, name);
+    const select = Object.entries(types)
+      .filter(([column]) => !METADATA_COLUMNS.some((metadata) => metadata.name === column))
+      .map(([column, type]) => (type.startsWith("TIMESTAMP") ? `epoch_us("${column}") AS "${column}"` : `"${column}"`));
+    const stored = (await query(path, `SELECT to_json(x)::VARCHAR FROM (SELECT ${select.join(", ")} FROM ${schema}."${name}") AS x`)).map(
+      ([json]) => JSON.parse(json as string) as Record<string, unknown>,
+    );
+    assert.equal(stored.length, rows.size, `rows of ${name}`);
+    for (const [key, record] of rows) {
+      const row = keys.length > 0 ? stored.find((r) => JSON.stringify(keys.map((k) => r[k])) === key) : stored.find((r) => JSON.stringify(r) === JSON.stringify({ ...r, ...record }));
+      assert.ok(row, `${name}: no row for ${key}`);
+      for (const [field, value] of Object.entries(record)) {
+        const expected = typeof value === "string" && types[field]?.startsWith("TIMESTAMP") ? epochMicros(value) : value;
+        assert.deepEqual(row[field], expected, `${name} ${key} ${field}`);
+        checked += 1;
+      }
+    }
+  }
+  return checked;
 }
