@@ -64,7 +64,7 @@ async function closeLog(log: WriteStream): Promise<void> {
   await new Promise<void>((done) => log.end(done));
 }
 
-/** `tap --discover` into the catalog file, as Meltano would before a run. */
+/** `tap --discover` into the catalog file, every stream selected, as Meltano would before a run. */
 async function discover(paths: Paths): Promise<Catalog> {
   const { execFile } = await import("node:child_process");
   const stdout = await new Promise<string>((done, fail) =>
@@ -72,8 +72,11 @@ async function discover(paths: Paths): Promise<Catalog> {
       error ? fail(new DemoFailure(`discovery failed: ${error.message}`)) : done(out),
     ),
   );
-  await writeFile(paths.catalog, stdout);
-  return parseCatalog(JSON.parse(stdout), paths.catalog);
+  // Every stream, as Meltano's default `select: ["*.*"]` does: content_data is off by default.
+  const catalog = parseCatalog(JSON.parse(stdout), paths.catalog);
+  for (const stream of catalog.streams) for (const entry of stream.metadata) if (entry.breadcrumb.length === 0) entry.metadata.selected = true;
+  await writeFile(paths.catalog, JSON.stringify(catalog, null, 2) + "\n");
+  return catalog;
 }
 
 /** One `tap | target` run from the saved state; returns when the state file is updated. */

@@ -68,14 +68,14 @@ describe("reporting export rows with an empty key cell", function () {
 
   it("stops with the dataset, window, row and attribute when an empty key cell is not text (a time or a number cannot take a stand-in)", () => {
     const schemas: Record<string, { type: string[]; format?: string }> = { sla_name: { type: ["null", "string"] }, sla_started_at: { type: ["null", "string"], format: "date-time" } };
-    const cells = new EmptyKeyCells(DATASET, ["sla_name", "sla_started_at"], (field) => schemas[field]);
+    const cells = new EmptyKeyCells(`report_${DATASET}`, ["sla_name", "sla_started_at"], (field) => schemas[field]);
     cells.startWindow({ start: DATA_START, end: DATA_START + DAY });
     const both = [{ sla_name: null, sla_started_at: "2024-01-01T10:00:00Z" }, { sla_name: null, sla_started_at: "2024-01-01T10:00:00Z" }];
     both.forEach((record, i) => cells.fill(record, i + 1));
     assert.deepEqual(both.map((r) => r.sla_name), ["(empty in the export; window 2024-01-01T00:00:00Z, #1)", "(empty in the export; window 2024-01-01T00:00:00Z, #2)"]);
     assert.throws(
       () => cells.fill({ sla_name: "VIP", sla_started_at: null }, 7),
-      /reporting dataset "conversation_sla_status_log", window \[2024-01-01T00:00:00Z, 2024-01-02T00:00:00Z\): CSV row 7: key attribute "sla_started_at" is empty, and only a text key can take a stand-in value/,
+      /report_conversation_sla_status_log: window \[2024-01-01T00:00:00Z, 2024-01-02T00:00:00Z\): CSV row 7: key attribute "sla_started_at" is empty, and only a text key can take a stand-in value/,
     );
   });
 });

@@ -757,5 +757,9 @@ export interface ConversationsRecord {
             })[];
         [k: string]: unknown;
       })[];
+  /**
+   * When Intercom deleted the conversation (API 2.16+, GET /conversations/deleted); such a record carries only id, updated_at (the deletion time) and this field. Null for a live conversation.
+   */
+  _sdc_deleted_at?: null | string;
   [k: string]: unknown;
 }

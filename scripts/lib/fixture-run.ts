@@ -29,6 +29,9 @@ export function fixtureTapConfig(server: FixtureServer, extra: Record<string, un
     reporting_poll_interval_seconds: 0.05,
     reporting_settle_delay_seconds: 0,
     reporting_retention_days: 3650,
+    content_data_export: true,
+    // Whole days covering the data range: two content export jobs.
+    content_data_window_seconds: Math.ceil((DATA_END - DATA_START) / 86400) * 86400,
     ...extra,
   };
 }

@@ -1,3 +1,4 @@
+import { ConfigError } from "./errors.js";
 import type { JsonSchema } from "./messages.js";
 
 export type Breadcrumb = string[];
@@ -155,18 +156,18 @@ export function replicationKeyOf(stream: CatalogStream): string | undefined {
 /** Checks the shape of a parsed catalog; throws with the offending stream index on error. */
 export function parseCatalog(value: unknown, source = "catalog"): Catalog {
   if (typeof value !== "object" || value === null || !Array.isArray((value as { streams?: unknown }).streams)) {
-    throw new Error(`${source}: a catalog must be an object with a "streams" array`);
+    throw new ConfigError(`${source}: a catalog must be an object with a "streams" array`);
   }
   const streams = (value as { streams: unknown[] }).streams.map((raw, index) => {
-    if (typeof raw !== "object" || raw === null) throw new Error(`${source}: streams[${index}] is not an object`);
+    if (typeof raw !== "object" || raw === null) throw new ConfigError(`${source}: streams[${index}] is not an object`);
     const entry = raw as Record<string, unknown>;
     const id = entry["tap_stream_id"] ?? entry["stream"];
-    if (typeof id !== "string") throw new Error(`${source}: streams[${index}] has no "tap_stream_id"`);
+    if (typeof id !== "string") throw new ConfigError(`${source}: streams[${index}] has no "tap_stream_id"`);
     if (typeof entry["schema"] !== "object" || entry["schema"] === null) {
-      throw new Error(`${source}: stream "${id}" has no "schema" object`);
+      throw new ConfigError(`${source}: stream "${id}" has no "schema" object`);
     }
     if (entry["metadata"] !== undefined && !Array.isArray(entry["metadata"])) {
-      throw new Error(`${source}: stream "${id}" has a "metadata" that is not an array`);
+      throw new ConfigError(`${source}: stream "${id}" has a "metadata" that is not an array`);
     }
     return {
       ...entry,

@@ -18,7 +18,8 @@ export class SingerInputError extends Error {
   }
 }
 
-function formatLocation(where: { lineNumber?: number; stream?: string; field?: string; source?: string }): string {
+/** "stdin, line 4, stream \"users\", field \"id\": ", or "" when nothing is known. */
+export function formatLocation(where: { lineNumber?: number; stream?: string; field?: string; source?: string }): string {
   const parts: string[] = [];
   if (where.source !== undefined) parts.push(where.source);
   if (where.lineNumber !== undefined) parts.push(`line ${where.lineNumber}`);

@@ -9,42 +9,64 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 /** The shortest start of a secret that a cut text may not end with. */
 const MIN_SECRET_FRAGMENT = 8;
 
+/** What a logger and its children share: one threshold, one set of secrets, one list of warnings, one output. */
+interface LoggerCore {
+  name: string;
+  threshold: number;
+  sink: (line: string) => void;
+  secrets: Set<string>;
+  metricsOn: boolean;
+  warned: string[];
+}
+
 export class Logger {
-  private readonly secrets = new Set<string>();
-  private readonly threshold: number;
-  private metricsOn = false;
-  private readonly warned: string[] = [];
+  private readonly core: LoggerCore;
+  /** Said before every message of this logger ("contacts: "), or empty. */
+  private readonly prefix: string;
 
   constructor(
-    private readonly name: string,
+    name: string,
     level: LogLevel = (process.env["LOG_LEVEL"]?.toLowerCase() as LogLevel | undefined) ?? "info",
-    private readonly sink: (line: string) => void = (line) => process.stderr.write(line + "\n"),
+    sink: (line: string) => void = (line) => process.stderr.write(line + "\n"),
   ) {
-    this.threshold = LEVELS[level] ?? LEVELS.info;
+    this.core = { name, threshold: LEVELS[level] ?? LEVELS.info, sink, secrets: new Set(), metricsOn: false, warned: [] };
+    this.prefix = "";
+  }
+
+  /**
+   * A logger whose messages start with `prefix` (a stream's or a dataset's name), so that name is
+   * spelled one way in every line about it. It shares everything else with this one: secrets
+   * added to either are redacted by both, and its warnings are this one's.
+   */
+  child(prefix: string): Logger {
+    const child = Object.create(Logger.prototype) as { core: LoggerCore; prefix: string };
+    child.core = this.core;
+    child.prefix = `${this.prefix}${prefix}: `;
+    return child as unknown as Logger;
   }
 
   /** Registers a value that must never appear in output; it is replaced by `***`. */
   addSecret(value: string | undefined): void {
-    if (value && value.length >= 4) this.secrets.add(value);
+    if (value && value.length >= 4) this.core.secrets.add(value);
   }
 
   /** Writes METRIC lines at info level too (they are always written at debug level). */
   enableMetrics(): void {
-    this.metricsOn = true;
+    this.core.metricsOn = true;
   }
 
   isEnabled(level: LogLevel): boolean {
-    return LEVELS[level] >= this.threshold;
+    return LEVELS[level] >= this.core.threshold;
   }
 
   /** The warnings logged so far (redacted) that matter after the run, for its end-of-run summary. */
   warnings(): readonly string[] {
-    return this.warned;
+    return this.core.warned;
   }
 
   redact(text: string): string {
     let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join("***");
+    for (const secret of this.core.secrets) out = out.split(secret).join("***");
     return out;
   }
 
@@ -54,7 +76,7 @@ export class Logger {
    */
   redactAndCut(text: string, limit: number): string {
     const cut = this.redact(text).slice(0, limit);
-    for (const secret of this.secrets) {
+    for (const secret of this.core.secrets) {
       for (let length = Math.min(secret.length - 1, cut.length); length >= MIN_SECRET_FRAGMENT; length -= 1) {
         if (cut.endsWith(secret.slice(0, length))) return cut.slice(0, cut.length - length) + "***";
       }
@@ -70,7 +92,7 @@ export class Logger {
   }
   /** A warning; unless `repeatInSummary` is false (a retry that may well succeed), it is kept for `warnings()`. */
   warn(message: string, options: { repeatInSummary?: boolean } = {}): void {
-    if (options.repeatInSummary !== false) this.warned.push(this.redact(message));
+    if (options.repeatInSummary !== false) this.core.warned.push(this.redact(this.prefix + message));
     this.log("warn", message);
   }
   error(message: string): void {
@@ -79,12 +101,13 @@ export class Logger {
 
   /** A Singer metric line: `INFO METRIC: {"type":…,"metric":…,"value":…,"tags":{…}}`. */
   metric(type: "counter" | "timer", metric: string, value: number, tags: Record<string, unknown> = {}): void {
-    if (this.threshold > LEVELS.info || (!this.metricsOn && this.threshold > LEVELS.debug)) return;
-    this.sink(this.redact(`INFO METRIC: ${JSON.stringify({ type, metric, value, tags })}`));
+    const { threshold, metricsOn } = this.core;
+    if (threshold > LEVELS.info || (!metricsOn && threshold > LEVELS.debug)) return;
+    this.core.sink(this.redact(`INFO METRIC: ${JSON.stringify({ type, metric, value, tags })}`));
   }
 
   private log(level: LogLevel, message: string): void {
-    if (LEVELS[level] < this.threshold) return;
-    this.sink(this.redact(`${level.toUpperCase()} ${this.name}: ${message}`));
+    if (LEVELS[level] < this.core.threshold) return;
+    this.core.sink(this.redact(`${level.toUpperCase()} ${this.core.name}: ${this.prefix}${message}`));
   }
 }

@@ -14,7 +14,7 @@ export type ReadItem =
  * SingerInputError naming the line; messages of unknown type are handed to the caller to decide.
  */
 export async function* readMessages(input: Readable, source = "stdin"): AsyncGenerator<ReadItem> {
-  for await (const { lineNumber, text } of readLines(input)) {
+  for await (const { lineNumber, text } of readLines(input, undefined, source)) {
     yield parseMessageLine(text, lineNumber, source);
   }
 }

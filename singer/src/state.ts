@@ -1,3 +1,5 @@
+import { ConfigError } from "./errors.js";
+
 /** Singer state: per-stream bookmarks plus the stream being synced when a run stopped. */
 export interface SingerState {
   bookmarks: Record<string, Record<string, unknown>>;
@@ -12,14 +14,14 @@ export function emptyState(): SingerState {
 /** Accepts a state file's content; a Meltano-style `{"type":"STATE","value":…}` wrapper is unwrapped. */
 export function parseState(value: unknown, source = "state"): SingerState {
   if (value === null || value === undefined) return emptyState();
-  if (typeof value !== "object" || Array.isArray(value)) throw new Error(`${source}: state must be a JSON object`);
+  if (typeof value !== "object" || Array.isArray(value)) throw new ConfigError(`${source}: state must be a JSON object`);
   let body = value as Record<string, unknown>;
   if (body["type"] === "STATE" && typeof body["value"] === "object" && body["value"] !== null) {
     body = body["value"] as Record<string, unknown>;
   }
   const bookmarks = body["bookmarks"] ?? {};
   if (typeof bookmarks !== "object" || bookmarks === null || Array.isArray(bookmarks)) {
-    throw new Error(`${source}: "bookmarks" must be an object`);
+    throw new ConfigError(`${source}: "bookmarks" must be an object`);
   }
   return { ...body, bookmarks: { ...(bookmarks as SingerState["bookmarks"]) } };
 }
@@ -50,10 +52,10 @@ export function setCurrentlySyncing(state: SingerState, stream: string | null): 
   return { ...state, currently_syncing: stream };
 }
 
-/** Orders streams so that the one interrupted last time comes first, the rest keep their order. */
+/** The stream interrupted last time (the state's `currently_syncing`) first, then the rest in their order. */
 export function resumeOrder<T>(items: T[], nameOf: (item: T) => string, state: SingerState): T[] {
   const current = getCurrentlySyncing(state);
   const index = current === null ? -1 : items.findIndex((item) => nameOf(item) === current);
   if (index <= 0) return items;
-  return [...items.slice(index), ...items.slice(0, index)];
+  return [items[index] as T, ...items.slice(0, index), ...items.slice(index + 1)];
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  ConfigError,
   getBookmark,
   getMetadata,
   isFieldSelected,
@@ -16,6 +17,7 @@ import {
   standardMetadata,
   writeMetadata,
   type CatalogStream,
+  type SingerState,
 } from "../src/index.js";
 
 const schema = {
@@ -87,6 +89,7 @@ describe("catalog metadata", () => {
 
   it("rejects a catalog without streams, naming the source", () => {
     assert.throws(() => parseCatalog({ nope: [] }, "catalog.json"), /catalog.json: a catalog must be an object with a "streams" array/);
+    assert.throws(() => parseCatalog({ nope: [] }, "catalog.json"), ConfigError, "a file problem, reported as one");
     assert.throws(() => parseCatalog({ streams: [{ tap_stream_id: "x" }] }, "c.json"), /c.json: stream "x" has no "schema" object/);
   });
 });
@@ -104,14 +107,17 @@ describe("state helpers", () => {
     assert.deepEqual(parseState({ type: "STATE", value: { bookmarks: { a: { k: 1 } } } }), { bookmarks: { a: { k: 1 } } });
     assert.deepEqual(parseState(null), { bookmarks: {} });
     assert.throws(() => parseState([1], "s.json"), /s.json: state must be a JSON object/);
+    assert.throws(() => parseState({ bookmarks: [] }, "s.json"), ConfigError);
   });
 
-  it("resumes the interrupted stream first", () => {
+  it("resumes the interrupted stream first, the others in their order", () => {
     const state = setCurrentlySyncing(parseState({}), "conversations");
     assert.deepEqual(
       resumeOrder(["admins", "contacts", "conversations", "tags"], (s) => s, state),
-      ["conversations", "tags", "admins", "contacts"],
+      ["conversations", "admins", "contacts", "tags"],
     );
     assert.deepEqual(resumeOrder(["a", "b"], (s) => s, setCurrentlySyncing(state, null)), ["a", "b"]);
+    assert.deepEqual(resumeOrder(["a", "b"], (s) => s, state), ["a", "b"], "an interrupted stream no longer selected changes nothing");
+    assert.deepEqual(resumeOrder(["a", "b"], (s) => s, { bookmarks: {}, currently_syncing: 7 } as unknown as SingerState), ["a", "b"]);
   });
 });

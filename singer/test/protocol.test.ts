@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { PassThrough, Readable, Writable } from "node:stream";
 import {
   activateVersionMessage,
+  readLines,
   readMessages,
   recordMessage,
   schemaMessage,
@@ -115,6 +116,40 @@ describe("Singer message reader", () => {
       items.map((i) => (i.kind === "message" ? i.message : null)),
       [stateMessage({ n: 1 }), stateMessage({ n: 2 })],
     );
+  });
+
+  it("refuses bytes that are not UTF-8 with the line and byte offsets, never replacing them", async () => {
+    const good = Buffer.from('{"type":"STATE","value":{"a":1}}\n');
+    const before = Buffer.from('{"type":"STATE","value":{"a":"x');
+    const bad = Buffer.concat([before, Buffer.from([0xff]), Buffer.from('"}}\n')]);
+    await assert.rejects(
+      collect(Readable.from([good, bad])),
+      new RegExp(`^SingerInputError: stdin, line 2: invalid UTF-8 at byte offset ${before.length} of the line \\(byte 0xff; input byte offset ${good.length + before.length}\\)`),
+    );
+  });
+
+  it("keeps a U+FFFD that was sent as such and a character split across chunks", async () => {
+    const bytes = Buffer.from('{"type":"STATE","value":{"a":"\uFFFD é"}}\n');
+    const at = bytes.indexOf(Buffer.from("é")) + 1;
+    const items = await collect(Readable.from([bytes.subarray(0, at), bytes.subarray(at)]));
+    assert.deepEqual(items.map((i) => (i.kind === "message" ? i.message : null)), [stateMessage({ a: "\uFFFD é" })]);
+  });
+
+  it("stops at a line boundary once told to, never yielding the partial line in hand", async () => {
+    const input = new PassThrough();
+    const texts: string[] = [];
+    let stop = false;
+    const reading = (async () => {
+      for await (const { text } of readLines(input, () => stop)) {
+        texts.push(text);
+        stop = true;
+        input.write('{"type":"STATE"');
+        input.destroy();
+      }
+    })();
+    input.write('{"type":"STATE","value":1}\n');
+    await reading;
+    assert.deepEqual(texts, ['{"type":"STATE","value":1}']);
   });
 
   it("reports malformed JSON with its line number", async () => {

@@ -1,6 +1,7 @@
 /** Every stream provider of the tap: the CLI asks each for discovery and hands each selected stream to its owner. */
 import type { StreamProvider } from "./providers.js";
+import { contentDataProvider } from "./reporting/content-data.js";
 import { reportingProvider } from "./reporting/index.js";
 import { restProvider } from "./streams/rest-provider.js";
 
-export const providers: StreamProvider[] = [restProvider, reportingProvider];
+export const providers: StreamProvider[] = [restProvider, reportingProvider, contentDataProvider];

@@ -86,6 +86,12 @@ export const settingsProperties: Record<string, JsonSchema> = {
     default: false,
     description: "Log a Singer METRIC line per HTTP request (as LOG_LEVEL=debug does); off by default so a terminal shows progress, not one line per request.",
   },
+  emit_activate_version_messages: {
+    type: "boolean",
+    default: true,
+    description:
+      "Full-table streams (admins, teams, tags, segments, articles, data attributes…) send ACTIVATE_VERSION around their records, so the target marks rows Intercom no longer returns as deleted (_sdc_deleted_at) or removes them (hard_delete). The Meltano SDK's setting of the same name; false sends plain records.",
+  },
   ...REPORTING_SETTINGS,
 };
 
@@ -109,6 +115,8 @@ export interface TapConfig {
   maxRetries: number;
   /** Whether a METRIC line is logged per HTTP request. */
   metrics: boolean;
+  /** Whether full-table streams send ACTIVATE_VERSION messages and versioned records. */
+  emitActivateVersion: boolean;
   /** The merged config as given, for settings other modules declare. */
   raw: Record<string, unknown>;
 }
@@ -186,6 +194,7 @@ export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessE
     pageSize: Number(merged["page_size"] ?? defaultOf<number>("page_size")),
     maxRetries: Number(merged["max_retries"] ?? defaultOf<number>("max_retries")),
     metrics: merged["metrics"] === true,
+    emitActivateVersion: merged["emit_activate_version_messages"] !== false,
     raw: merged,
   };
 }

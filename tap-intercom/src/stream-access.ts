@@ -6,23 +6,20 @@
  * case: it must fail the run.
  */
 import type { IntercomClient } from "./http/client.js";
-import { IntercomHttpError } from "./http/errors.js";
+import { HTTP_STATUS_ADVICE, IntercomHttpError } from "./http/errors.js";
 
 /** Why Intercom refused `stream`, or undefined when `error` is not a refusal of that one stream. */
 export async function refusalOf(error: unknown, stream: string, client: IntercomClient): Promise<string | undefined> {
   if (!(error instanceof IntercomHttpError) || (error.status !== 401 && error.status !== 403)) return undefined;
   if (error.code === "api_plan_restricted") {
-    return `the workspace's Intercom plan does not include it (${error.request} answered 403 api_plan_restricted)`;
+    return `the workspace's Intercom plan does not include it (${error.request} answered 403 api_plan_restricted). ${HTTP_STATUS_ADVICE[403].check}`;
   }
   // Intercom answers a missing permission as it answers a bad token: ask whether the token works at all.
   if (!(await tokenWorks(client))) return undefined;
-  return (
-    `the access token lacks the permission to read ${stream} (${error.request} answered ${error.status}, while GET /me accepts the token); ` +
-    "grant it to the app in Intercom's Developer Hub (Authentication, permissions) and create a new token"
-  );
+  return `the access token lacks the permission to read ${stream} (${error.request} answered ${error.status}, while GET /me accepts the token). ${HTTP_STATUS_ADVICE[403].check}`;
 }
 
-/** One cheap call (GET /me) that fails with the token advice (HTTP_STATUS_ADVICE) when Intercom rejects the token. */
+/** One cheap call (GET /me) that fails with the token advice (HTTP_STATUS_ADVICE[401]) when Intercom rejects the token. */
 export async function checkToken(client: IntercomClient): Promise<{ email?: string; app?: { name?: string; id_code?: string } }> {
   return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
 }
@@ -32,4 +29,12 @@ async function tokenWorks(client: IntercomClient): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** The catalog selected these streams by name and Intercom refused them: the run fails, after every other stream. */
+export class StreamsRefusedError extends Error {
+  constructor(readonly streams: string[]) {
+    super(`the catalog selects ${streams.join(", ")} but Intercom refused ${streams.length === 1 ? "it" : "them"} (see the warnings above); every other stream was synced`);
+    this.name = "StreamsRefusedError";
+  }
 }

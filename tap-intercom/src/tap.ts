@@ -1,5 +1,5 @@
 /** Discovery, sync and the connection test, across every stream provider. */
-import type { Catalog, CatalogStream, Logger, SingerState, SingerWriter } from "../../singer/src/index.js";
+import { resumeOrder, type Catalog, type CatalogStream, type Logger, type SingerState, type SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
 import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
@@ -8,7 +8,7 @@ import { providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
 import { runStreams, StoppableWriter } from "./stream-scheduler.js";
-import { checkToken, refusalOf } from "./stream-access.js";
+import { checkToken, refusalOf, StreamsRefusedError } from "./stream-access.js";
 
 /** A client for the few requests before a sync (Meltano runs discovery before every sync): quick to give up when the API is unreachable. */
 function quickClient(config: TapConfig, logger: Logger): IntercomClient {
@@ -109,7 +109,7 @@ export async function sync(run: {
   try {
     const runnable = runnableStreams(streams, config, run.state.currently_syncing, logger);
     await runStreams({
-      streams: runnable.map((stream) => ({ stream, provider: providerOf(stream) })),
+      streams: resumeOrder(runnable, (s) => s.tap_stream_id, run.state).map((stream) => ({ stream, provider: providerOf(stream) })),
       writer: output,
       state,
       resumeFirst: typeof run.state.currently_syncing === "string" ? run.state.currently_syncing : undefined,
@@ -143,7 +143,7 @@ export async function sync(run: {
   logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, why]) => (why ? `${id} (${why})` : id)).join(", ")}`, { repeatInSummary: false });
   const asked = [...skipped.keys()].filter((id) => run.explicit?.has(id));
   if (asked.length > 0) {
-    throw new Error(`the catalog selects ${asked.join(", ")} but Intercom refused ${asked.length === 1 ? "it" : "them"} (see the warnings above); every other stream was synced`);
+    throw new StreamsRefusedError(asked);
   }
 }
 

@@ -56,12 +56,12 @@ describe("reporting: pure parts", () => {
     const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined } as unknown as Parameters<typeof typedRecords>[2];
     const curated: FieldPlan[] = [{ field: "id", schema: { type: ["null", "string"] }, headers: ["id"] }, { field: "n", schema: { type: ["null", "integer"] }, headers: ["n"] }];
     await assert.rejects(async () => {
-      for await (const _ of typedRecords(rows(), curated, logger, "test")) void _;
+      for await (const _ of typedRecords(rows(), curated, logger)) void _;
     }, /CSV row 2: field "n": "1,024" is not an integer/);
     const misfits: [number, string][] = [];
     const guessed: FieldPlan[] = [curated[0] as FieldPlan, { field: "n", schema: { type: ["null", "integer"] }, headers: ["n"], onMisfit: (row, cell) => misfits.push([row, cell]) }];
     const values: unknown[] = [];
-    for await (const { record } of typedRecords(rows(), guessed, logger, "test")) values.push(record["n"]);
+    for await (const { record } of typedRecords(rows(), guessed, logger)) values.push(record["n"]);
     assert.deepEqual(values, [1, "1,024", "3"]);
     assert.deepEqual(misfits, [[2, "1,024"]]);
   });

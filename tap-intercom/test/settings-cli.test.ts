@@ -10,6 +10,7 @@ import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index
 import { REPO_ROOT, runCommand, TAP_BIN } from "../../test/helpers.js";
 import { Logger } from "../../singer/src/index.js";
 import { IntercomClient } from "../src/http/client.js";
+import { HTTP_STATUS_ADVICE } from "../src/http/errors.js";
 import { ExportHttpError } from "../src/reporting/export-api.js";
 import { parseStrictDateTime, resolveConfig } from "../src/settings.js";
 import { progressFor, TtyProgress } from "../src/progress.js";
@@ -129,6 +130,13 @@ describe("tap-intercom settings, token and terminal", function () {
         client.close();
       }
       assert.match(new ExportHttpError(401, "listing reporting datasets", "unauthorized").message, /^Intercom rejected the access token \(HTTP 401\)\. .*\(listing reporting datasets\)$/);
+    });
+
+    it("a 403 or 404 of the reporting export reads as the advice table says", () => {
+      for (const status of [403, 404] as const) {
+        const { problem, check } = HTTP_STATUS_ADVICE[status];
+        assert.equal(new ExportHttpError(status, "listing reporting datasets", "detail").message, `${problem} (HTTP ${status}). ${check} (listing reporting datasets)`);
+      }
     });
 
     it("a reporting stream says so too", async () => {

@@ -14,6 +14,8 @@ export interface TapMessage {
   value?: Record<string, unknown>;
   schema?: Record<string, unknown>;
   key_properties?: string[];
+  /** RECORD and ACTIVATE_VERSION: the table version. */
+  version?: number;
 }
 
 export interface TapRun {

@@ -4,6 +4,7 @@ import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index
 import { PassThrough } from "node:stream";
 import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, type CatalogStream } from "../../singer/src/index.js";
 import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
+import { HTTP_STATUS_ADVICE } from "../src/http/errors.js";
 import { resolveConfig } from "../src/settings.js";
 import { sync } from "../src/tap.js";
 import { runCommand, TAP_BIN } from "../../test/helpers.js";
@@ -423,6 +424,14 @@ describe("tap-intercom against the fixture server", function () {
       const summary = run.stderr.split("\n").find((line) => line.includes("skipped streams (not synced)")) ?? "";
       for (const stream of refused) assert.match(summary, new RegExp(`[:,] ${stream}\\b`), `the summary lists ${stream}`);
       assert.equal(lastState(run.messages)?.["currently_syncing"], null);
+    });
+
+    it("prints the advice table's 403 advice when the fixture answers 403 api_plan_restricted", async () => {
+      const catalog = selectOnly(await discoverCatalog(limited()), ["conversations"]);
+      const run = await runTap(limited(), { catalog });
+      assert.equal(run.code, 1);
+      const warning = run.stderr.split("\n").find((line) => line.startsWith("WARN tap-intercom: conversations: skipped")) ?? "";
+      assert.ok(warning.endsWith(`answered 403 api_plan_restricted). ${HTTP_STATUS_ADVICE[403].check}`), warning);
     });
 
     it("exits non-zero, after syncing every other stream, when the catalog selected a refused stream by name", async () => {

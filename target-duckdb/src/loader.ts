@@ -11,6 +11,7 @@ import {
 import { BatchKeys, untrackedChunkKeys, type ChunkKeys } from "./batch-keys.js";
 import {
   activateVersionStatement,
+  deleteMarkedStatement,
   deleteReplacedByBatchStatement,
   lastRowidStatement,
   METADATA_COLUMNS,
@@ -19,6 +20,7 @@ import {
 } from "./merge.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
+import { LoadError } from "./load-error.js";
 import { StreamStage } from "./stream-stage.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
@@ -56,6 +58,8 @@ interface LoadedStream {
 interface StreamBatch {
   /** The table's largest rowid before the batch's first insert (null: the table was empty); undefined until then. */
   lastRowidBefore: bigint | null | undefined;
+  /** A chunk left the rows marked deleted to the batch's end, after the rows they replace are gone. */
+  deleteMarkedAtEnd?: boolean;
 }
 
 /**
@@ -405,7 +409,7 @@ export class Loader {
       ]);
     } catch (error) {
       if (error instanceof ColumnTypeChangeError) throw fail(error.message);
-      throw fail(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error, wanted.length)}`);
+      throw new LoadError(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error, wanted.length)}`, { source: this.source, lineNumber, stream: name });
     }
     const columns = table.columns.slice(0, wanted.length);
     // Staging tables have one column per key property: new key properties need new tables (the old ones are empty now).
@@ -564,7 +568,7 @@ export class Loader {
     try {
       await this.connection.run("COMMIT");
     } catch (error) {
-      throw new SingerInputError(`committing a batch failed: ${this.describeDatabaseError(error, this.widestTable())}`);
+      throw new LoadError(`committing a batch failed: ${this.describeDatabaseError(error, this.widestTable())}`);
     }
   }
 
@@ -638,10 +642,12 @@ export class Loader {
       }
       if (deleteStatement) await this.connection.run(deleteStatement);
       await this.connection.run(chunkKeys.distinct ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
-      if (deleteMarked) await this.connection.run(deleteMarked);
+      // A deferred delete still needs the marked rows to find the rows they replace.
+      if (deleteMarked && deferDelete) batch.deleteMarkedAtEnd = true;
+      else if (deleteMarked) await this.connection.run(deleteMarked);
       await this.connection.run(stage.clearSql);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
     }
     await stage.reset();
   }
@@ -649,11 +655,14 @@ export class Loader {
   /** Deletes the rows from before the batch that its rows replace, for streams that defer this to the batch's end. */
   private async deleteReplacedByBatch(stream: LoadedStream, batch: StreamBatch): Promise<void> {
     const before = batch.lastRowidBefore;
-    if (!stream.deletesReplacedPerBatch || before === undefined || before === null) return;
+    const deleteMarked = batch.deleteMarkedAtEnd ? deleteMarkedStatement(stream.target) : undefined;
     try {
-      await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
+      if (stream.deletesReplacedPerBatch && before !== undefined && before !== null) {
+        await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
+      }
+      if (deleteMarked) await this.connection.run(deleteMarked);
     } catch (error) {
-      throw new SingerInputError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
     }
   }
 

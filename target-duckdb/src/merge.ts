@@ -138,11 +138,18 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
       statements.deleteReplacedByStagedKeys = `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${stagedKeys} FROM ${stageSqlName}) AS b WHERE ${matches}`;
     }
   }
-  // Records carrying _sdc_deleted_at are deleted ones: its metadata column, or without metadata columns a declared property of that name.
-  if (target.hardDelete && (target.metadata || target.columns.some((c) => c.name === "_sdc_deleted_at"))) {
-    statements.deleteMarked = `DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`;
-  }
+  const deleteMarked = deleteMarkedStatement(target);
+  if (deleteMarked) statements.deleteMarked = deleteMarked;
   return statements;
+}
+
+/**
+ * hard_delete: drops the rows marked deleted. Records carrying _sdc_deleted_at are deleted ones:
+ * its metadata column, or without metadata columns a declared property of that name.
+ */
+export function deleteMarkedStatement(target: MergeTarget): string | undefined {
+  if (!target.hardDelete || !(target.metadata || target.columns.some((c) => c.name === "_sdc_deleted_at"))) return undefined;
+  return `DELETE FROM ${qualifiedName(target.schema, target.table)} WHERE _sdc_deleted_at IS NOT NULL`;
 }
 
 function keyColumnsOf(target: MergeTarget): ColumnSpec[] {

@@ -1,8 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
-import { NdjsonWriter, parseMessageLine, type Logger } from "../../singer/src/index.js";
+import { NdjsonWriter, parseMessageLine, readLines, type Logger } from "../../singer/src/index.js";
 import { displayPath, openDatabase } from "./database.js";
-import { readCompleteLines } from "./input-lines.js";
 import { Loader } from "./loader.js";
 import { Progress } from "./progress.js";
 import { runSummary, tableRowCounts } from "./summary.js";
@@ -71,7 +70,7 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
     const runStartedAt = new Date().toISOString();
     const rowsBefore = await tableRowCounts(connection, settings.schema);
     const stop = () => signal !== undefined || timerFailure !== undefined;
-    for await (const { lineNumber, text } of readCompleteLines(input, stop, source)) {
+    for await (const { lineNumber, text } of readLines(input, stop, source)) {
       if (loader.busy) await loader.busy;
       const pending = loader.handle(parseMessageLine(text, lineNumber, source), text);
       if (pending) await pending;

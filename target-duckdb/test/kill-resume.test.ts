@@ -126,7 +126,8 @@ describe("target-duckdb killed at random points of a large load", function () {
     }
     const last = await runTarget(db.path, inputAfter(resumeAfter));
     assert.equal(last.code, 0, context(last.stderr));
-    assert.equal(last.states.at(-1), RECORDS, context("the final run's last state"));
+    // A killed run may already have printed the final state: the last run then has no record to load.
+    assert.equal(last.states.at(-1) ?? resumeAfter, RECORDS, context("the last state printed"));
     assert.deepEqual(
       await query(db.path, "SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER (name = 'event ' || id || ' ' || repeat('é', id % 7)) FROM tap_intercom.events"),
       [[String(RECORDS), String(RECORDS), "1", String(RECORDS), String(RECORDS)]],

@@ -358,6 +358,18 @@ describe("target-duckdb loading", function () {
     assert.deepEqual(await query(db.path, "SELECT id FROM tap_intercom.log ORDER BY id"), [["1"]]);
   });
 
+  it("with hard_delete, removes a row committed by an earlier run when a later record for its key carries _sdc_deleted_at", async () => {
+    const first = await runTarget(db.path, ndjson([schema("log", { id: { type: "integer" } }), record("log", { id: 1 }), record("log", { id: 2 })]), { hard_delete: true });
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runTarget(
+      db.path,
+      ndjson([schema("log", { id: { type: "integer" } }), record("log", { id: 2, _sdc_deleted_at: "2024-05-01T00:00:00Z" }), record("log", { id: 3 })]),
+      { hard_delete: true },
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(await query(db.path, "SELECT id FROM tap_intercom.log ORDER BY id"), [["1"], ["3"]]);
+  });
+
   it("treats hostile stream and property names as plain identifiers", async () => {
     const hostile = 'x"; DROP TABLE y; --';
     await query(db.path, "CREATE SCHEMA tap_intercom; CREATE TABLE tap_intercom.y (keep INTEGER); INSERT INTO tap_intercom.y VALUES (1)");

@@ -7,7 +7,7 @@ import https from "node:https";
 import fetch, { type RequestInit, type Response } from "node-fetch";
 import type { Logger } from "../../../singer/src/index.js";
 import type { TapConfig } from "../settings.js";
-import { HTTP_STATUS_ADVICE, IntercomHttpError, requestOwner } from "./errors.js";
+import { httpAdvice, IntercomHttpError, requestOwner } from "./errors.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { RateLimitPacer, readRateLimit, sleep, type Sleep } from "./pacer.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryableError, isRetryableStatus, type RetryPolicy } from "./retry.js";
@@ -152,7 +152,7 @@ export class IntercomClient {
             if (rateLimitWaits > this.retry.maxRateLimitWaits) throw this.failure(req, label, response.status, body, "rate limited too many times");
             // A reset time already past (our clock behind Intercom's) still waits a moment.
             const resetAt = Math.max(readRateLimit(response.headers, Date.now())?.resetAtMs ?? Date.now() + 10_000, Date.now() + 1000);
-            this.logger.warn(`${req.stream}: 429 on ${label}; waiting ${Math.ceil((resetAt - Date.now()) / 1000)}s for the rate limit to reset`, { repeatInSummary: false });
+            this.logger.child(req.stream).warn(`429 on ${label}; waiting ${Math.ceil((resetAt - Date.now()) / 1000)}s for the rate limit to reset`, { repeatInSummary: false });
             this.pacer.blockUntil(resetAt);
             continue;
           }
@@ -222,7 +222,7 @@ export class IntercomClient {
   private async backoff(stream: string, label: string, why: string, retry: number): Promise<void> {
     this.stats.retries += 1;
     const delay = backoffDelayMs(this.retry, retry);
-    this.logger.warn(`${stream}: ${why} on ${label}; retry ${retry}/${this.retry.maxRetries} in ${delay} ms`, { repeatInSummary: false });
+    this.logger.child(stream).warn(`${why} on ${label}; retry ${retry}/${this.retry.maxRetries} in ${delay} ms`, { repeatInSummary: false });
     await this.wait(delay);
   }
 
@@ -238,7 +238,7 @@ export class IntercomClient {
   private failure(req: IntercomRequest, label: string, status: number | undefined, body: string | undefined, detail: string | undefined): IntercomHttpError {
     const snippet = body ? `: ${this.logger.redactAndCut(body.replace(/\s+/g, " "), 300)}` : "";
     const what = status === undefined ? "request failed" : `HTTP ${status}`;
-    const advice = status === undefined ? undefined : HTTP_STATUS_ADVICE[status];
+    const advice = httpAdvice(status);
     const message = this.logger.redact(
       advice !== undefined
         ? `${advice} (${requestOwner(req.stream)}: ${label})`

@@ -47,7 +47,7 @@ export function csvParser(): ReturnType<typeof parse> {
 }
 
 /** Maps header cells to planned fields; an unknown column is skipped, a field without a column stays absent. */
-export function planColumns(header: string[], plans: FieldPlan[], logger: Logger, context: string): Column[] {
+export function planColumns(header: string[], plans: FieldPlan[], logger: Logger): Column[] {
   const byHeader = new Map<string, FieldPlan>();
   for (const plan of plans) for (const text of plan.headers) if (!byHeader.has(text)) byHeader.set(text, plan);
   const columns: Column[] = [];
@@ -62,9 +62,9 @@ export function planColumns(header: string[], plans: FieldPlan[], logger: Logger
     found.add(plan.field);
     columns.push({ index, field: plan.field, convert: converterFor(plan.field, plan.schema), plan });
   });
-  if (unknown.length > 0) logger.debug(`${context}: ignoring CSV columns not selected: ${unknown.join(", ")}`);
+  if (unknown.length > 0) logger.debug(`ignoring CSV columns not selected: ${unknown.join(", ")}`);
   const missing = plans.filter((plan) => !found.has(plan.field)).map((plan) => plan.field);
-  if (missing.length > 0) logger.warn(`${context}: the export has no column for ${missing.join(", ")}`);
+  if (missing.length > 0) logger.warn(`the export has no column for ${missing.join(", ")}`);
   return columns;
 }
 
@@ -85,13 +85,12 @@ export async function* typedRecords(
   rows: AsyncIterable<string[]>,
   plans: FieldPlan[],
   logger: Logger,
-  context: string,
 ): AsyncGenerator<CsvRecord> {
   let columns: Column[] | undefined;
   let row = 0;
   for await (const cells of rows) {
     if (columns === undefined) {
-      columns = planColumns(cells, plans, logger, context);
+      columns = planColumns(cells, plans, logger);
       continue;
     }
     row += 1;

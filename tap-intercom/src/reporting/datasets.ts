@@ -1,4 +1,5 @@
 /** Reporting datasets as listed by GET /export/reporting_data/get_datasets. */
+import { IntercomResponseError } from "../http/errors.js";
 import { KNOWN_DATASETS } from "./known-datasets.js";
 
 export interface ReportingAttribute {
@@ -30,17 +31,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Checks the shape of a get_datasets response; throws naming what is wrong. */
 export function parseDatasetList(body: unknown): ReportingDataset[] {
   const data = isObject(body) ? body["data"] : undefined;
-  if (!Array.isArray(data)) throw new Error(`${DATASETS_PATH} returned no "data" array`);
+  if (!Array.isArray(data)) throw new IntercomResponseError(`${DATASETS_PATH} returned no "data" array`);
   return data.map((raw, index) => {
-    if (!isObject(raw) || typeof raw["id"] !== "string") throw new Error(`${DATASETS_PATH}: data[${index}] has no string "id"`);
+    if (!isObject(raw) || typeof raw["id"] !== "string") throw new IntercomResponseError(`${DATASETS_PATH}: data[${index}] has no string "id"`);
     const id = raw["id"];
     const attributes = raw["attributes"];
     if (!Array.isArray(attributes) || !attributes.every((a) => isObject(a) && typeof a["id"] === "string")) {
-      throw new Error(`${DATASETS_PATH}: dataset "${id}" has no valid "attributes" list`);
+      throw new IntercomResponseError(`${DATASETS_PATH}: dataset "${id}" has no valid "attributes" list`);
     }
     const timeAttribute = raw["default_time_attribute_id"];
     if (typeof timeAttribute !== "string" || !attributes.some((a) => a["id"] === timeAttribute || a["qualified_id"] === timeAttribute)) {
-      throw new Error(`${DATASETS_PATH}: dataset "${id}" has no "default_time_attribute_id" among its attributes`);
+      throw new IntercomResponseError(`${DATASETS_PATH}: dataset "${id}" has no "default_time_attribute_id" among its attributes`);
     }
     return raw as ReportingDataset;
   });

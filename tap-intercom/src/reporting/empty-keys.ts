@@ -22,7 +22,7 @@ export class EmptyKeyCells {
   private window: ExportWindow = { start: 0, end: 0 };
 
   constructor(
-    private readonly datasetId: string,
+    private readonly stream: string,
     private readonly keyFields: string[],
     private readonly schemaOf: (field: string) => JsonSchema | undefined,
   ) {}
@@ -42,7 +42,7 @@ export class EmptyKeyCells {
     for (const field of empty) {
       if (!holdsText(this.schemaOf(field))) {
         throw new ReportingExportError(
-          this.datasetId,
+          this.stream,
           this.window,
           `CSV row ${row}: key attribute "${field}" is empty, and only a text key can take a stand-in value; the row cannot be told apart from others. Deselect the stream, or report the row to Intercom`,
         );

@@ -1,15 +1,15 @@
 import type { ExportWindow } from "./windows.js";
 import { describeWindow } from "./windows.js";
 
-/** A reporting export that could not be completed; names the dataset and the window it was on. */
+/** An export that could not be completed; names the stream and the window it was on, as the stream's log lines do. */
 export class ReportingExportError extends Error {
-  readonly datasetId: string;
+  readonly stream: string;
   readonly window: ExportWindow | undefined;
 
-  constructor(datasetId: string, window: ExportWindow | undefined, message: string, options?: { cause?: unknown }) {
-    super(`reporting dataset "${datasetId}"${window ? `, window ${describeWindow(window)}` : ""}: ${message}`, options);
+  constructor(stream: string, window: ExportWindow | undefined, message: string, options?: { cause?: unknown }) {
+    super(`${stream}: ${window ? `window ${describeWindow(window)}: ` : ""}${message}`, options);
     this.name = "ReportingExportError";
-    this.datasetId = datasetId;
+    this.stream = stream;
     this.window = window;
   }
 }

@@ -1,7 +1,8 @@
 /** One export job's life: enqueue (waiting out the pending-jobs limit), poll with backoff, retry failures. */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../../singer/src/index.js";
-import type { ExportApi } from "./export-api.js";
+import { httpAdvice } from "../http/errors.js";
+import type { ExportJobApi } from "./export-api.js";
 import type { ExportWindow } from "./windows.js";
 
 export interface JobTiming {
@@ -48,7 +49,7 @@ export class ExportJobRunner {
   private attempts = 0;
 
   constructor(
-    private readonly api: ExportApi,
+    private readonly api: ExportJobApi,
     private readonly datasetId: string,
     private readonly attributeIds: string[],
     private readonly window: ExportWindow,
@@ -89,10 +90,10 @@ export class ExportJobRunner {
     for (;;) {
       const result = await this.api.enqueue(this.datasetId, this.attributeIds, this.window);
       if (result.kind === "enqueued") {
-        this.logger.debug(`reporting ${this.datasetId}: enqueued export job ${result.jobId}`);
+        this.logger.debug(`enqueued export job ${result.jobId}`);
         return result.jobId;
       }
-      this.logger.info(`reporting ${this.datasetId}: Intercom has too many pending export jobs (${result.message}); waiting`);
+      this.logger.info(`Intercom has too many pending export jobs (${result.message}); waiting`);
       await this.wait(backoff, "no export job slot became free");
     }
   }
@@ -109,8 +110,8 @@ export class ExportJobRunner {
         notFound += 1;
         if (notFound > MAX_STATUS_NOT_FOUND) {
           // Intercom answers 404 both for an unknown job and for an app_id it does not know.
-          const why = `unknown to Intercom (404${result.message ? `: ${result.message}` : ""}; check the app_id and client_id settings)`;
-          this.logger.warn(`reporting ${this.datasetId}: export job ${jobId} is ${why}; enqueueing again`);
+          const why = `unknown to Intercom (${result.message ? `${result.message}; ` : ""}${httpAdvice(404)})`;
+          this.logger.warn(`export job ${jobId} is ${why}; enqueueing again`);
           return why;
         }
         continue;
@@ -121,7 +122,7 @@ export class ExportJobRunner {
       if (COMPLETE.has(status)) return { kind: "complete", jobId };
       if (NO_DATA.has(status)) return { kind: "no_data" };
       if (FAILED.has(status) || EXPIRED.has(status)) {
-        this.logger.warn(`reporting ${this.datasetId}: export job ${jobId} is ${status} (attempt ${this.attempts} of ${MAX_JOB_ATTEMPTS})`);
+        this.logger.warn(`export job ${jobId} is ${status} (attempt ${this.attempts} of ${MAX_JOB_ATTEMPTS})`);
         return `"${status}"`;
       }
     }

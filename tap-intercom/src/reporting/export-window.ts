@@ -5,12 +5,14 @@ import type { Logger } from "../../../singer/src/index.js";
 import { csvParser, describeCsvError, typedRecords, CsvRowError, type CsvRecord, type FieldPlan } from "./csv-records.js";
 import { decodingStages, describeZlibError } from "./decode.js";
 import { ReportingExportError } from "./errors.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import { ExportJobRunner, JobFailure, type JobTiming } from "./export-job.js";
 import { describeWindow, type ExportWindow } from "./windows.js";
 
 export interface WindowRequest {
   datasetId: string;
+  /** The stream the records go to, which errors name. */
+  stream: string;
   /** Ids sent to enqueue. */
   attributeIds: string[];
   plans: FieldPlan[];
@@ -52,16 +54,16 @@ function isMalformedCsv(error: unknown): boolean {
  * ReportingExportError naming the dataset and window.
  */
 export async function* exportWindow(
-  api: ExportApi,
+  api: ExportJobApi,
   request: WindowRequest,
   timing: JobTiming,
   logger: Logger,
 ): AsyncGenerator<CsvRecord> {
   const { datasetId, window } = request;
-  const context = `reporting dataset "${datasetId}", window ${describeWindow(window)}`;
+  const windowLogger = logger.child(`window ${describeWindow(window)}`);
   const fail = (error: unknown): ReportingExportError =>
-    error instanceof ReportingExportError ? error : new ReportingExportError(datasetId, window, explain(error), { cause: error });
-  const runner = new ExportJobRunner(api, datasetId, request.attributeIds, window, timing, logger);
+    error instanceof ReportingExportError ? error : new ReportingExportError(request.stream, window, explain(error), { cause: error });
+  const runner = new ExportJobRunner(api, datasetId, request.attributeIds, window, timing, windowLogger);
   let jobId: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
     let body: Readable | undefined;
@@ -70,7 +72,7 @@ export async function* exportWindow(
         if (jobId === undefined) {
           const outcome = await runner.run();
           if (outcome.kind === "no_data") {
-            logger.info(`${context}: no data`);
+            windowLogger.info("no data");
             return;
           }
           jobId = outcome.jobId;
@@ -81,7 +83,7 @@ export async function* exportWindow(
         } else if (!runner.canRetry()) {
           throw new JobFailure(`the file of export job ${jobId} is gone (HTTP ${download.status}) and no attempts are left`);
         } else {
-          logger.warn(`${context}: the file of export job ${jobId} is gone (HTTP ${download.status}); enqueueing again`);
+          windowLogger.warn(`the file of export job ${jobId} is gone (HTTP ${download.status}); enqueueing again`);
           jobId = undefined;
         }
       }
@@ -90,7 +92,7 @@ export async function* exportWindow(
     }
     let records: AsyncIterator<CsvRecord>;
     try {
-      records = typedRecords(csvRows(body, await decodingStages(body)), request.plans, logger, context)[Symbol.asyncIterator]();
+      records = typedRecords(csvRows(body, await decodingStages(body)), request.plans, windowLogger)[Symbol.asyncIterator]();
     } catch (error) {
       body.destroy();
       throw fail(error);
@@ -104,9 +106,9 @@ export async function* exportWindow(
           const retry = isBrokenDownload(error) || (isMalformedCsv(error) && runner.canRetry());
           if (!retry || attempt >= MAX_DOWNLOAD_ATTEMPTS) {
             const tried = attempt > 1 ? ` (after ${attempt} downloads)` : "";
-            throw new ReportingExportError(datasetId, window, `${explain(error)}${tried}`, { cause: error });
+            throw new ReportingExportError(request.stream, window, `${explain(error)}${tried}`, { cause: error });
           }
-          logger.warn(`${context}: download ${attempt} of at most ${MAX_DOWNLOAD_ATTEMPTS} failed (${explain(error)}); ${isMalformedCsv(error) ? "enqueueing a fresh job" : "downloading again"}`);
+          windowLogger.warn(`download ${attempt} of at most ${MAX_DOWNLOAD_ATTEMPTS} failed (${explain(error)}); ${isMalformedCsv(error) ? "enqueueing a fresh job" : "downloading again"}`);
           if (isMalformedCsv(error)) jobId = undefined;
           break;
         }

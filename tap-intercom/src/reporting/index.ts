@@ -1,10 +1,11 @@
 /** The provider of the Reporting Data Export streams: one `report_<dataset>` stream per dataset. */
 import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
 import type { IntercomClient } from "../http/client.js";
+import { IntercomResponseError } from "../http/errors.js";
 import { apiVersionAtLeast } from "../settings.js";
-import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
+import type { BookmarkShape, DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
 import { datasetIdOf, type ReportingDataset } from "./datasets.js";
-import { httpExportApi, type ExportApi, type HttpRequester } from "./export-api.js";
+import { httpExportApi, type ExportApi, type ExportJobApi, type HttpRequester } from "./export-api.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig, type ReportingConfig } from "./settings.js";
 import { BOOKMARK_KEY, syncDataset } from "./sync-dataset.js";
@@ -21,7 +22,7 @@ export function exportVersion(apiVersion: string): string {
 }
 
 /** The tap client, with each request labelled as the stream it serves. */
-function requester(client: IntercomClient, stream: string, version: string): HttpRequester {
+export function requester(client: IntercomClient, stream: string, version: string): HttpRequester {
   return {
     request: (req) =>
       client.request({ ...req, method: req.method === "POST" ? "POST" : "GET", stream, headers: { ...req.headers, "Intercom-Version": version } }),
@@ -53,6 +54,15 @@ function chosenDatasets(all: ReportingDataset[], config: ReportingConfig, logger
   return all.filter((d) => config.datasets?.includes(d.id));
 }
 
+/** The bookmark keys of every export stream (syncDataset's). */
+export const EXPORT_BOOKMARK_KEYS: Record<string, BookmarkShape> = {
+  [BOOKMARK_KEY]: {
+    description: "an RFC 3339 date-time or Unix seconds",
+    test: (value) => typeof value === "number" || (typeof value === "string" && !Number.isNaN(Date.parse(value))),
+  },
+  replication_key: { description: "a field name", test: (value) => typeof value === "string" },
+};
+
 export const reportingProvider: StreamProvider = {
   async discover(ctx: DiscoverContext): Promise<CatalogStream[]> {
     const config = readReportingConfig(ctx.config.raw);
@@ -72,13 +82,7 @@ export const reportingProvider: StreamProvider = {
 
   owns: (tapStreamId) => datasetIdOf(tapStreamId) !== undefined,
 
-  bookmarkKeys: () => ({
-    [BOOKMARK_KEY]: {
-      description: "an RFC 3339 date-time or Unix seconds",
-      test: (value) => typeof value === "number" || (typeof value === "string" && !Number.isNaN(Date.parse(value))),
-    },
-    replication_key: { description: "a field name", test: (value) => typeof value === "string" },
-  }),
+  bookmarkKeys: () => EXPORT_BOOKMARK_KEYS,
 
   cannotRun(config) {
     const reporting = readReportingConfig(config.raw);
@@ -93,28 +97,34 @@ export const reportingProvider: StreamProvider = {
     }
     const datasetId = datasetIdOf(id) as string;
     const dataset = (await listDatasets(ctx.client, config, ctx.config.apiVersion)).find((d) => d.id === datasetId);
-    if (!dataset) throw new Error(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
-    ctx.progress.start(stream.tap_stream_id);
-    await syncDataset(
-      {
-        api: apiFor(ctx.client, config, stream.tap_stream_id, ctx.config.apiVersion),
-        config,
-        logger: ctx.logger,
-        emit: async (message) => {
-          await ctx.writer.write(message);
-          if (message.type === "RECORD") ctx.progress.add(stream.tap_stream_id, 1);
-        },
-        bookmarks: {
-          get: (key) => ctx.state.getBookmark(id, key),
-          set: (key, value) => ctx.state.setBookmark(id, key, value),
-          emitState: () => ctx.state.emit(),
-        },
-        endTime: config.endTime ?? Math.floor(Date.now() / 1000),
-        now: Math.floor(Date.now() / 1000),
-      },
-      dataset,
-      stream,
-    );
-    ctx.progress.finish(stream.tap_stream_id);
+    if (!dataset) throw new IntercomResponseError(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
+    await syncExport(ctx, stream, dataset, apiFor(ctx.client, config, id, ctx.config.apiVersion), config);
   },
 };
+
+/** Syncs one export stream, whichever export its jobs run on, with the tap's writer, progress and state. */
+export async function syncExport(ctx: SyncContext, stream: CatalogStream, dataset: ReportingDataset, api: ExportJobApi, config: ReportingConfig): Promise<void> {
+  const id = stream.tap_stream_id;
+  ctx.progress.start(id);
+  await syncDataset(
+    {
+      api,
+      config,
+      logger: ctx.logger,
+      emit: async (message) => {
+        await ctx.writer.write(message);
+        if (message.type === "RECORD") ctx.progress.add(id, 1);
+      },
+      bookmarks: {
+        get: (key) => ctx.state.getBookmark(id, key),
+        set: (key, value) => ctx.state.setBookmark(id, key, value),
+        emitState: () => ctx.state.emit(),
+      },
+      endTime: config.endTime ?? Math.floor(Date.now() / 1000),
+      now: Math.floor(Date.now() / 1000),
+    },
+    dataset,
+    stream,
+  );
+  ctx.progress.finish(id);
+}

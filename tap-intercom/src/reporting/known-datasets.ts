@@ -14,6 +14,8 @@
  *               `call_teammate_stats`, `conversation_sla_status_log`, `conversation_rating_sent`,
  *               `consolidated_conversation_part` (attribute ids; `*_team_id` / `*_teammate_id`
  *               hold NAMES; a call has one `call_team_stats` row per team it reached).
+ *  - [openapi]  Intercom OpenAPI 2.14, `data_export_csv` (yaml:19491-19585), for the content data
+ *               export the tap reads as the `content_data` pseudo-dataset (content-data.ts).
  */
 
 type Kind = "date-time" | "integer" | "number" | "string";
@@ -28,6 +30,18 @@ export interface KnownDataset {
 }
 
 export const KNOWN_DATASETS: Record<string, KnownDataset> = {
+  content_data: {
+    key: ["receipt_id"],
+    source: "[openapi] receipt_id: \"ID for this receipt\", one per delivery of a message to a user",
+    types: {
+      received_at: "date-time",
+      ...Object.fromEntries(
+        ["reply", "completion", "series_completion", "series_disengagement", "series_exit", "goal_success", "open", "click", "dismisall", "unsubscribe", "hard_bounce"].map(
+          (event) => [`first_${event}`, "date-time" as const],
+        ),
+      ),
+    },
+  },
   conversation: {
     key: ["conversation_id"],
     source: "[metrics] one row per conversation",

@@ -1,5 +1,5 @@
 /** Turns a reporting dataset into a Singer catalog stream: schema, key, replication key. */
-import { standardMetadata, writeMetadata, type CatalogStream, type JsonSchema } from "../../../singer/src/index.js";
+import { ConfigError, standardMetadata, writeMetadata, type CatalogStream, type JsonSchema } from "../../../singer/src/index.js";
 import {
   fieldNames,
   findAttribute,
@@ -87,14 +87,17 @@ export function configuredAttributes(dataset: ReportingDataset, chosen: string[]
   const wanted = new Set<ReportingAttribute>([...keyAttributesOf(dataset), timeAttributeOf(dataset)]);
   for (const id of chosen) {
     const attribute = findAttribute(dataset, id);
-    if (!attribute) throw new Error(`reporting_attribute_ids: dataset "${dataset.id}" has no attribute "${id}"`);
+    if (!attribute) throw new ConfigError(`reporting_attribute_ids: dataset "${dataset.id}" has no attribute "${id}"`);
     wanted.add(attribute);
   }
   return dataset.attributes.filter((attribute) => wanted.has(attribute));
 }
 
-/** `selectedByDefault`: whether a catalog without selection syncs the stream. */
-export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[], selectedByDefault = true): CatalogStream {
+/**
+ * `selectedByDefault`: whether a catalog without selection syncs the stream; `streamId`: the
+ * stream's name when it is not a reporting dataset's `report_<id>`.
+ */
+export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: string[], selectedByDefault = true, streamId = streamIdOf(dataset.id)): CatalogStream {
   const names = fieldNames(dataset);
   const nameOf = (attribute: ReportingAttribute): string => names.get(attribute) as string;
   const timeAttribute = timeAttributeOf(dataset);
@@ -114,13 +117,12 @@ export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: 
     selectedByDefault,
   });
   metadata = writeMetadata(metadata, [], {
-    "intercom-reporting-dataset": dataset.id,
+    ...(streamId === streamIdOf(dataset.id) ? { "intercom-reporting-dataset": dataset.id } : {}),
     ...(dataset.description ? { description: dataset.description } : {}),
   });
-  const id = streamIdOf(dataset.id);
   return {
-    tap_stream_id: id,
-    stream: id,
+    tap_stream_id: streamId,
+    stream: streamId,
     schema,
     metadata,
     key_properties: keyProperties,

@@ -38,6 +38,20 @@ export const REPORTING_SETTINGS: Record<string, JsonSchema> = {
     default: 86400,
     description: "Length of each reporting export window (one export job per window and dataset).",
   },
+  content_data_export: {
+    type: "boolean",
+    default: false,
+    description:
+      "Run the content data export when the content_data stream is selected (Meltano's default `*.*` selects it): one export job per content_data_window_seconds window, one at a time per workspace. Off: content_data is skipped with a warning.",
+  },
+  content_data_window_seconds: {
+    type: "integer",
+    minimum: 86400,
+    multipleOf: 86400,
+    default: 2592000,
+    description:
+      "Length of each content_data export window, whole days (Intercom exports whole days and counts a receipt's opens, clicks and replies only inside the exported range, so longer windows see more of them). The other reporting_* settings apply to content_data too.",
+  },
   reporting_poll_interval_seconds: {
     type: "number",
     exclusiveMinimum: 0,
@@ -83,6 +97,9 @@ export interface ReportingConfig {
   /** Unix seconds; undefined means "when the sync starts". */
   endTime: number | undefined;
   windowSeconds: number;
+  /** Of the content data export. */
+  contentWindowSeconds: number;
+  contentDataExport: boolean;
   pollIntervalSeconds: number;
   jobTimeoutSeconds: number;
   lookbackSeconds: number;
@@ -165,6 +182,8 @@ export function readReportingConfig(config: Record<string, unknown>): ReportingC
     startTime: dateSetting(config, "reporting_start_date") ?? dateSetting(config, "start_date"),
     endTime: dateSetting(config, "reporting_end_date"),
     windowSeconds: positiveNumber(config, "reporting_window_seconds", 86400, true),
+    contentWindowSeconds: positiveNumber(config, "content_data_window_seconds", 2592000, true),
+    contentDataExport: config["content_data_export"] === true || config["content_data_export"] === "true",
     pollIntervalSeconds: positiveNumber(config, "reporting_poll_interval_seconds", 10),
     jobTimeoutSeconds: positiveNumber(config, "reporting_job_timeout_seconds", 1800),
     lookbackSeconds: nonNegativeInteger(config, "reporting_lookback_seconds", 604800),

@@ -22,7 +22,7 @@ import {
   type ReportingDataset,
 } from "./datasets.js";
 import { EmptyKeyCells } from "./empty-keys.js";
-import type { ExportApi } from "./export-api.js";
+import type { ExportJobApi } from "./export-api.js";
 import { exportWindow } from "./export-window.js";
 import { attributeType, configuredAttributes, WINDOW_KEY_PROPERTIES } from "./schema.js";
 import type { ReportingConfig } from "./settings.js";
@@ -35,7 +35,7 @@ export interface StreamBookmarks {
 }
 
 export interface DatasetSyncContext {
-  api: ExportApi;
+  api: ExportJobApi;
   config: ReportingConfig;
   logger: Logger;
   /** Writes one message, resolving when the output can take more (backpressure). */
@@ -69,7 +69,7 @@ function selectedAttributeFields(stream: CatalogStream, dataset: ReportingDatase
     if (field in WINDOW_KEY_PROPERTIES) continue;
     const attribute = byField.get(field);
     if (!attribute) {
-      logger.warn(`${stream.tap_stream_id}: field "${field}" is no longer an attribute of dataset "${dataset.id}"; skipped`);
+      logger.warn(`field "${field}" is no longer an attribute of dataset "${dataset.id}"; skipped`);
       continue;
     }
     if (!allowed.has(attribute)) continue;
@@ -115,8 +115,8 @@ function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext): number {
   }
   const floor = retentionFloor(ctx);
   if (start < floor) {
-    ctx.logger.warn(
-      `${stream.tap_stream_id}: Intercom keeps reporting data for ${ctx.config.retentionDays} days (reporting_retention_days); starting at ${unixToRfc3339(floor)} instead of ${unixToRfc3339(start)}`,
+    ctx.logger.child(stream.tap_stream_id).warn(
+      `Intercom keeps reporting data for ${ctx.config.retentionDays} days (reporting_retention_days); starting at ${unixToRfc3339(floor)} instead of ${unixToRfc3339(start)}`,
     );
     start = floor;
   }
@@ -125,7 +125,8 @@ function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext): number {
 
 export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDataset, stream: CatalogStream): Promise<void> {
   const streamId = stream.tap_stream_id;
-  const fields = selectedAttributeFields(stream, dataset, ctx.config, ctx.logger);
+  const logger = ctx.logger.child(streamId);
+  const fields = selectedAttributeFields(stream, dataset, ctx.config, logger);
   const windowKey = rowIdentityOf(dataset).kind === "window_row";
   const properties: Record<string, JsonSchema> = windowKey ? { ...WINDOW_KEY_PROPERTIES } : {};
   for (const { field, schema } of fields) properties[field] = schema;
@@ -141,8 +142,8 @@ export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDat
     const plan: FieldPlan = { field, schema, headers: headerNames(attribute) };
     if (guessed) {
       plan.onMisfit = (row, cell) => {
-        ctx.logger.warn(
-          `reporting dataset "${dataset.id}", window ${describeWindow(window)}, row ${row}, column "${field}": ${JSON.stringify(cell.slice(0, 60))} does not fit the type guessed from the column's name; "${field}" is text from now on`,
+        logger.child(`window ${describeWindow(window)}`).warn(
+          `row ${row}, column "${field}": ${JSON.stringify(cell.slice(0, 60))} does not fit the type guessed from the column's name; "${field}" is text from now on`,
         );
         plan.schema = TEXT;
         properties[field] = { ...TEXT, ...(schema.description ? { description: schema.description } : {}) };
@@ -158,12 +159,12 @@ export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDat
   const end = ctx.endTime - ctx.config.settleDelaySeconds;
   const previous = ctx.bookmarks.get(BOOKMARK_KEY);
   const previousEnd = typeof previous === "string" ? rfc3339ToUnix(previous) : typeof previous === "number" ? previous : -Infinity;
-  const emptyKeys = windowKey ? undefined : new EmptyKeyCells(dataset.id, keyProperties, (field) => properties[field]);
+  const emptyKeys = windowKey ? undefined : new EmptyKeyCells(streamId, keyProperties, (field) => properties[field]);
   for (window of exportWindows(start, end, ctx.config.windowSeconds)) {
     let count = 0;
     const windowStart = unixToRfc3339(window.start);
     emptyKeys?.startWindow(window);
-    for await (const { row, record } of exportWindow(ctx.api, { datasetId: dataset.id, attributeIds, plans, window }, timing, ctx.logger)) {
+    for await (const { row, record } of exportWindow(ctx.api, { datasetId: dataset.id, stream: streamId, attributeIds, plans, window }, timing, logger)) {
       emptyKeys?.fill(record, row);
       if (schemaChanged) {
         await ctx.emit(schemaMessageNow());
@@ -176,7 +177,7 @@ export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDat
     // A re-exported window (lookback) never moves the bookmark back.
     ctx.bookmarks.set(BOOKMARK_KEY, unixToRfc3339(Math.max(window.end, previousEnd)));
     await ctx.bookmarks.emitState();
-    ctx.logger.info(`${streamId}: window ${describeWindow(window)} done, ${count} records`);
+    logger.info(`window ${describeWindow(window)} done, ${count} records`);
     ctx.logger.metric("counter", "record_count", count, { endpoint: streamId });
   }
 }

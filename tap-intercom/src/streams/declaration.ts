@@ -19,6 +19,20 @@ export interface EmbeddedList {
   item: (item: ApiRecord) => ApiRecord;
 }
 
+/**
+ * A feed of the records Intercom deleted, read after the stream's own pages from API version
+ * `since` on: each deleted id is written as a record carrying `_sdc_deleted_at` (and the deletion
+ * time as its replication key), so the target marks or removes the row. The feed is page-numbered,
+ * newest deletion first, and is read down to the previous run's latest deletion.
+ */
+export interface DeletionFeed {
+  path: string;
+  query?: Record<string, string | number>;
+  /** Where the deleted items are in a response; each has the stream's key and `deleted_at`. */
+  recordsKey: string;
+  since: string;
+}
+
 interface BaseDeclaration {
   name: string;
   schema: JsonSchema;
@@ -29,6 +43,8 @@ interface BaseDeclaration {
   customAttributesModel?: "contact" | "company" | "conversation";
   /** Embedded lists completed before a record is written (parent streams). */
   embeddedLists?: EmbeddedList[];
+  /** Incremental parent streams: where Intercom lists the deleted ones. */
+  deletions?: DeletionFeed;
 }
 
 /** GET a list, full table, optionally paged and filtered; or incremental through a query parameter. */

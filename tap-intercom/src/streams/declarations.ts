@@ -141,6 +141,8 @@ export const declarations: StreamDeclaration[] = [
     customAttributesModel: "conversation",
     path: "/conversations/search",
     recordsKey: "conversations",
+    // 2.16 yaml:13521-13586: ids, newest first by default, `per_page` at most 60. 2.14 has no feed.
+    deletions: { path: "/conversations/deleted", query: { per_page: 60, order: "desc" }, recordsKey: "conversations", since: "2.16" },
   },
   {
     kind: "child",

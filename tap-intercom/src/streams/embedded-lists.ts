@@ -60,7 +60,7 @@ async function readWholeList(ctx: SyncContext, stream: string, job: Truncated): 
       response = await ctx.client.getJson<ApiRecord>({ ...request, stream, urgent: true });
     } catch (error) {
       if (error instanceof IntercomHttpError && error.status === 404) {
-        ctx.logger.warn(`${stream}: ${job.url} answered 404 (deleted meanwhile?); ${job.list.field} keeps its first page only`);
+        ctx.logger.child(stream).warn(`${job.url} answered 404 (deleted meanwhile?); ${job.list.field} keeps its first page only`);
         return undefined;
       }
       throw error;

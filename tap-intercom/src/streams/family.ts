@@ -22,6 +22,7 @@ import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { consumeConcurrentInOrder, prefetched } from "./concurrency.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
 import { isSorted, sourceFor, type ScrollTiming } from "./sources.js";
@@ -132,12 +133,14 @@ export async function syncFamily(
   } finally {
     await deferred.close();
   }
+  if (parentMember.output) await writeDeletions(ctx, parent, parentMember.output);
   for (const member of members) member.bookmark?.save(ctx.state);
+  for (const member of members) await member.output?.complete();
   await ctx.state.emit();
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
     if (child.truncations > 0) {
-      ctx.logger.warn(`${child.declaration.name}: ${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
+      ctx.logger.child(child.declaration.name).warn(`${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
     }
   }
 }
@@ -157,7 +160,7 @@ async function syncChildren(
       return await ctx.client.getJson<ApiRecord>({ path: decl.path(record), query: decl.query, stream: decl.name });
     } catch (error) {
       if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
-        ctx.logger.warn(`${decl.name}: parent ${String(record["id"])} no longer exists (404); skipped`);
+        ctx.logger.child(decl.name).warn(`parent ${String(record["id"])} no longer exists (404); skipped`);
         return undefined;
       }
       throw error;
@@ -169,7 +172,7 @@ async function syncChildren(
     const problem = decl.inspect?.(response, parentRecord, records.length);
     if (problem) {
       child.truncations += 1;
-      ctx.logger.warn(`${decl.name}: ${problem.warning}`);
+      ctx.logger.child(decl.name).warn(problem.warning);
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
     for (const record of records) await child.output.write(decl.enrich(record, parentRecord));

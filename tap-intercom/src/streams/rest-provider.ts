@@ -4,8 +4,10 @@ import type { StreamProvider, SyncContext } from "../providers.js";
 import type { ChildDeclaration, ParentDeclaration } from "./declaration.js";
 import { declarationOf, declarations } from "./declarations.js";
 import { bookmarkShapes } from "./bookmark.js";
+import { DELETED_AT_BOOKMARK, DELETED_AT_SHAPE } from "./deletions.js";
 import { discoverStreams } from "./discover.js";
 import { syncFamily } from "./family.js";
+import { VERSION_BOOKMARK, VERSION_SHAPE } from "./output.js";
 
 function selectedChildrenOf(ctx: SyncContext, parent: string): { declaration: ChildDeclaration; stream: CatalogStream }[] {
   return ctx.catalog.flatMap((stream) => {
@@ -23,8 +25,13 @@ export const restProvider: StreamProvider = {
   concurrentStreams: true,
 
   bookmarkKeys(tapStreamId) {
-    const field = declarationOf(tapStreamId)?.replicationKey;
-    return field ? bookmarkShapes(field) : {};
+    const declaration = declarationOf(tapStreamId);
+    if (!declaration) return {};
+    const field = declaration.replicationKey;
+    return {
+      ...(field ? bookmarkShapes(field) : { [VERSION_BOOKMARK]: VERSION_SHAPE }),
+      ...(declaration.deletions ? { [DELETED_AT_BOOKMARK]: DELETED_AT_SHAPE } : {}),
+    };
   },
 
   knownFields: (tapStreamId) => Object.keys(declarationOf(tapStreamId)?.schema.properties ?? {}),

@@ -46,7 +46,7 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
     if (!next) return;
     const cursor = JSON.stringify(next);
     if (seenCursors.has(cursor)) {
-      ctx.logger.warn(`${decl.name}: the API returned a page cursor already followed; stopping pagination`);
+      ctx.logger.child(decl.name).warn("the API returned a page cursor already followed; stopping pagination");
       return;
     }
     seenCursors.add(cursor);
@@ -89,7 +89,7 @@ async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBoun
     const cursor = next?.query["starting_after"];
     if (typeof cursor !== "string") return;
     if (seen.has(cursor)) {
-      ctx.logger.warn(`${decl.name}: the search returned a cursor already followed; stopping`);
+      ctx.logger.child(decl.name).warn("the search returned a cursor already followed; stopping");
       return;
     }
     seen.add(cursor);
@@ -141,7 +141,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
     } catch (error) {
       if (isScrollLocked(error) && scrollParam === undefined) {
         if (lockWaited >= timing.lockWaitMs) throw error;
-        ctx.logger.warn(`${decl.name}: another scroll is open on this workspace; waiting ${timing.lockPollMs / 1000}s for it to clear`);
+        ctx.logger.child(decl.name).warn(`another scroll is open on this workspace; waiting ${timing.lockPollMs / 1000}s for it to clear`);
         await sleep(timing.lockPollMs);
         lockWaited += timing.lockPollMs;
         continue;
@@ -149,7 +149,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
       const broken = error instanceof IntercomHttpError && (error.status === undefined || error.status >= 500 || error.status === 404 || error.status === 400 || error.status === 410);
       if (!broken || scrollParam === undefined || restarts >= timing.maxRestarts) throw error;
       restarts += 1;
-      ctx.logger.warn(`${decl.name}: the scroll broke (${(error as Error).message}); restarting it (${restarts}/${timing.maxRestarts})`);
+      ctx.logger.child(decl.name).warn(`the scroll broke (${(error as Error).message}); restarting it (${restarts}/${timing.maxRestarts})`);
     }
   }
 }
