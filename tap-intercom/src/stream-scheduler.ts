@@ -53,6 +53,7 @@ export async function runStreams(options: {
   const { streams, state } = options;
   const running: string[] = [];
   let failure: { error: unknown } | undefined;
+  let onFailure: () => void = () => undefined;
   const guarded = options.writer;
 
   const runOne = async (item: ScheduledStream, onRecord?: () => void): Promise<void> => {
@@ -75,6 +76,7 @@ export async function runStreams(options: {
       if (!failure && !(error instanceof RunStopped)) {
         failure = { error };
         guarded.stop();
+        onFailure();
       }
     } finally {
       running.splice(running.indexOf(id), 1);
@@ -102,6 +104,10 @@ export async function runStreams(options: {
     if (first?.provider === provider) await firstDone;
     for (const item of lane) await runOne(item);
   });
-  await Promise.all([firstDone, ...parallel.map((item) => runOne(item)), ...laneRuns]);
+  // The first failure ends the run at once; the other streams can write nothing more and end at their next request.
+  let failed!: () => void;
+  const stopped = new Promise<void>((resolve) => (failed = resolve));
+  onFailure = failed;
+  await Promise.race([Promise.all([firstDone, ...parallel.map((item) => runOne(item)), ...laneRuns]), stopped]);
   if (failure) throw failure.error;
 }
