@@ -15,6 +15,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { startFixtureServer, type FixtureServer, type MutationSummary, type Scale } from "../fixtures/src/index.js";
 import { parseCatalog, getMetadata, keyPropertiesOf, type Catalog } from "../singer/src/index.js";
+import { apiVersionAtLeast } from "../tap-intercom/src/settings.js";
 import { writeFileAtomic } from "./lib/atomic-file.js";
 import { DEFAULT_SCHEMA, fixtureTapConfig, quoteIdent, tableCounts, withDuckDb } from "./lib/fixture-run.js";
 import { describeExit, runPipeline } from "./lib/pipeline.js";
@@ -72,11 +73,25 @@ async function discover(paths: Paths): Promise<Catalog> {
       error ? fail(new DemoFailure(`discovery failed: ${error.message}`)) : done(out),
     ),
   );
-  // Every stream, as Meltano's default `select: ["*.*"]` does: content_data is off by default.
+  // Every stream, also those off by default for their cost (the notes streams, content_data).
   const catalog = parseCatalog(JSON.parse(stdout), paths.catalog);
-  for (const stream of catalog.streams) for (const entry of stream.metadata) if (entry.breadcrumb.length === 0) entry.metadata.selected = true;
+  for (const stream of catalog.streams) {
+    const root = getMetadata(stream, []);
+    if (root["selected-by-default"] === false) say(`Selecting ${stream.tap_stream_id} too (not selected by default${typeof root["cost"] === "string" ? `; cost: ${root["cost"]}` : ""}).`);
+    for (const entry of stream.metadata) if (entry.breadcrumb.length === 0) entry.metadata.selected = true;
+  }
   await writeFile(paths.catalog, JSON.stringify(catalog, null, 2) + "\n");
   return catalog;
+}
+
+/** Streams the configured API version lacks (metadata `min-api-version`): the tap skips them. */
+function unavailableAt(catalog: Catalog, apiVersion: string): Map<string, string> {
+  const gaps = new Map<string, string>();
+  for (const stream of catalog.streams) {
+    const since = getMetadata(stream, [])["min-api-version"];
+    if (typeof since === "string" && !apiVersionAtLeast(apiVersion, since)) gaps.set(stream.tap_stream_id, since);
+  }
+  return gaps;
 }
 
 /** One `tap | target` run from the saved state; returns when the state file is updated. */
@@ -116,15 +131,20 @@ function table(rows: string[][]): void {
 }
 
 /** Rows per table next to the fixture's truth; returns the tables that differ. */
-async function summary(paths: Paths, server: FixtureServer): Promise<string[]> {
+async function summary(paths: Paths, server: FixtureServer, apiVersion: string, gaps: Map<string, string>): Promise<string[]> {
   const counts = await tableCounts(paths.database);
-  const truth = server.truth().streams;
+  const truth = server.truth(apiVersion).streams;
   const names = [...new Set([...counts.keys(), ...Object.keys(truth)])].sort();
   const wrong: string[] = [];
   const rows = [["table", "rows", "fixture", ""]];
   for (const name of names) {
     const have = counts.get(name);
     const want = truth[name]?.count;
+    const since = gaps.get(name);
+    if (since !== undefined && have === undefined) {
+      rows.push([`${DEFAULT_SCHEMA}.${name}`, "-", String(want ?? "-"), `needs API ${since} (--api-version ${since})`]);
+      continue;
+    }
     const ok = have !== undefined && want !== undefined && have === want;
     if (!ok) wrong.push(name);
     rows.push([`${DEFAULT_SCHEMA}.${name}`, have === undefined ? "missing" : String(have), want === undefined ? "-" : String(want), ok ? "ok" : "DIFFERS"]);
@@ -143,6 +163,8 @@ async function sampleQueries(paths: Paths): Promise<void> {
   const queries = [
     `SELECT state, count(*) AS conversations FROM ${DEFAULT_SCHEMA}.conversations GROUP BY state ORDER BY conversations DESC`,
     `SELECT c.name AS company, count(*) AS segments FROM ${DEFAULT_SCHEMA}.companies c JOIN ${DEFAULT_SCHEMA}.company_segments cs ON cs.company_id = c.id GROUP BY c.name ORDER BY segments DESC, company LIMIT 3`,
+    // Ids decoded by the dimension streams: a ticket's type and the state each part left it in.
+    `SELECT tt.name AS ticket_type, s.internal_label AS state_after_part, count(*) AS parts FROM ${DEFAULT_SCHEMA}.ticket_parts p JOIN ${DEFAULT_SCHEMA}.tickets t ON t.id = p.ticket_id JOIN ${DEFAULT_SCHEMA}.ticket_types tt ON tt.id = t.ticket_type->>'id' JOIN ${DEFAULT_SCHEMA}.ticket_states s ON s.category = p.ticket_state GROUP BY ALL ORDER BY parts DESC, ticket_type, state_after_part LIMIT 5`,
   ];
   for (const sql of queries) {
     const args = ["--db", show(paths.database), sql];
@@ -202,9 +224,10 @@ async function main(): Promise<void> {
     .option("--incremental", "after the full sync, change the fixture data and sync again from the saved state")
     .option("--scale <scale>", "fixture size: tiny, small, medium, large", "small")
     .option("--seed <n>", "fixture seed", "1")
-    .option("--dir <dir>", "where the demo writes its files", ".demo");
+    .option("--dir <dir>", "where the demo writes its files", ".demo")
+    .option("--api-version <version>", "Intercom-Version the tap sends (streams newer than it are skipped)", "2.14");
   program.parse();
-  const opts = program.opts<{ incremental?: boolean; scale: Scale; seed: string; dir: string }>();
+  const opts = program.opts<{ incremental?: boolean; scale: Scale; seed: string; dir: string; apiVersion: string }>();
   const paths = pathsUnder(resolve(opts.dir));
   await rm(paths.dir, { recursive: true, force: true });
   await mkdir(paths.logs, { recursive: true });
@@ -218,15 +241,16 @@ async function main(): Promise<void> {
   });
   try {
     say(`Offline Intercom (seed ${opts.seed}, scale ${opts.scale}) listening on ${server.url}`);
-    await writeFile(paths.tapConfig, JSON.stringify(fixtureTapConfig(server), null, 2) + "\n", { mode: 0o600 });
+    await writeFile(paths.tapConfig, JSON.stringify(fixtureTapConfig(server, { api_version: opts.apiVersion }), null, 2) + "\n", { mode: 0o600 });
     await writeFile(paths.targetConfig, JSON.stringify({ path: paths.database, schema: DEFAULT_SCHEMA }, null, 2) + "\n");
     const catalog = await discover(paths);
+    const gaps = unavailableAt(catalog, opts.apiVersion);
     say(`Discovered ${catalog.streams.length} streams (catalog in ${show(paths.catalog)}).`);
     say();
     say("== Full sync");
     await sync(paths, "full-sync");
     say();
-    const wrong = await summary(paths, server);
+    const wrong = await summary(paths, server, opts.apiVersion, gaps);
     say();
     await sampleQueries(paths);
 
@@ -241,7 +265,7 @@ async function main(): Promise<void> {
       say();
       await incrementalReport(paths, catalog, changed, since);
       say();
-      wrong.push(...(await summary(paths, server)));
+      wrong.push(...(await summary(paths, server, opts.apiVersion, gaps)));
       say();
     }
     if (wrong.length > 0) throw new DemoFailure(`tables that differ from the fixture's truth: ${[...new Set(wrong)].join(", ")}`);

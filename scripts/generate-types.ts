@@ -18,25 +18,95 @@ export function typeNameFor(file: string): string {
   return stem.replace(/(^|[_-])([a-z0-9])/g, (_m, _sep: string, ch: string) => ch.toUpperCase()) + "Record";
 }
 
+/** The nested shapes several schemas share, each declared once in `shared.ts`. */
+const SHARED_DEFS = "shared/defs.json";
+
+const OPTIONS = { bannerComment: BANNER, additionalProperties: true, strictIndexSignatures: false, format: true, cwd: SCHEMA_DIR } as const;
+
+/** `shared.ts`: one type per shared shape, named by its title; and the title of each shape. */
+async function sharedTypes(): Promise<{ ts: string; titles: Map<string, string> }> {
+  const shared = JSON.parse(await readFile(join(SCHEMA_DIR, SHARED_DEFS), "utf8")) as { $defs: Record<string, JSONSchema> };
+  const names = Object.keys(shared.$defs);
+  const titles = new Map(names.map((n) => [n, String(shared.$defs[n]?.title ?? n)]));
+  // A root that names every shape, so each is emitted; the root type itself is dropped.
+  const root = { title: "SharedShapes", type: "object", properties: Object.fromEntries(names.map((n) => [n, { $ref: `#/$defs/${n}` }])), $defs: shared.$defs } as JSONSchema;
+  const ts = await compile(root, "SharedShapes", OPTIONS);
+  return { ts: withoutCopies(ts.replace(/export interface SharedShapes \{[^}]*\}\n\n?/, ""), [...titles.values()]), titles };
+}
+
+interface Declaration {
+  name: string;
+  /** Lines [start, end] of the declaration with its doc comment. */
+  start: number;
+  end: number;
+  /** The declaration without its name and doc comment, to compare shapes. */
+  shape: string;
+}
+
+/** The top-level `export type|interface` declarations of a generated file. */
+function declarationsOf(lines: string[]): Declaration[] {
+  const found: Declaration[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const name = /^export (?:type|interface) (\w+)/.exec(lines[i] ?? "")?.[1];
+    if (name === undefined) continue;
+    let start = i;
+    if (lines[i - 1] === " */") while (start > 0 && lines[start] !== "/**") start--;
+    let end = i;
+    if (!(lines[i] ?? "").endsWith(";") || (lines[i] ?? "").endsWith("{")) while (end < lines.length && !/^\}/.test(lines[end] ?? "")) end++;
+    found.push({ name, start, end, shape: lines.slice(i, end + 1).join("\n").replace(name, "") });
+  }
+  return found;
+}
+
+/** The text without the declarations (and their doc comments) of the names `drop` accepts. */
+function withoutDeclarations(ts: string, drop: (declaration: Declaration, all: Declaration[]) => boolean): string {
+  const lines = ts.split("\n");
+  const all = declarationsOf(lines);
+  const dropped = new Set<number>();
+  for (const declaration of all) if (drop(declaration, all)) for (let i = declaration.start; i <= declaration.end; i++) dropped.add(i);
+  return lines.filter((_, i) => !dropped.has(i)).join("\n");
+}
+
+/**
+ * json-schema-to-typescript declares a numbered copy of a shape (TicketState1) where a reference
+ * to it carries sibling keywords such as a description: the copies go, their uses name the shape.
+ */
+function withoutCopies(ts: string, titles: string[]): string {
+  const copies: string[] = [];
+  const body = withoutDeclarations(ts, (declaration, all) => {
+    const base = declaration.name.replace(/\d+$/, "");
+    const original = all.find((d) => d.name === base);
+    const copy = base !== declaration.name && titles.includes(base) && (original === undefined || original.shape === declaration.shape);
+    if (copy) copies.push(declaration.name);
+    return copy;
+  });
+  return copies.reduce((text, name) => text.replace(new RegExp(`\\b${name}\\b`, "g"), name.replace(/\d+$/, "")), body);
+}
+
+/** The generated file with the shared shapes' declarations taken out and imported from shared.ts instead. */
+function importShared(ts: string, titles: string[]): string {
+  const body = withoutCopies(withoutDeclarations(ts, ({ name }) => titles.includes(name)), titles);
+  const used = titles.filter((title) => new RegExp(`\\b${title}\\b`).test(body)).sort();
+  return used.length === 0 ? body : body.replace(`${BANNER}\n`, `${BANNER}\n\nimport type { ${used.join(", ")} } from "./shared.js";\n`);
+}
+
 /** Returns the generated files as a map from path to content. */
 export async function generateTypes(): Promise<Map<string, string>> {
   const files = (await readdir(SCHEMA_DIR)).filter((f) => f.endsWith(".json")).sort();
   const out = new Map<string, string>();
   const exports: string[] = [];
+  const shared = await sharedTypes();
+  out.set(join(TYPES_DIR, "shared.ts"), shared.ts);
   for (const file of files) {
-    const schema = JSON.parse(await readFile(join(SCHEMA_DIR, file), "utf8")) as JSONSchema;
+    const text = await readFile(join(SCHEMA_DIR, file), "utf8");
+    const schema = JSON.parse(text) as JSONSchema;
     const name = typeNameFor(file);
-    const ts = await compile({ ...schema, title: name }, name, {
-      bannerComment: BANNER,
-      additionalProperties: true,
-      strictIndexSignatures: false,
-      format: true,
-      cwd: SCHEMA_DIR,
-    });
+    const ts = importShared(await compile({ ...schema, title: name }, name, OPTIONS), [...shared.titles.values()]);
     const stem = basename(file, ".json");
     out.set(join(TYPES_DIR, `${stem}.ts`), ts);
     exports.push(`export type { ${name} } from "./${stem}.js";`);
   }
+  exports.push(`export type * from "./shared.js";`);
   out.set(join(TYPES_DIR, "index.ts"), `${BANNER}\n${exports.join("\n")}\n`);
   return out;
 }

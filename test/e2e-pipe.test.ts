@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fixtureTapConfig, quoteIdent, withDuckDb } from "../scripts/lib/fixture-run.js";
-import { selectedStreams } from "../singer/src/index.js";
-import { assertExactlyTruth, discover, pipe, saveState, startPipe, startWorld, writeJson, type E2eWorld } from "./e2e-support.js";
+import { assertExactlyTruth, discover, pipe, saveState, startPipe, startWorld, syncedStreams, writeJson, type E2eWorld } from "./e2e-support.js";
 import { startHoldingProxy, type HoldingProxy } from "./holding-proxy.js";
 
 describe("end to end: tap-intercom | target-duckdb through an OS pipe", function () {
@@ -17,7 +16,7 @@ describe("end to end: tap-intercom | target-duckdb through an OS pipe", function
     const tapConfig = await writeJson(join(world.dir, "tap.json"), fixtureTapConfig(world.server));
     const catalog = await discover(["--config", tapConfig]);
     await writeJson(world.catalogPath, catalog);
-    const streams = selectedStreams(catalog).map((s) => s.stream);
+    const streams = syncedStreams(catalog);
     assert.ok(streams.some((s) => s.startsWith("report_")), "the reporting export streams are discovered");
 
     const full = await pipe({ tapArgs: ["--config", tapConfig, "--catalog", world.catalogPath], targetArgs: ["--config", world.targetConfig] });
@@ -70,7 +69,7 @@ describe("end to end: the tap killed mid-run", function () {
     const direct = await writeJson(join(world.dir, "tap.json"), config);
     const catalog = await discover(["--config", direct]);
     await writeJson(world.catalogPath, catalog);
-    const streams = selectedStreams(catalog).map((s) => s.stream);
+    const streams = syncedStreams(catalog);
     const smallBatches = await writeJson(join(world.dir, "target-small-batches.json"), { batch_size_rows: 100 });
 
     const { running, logs } = startPipe({

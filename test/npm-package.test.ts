@@ -54,7 +54,7 @@ describe("the npm package", function () {
   });
 
   it("ships the compiled runtime, the schemas, both bins, README and LICENSE, and no tests, benches, fixtures, sources or CI files", () => {
-    for (const needed of ["dist/tap-intercom/src/cli.js", "dist/target-duckdb/src/cli.js", "dist/singer/src/index.js", "dist/package.json", "schemas/contacts.json", "tap-intercom/bin/tap-intercom", "target-duckdb/bin/target-duckdb", "target-duckdb/bin/intercom-query", "README.md", "LICENSE", "package.json"]) {
+    for (const needed of ["dist/tap-intercom/src/cli.js", "dist/target-duckdb/src/cli.js", "dist/singer/src/index.js", "dist/package.json", "schemas/contacts.json", "dist/schemas/shared/defs.json", "tap-intercom/bin/tap-intercom", "target-duckdb/bin/target-duckdb", "target-duckdb/bin/intercom-query", "README.md", "LICENSE", "package.json"]) {
       assert.ok(files.includes(needed), `the package holds ${needed}`);
     }
     const unwanted = files.filter((f) => /(^|\/)(test|bench|fixtures|scripts|\.ci)\//.test(f) || /\.ts$|\.map$|\.test\.js$/.test(f));

@@ -28,7 +28,20 @@ const REST_STREAMS = [
   "tickets",
   "articles",
   "help_center_collections",
+  "ticket_parts",
+  "ticket_types",
+  "ticket_states",
+  "away_status_reasons",
+  "help_centers",
+  "subscription_types",
+  "news_items",
+  "newsfeeds",
+  "calls",
+  "article_statistics",
 ];
+/** Streams not in a default sync: one request per parent record (not selected by default), or API 2.16 only. */
+const OPT_IN_STREAMS = ["contact_notes", "company_notes"];
+const V216_STREAMS = ["brands", "company_notes"];
 
 /** Distinct "stream path: message" problems of records that do not match their stream's SCHEMA. */
 function schemaViolations(messages: TapMessage[]): string[] {
@@ -64,6 +77,7 @@ const KEYS: Record<string, string[]> = {
   company_attributes: ["full_name"],
   contact_attributes: ["full_name"],
   conversation_attributes: ["full_name"],
+  article_statistics: ["article_id"],
 };
 const keysOf = (stream: string): string[] => KEYS[stream] ?? ["id"];
 
@@ -122,6 +136,27 @@ describe("tap-intercom against the fixture server", function () {
       assert.equal(incremental["conversations"], "updated_at");
       assert.equal(incremental["activity_logs"], "created_at");
       assert.equal(incremental["admins"], undefined);
+    });
+
+    it("lists the per-parent notes streams unselected with their cost, and the streams API 2.16 brought with that version", () => {
+      const stream = (id: string): CatalogStream => catalog.streams.find((s) => s.tap_stream_id === id) as CatalogStream;
+      const root = (id: string): Record<string, unknown> => stream(id).metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
+      for (const [id, parent] of [["contact_notes", "contact"], ["company_notes", "company"]] as const) {
+        assert.equal(isStreamSelected(stream(id)), false, `${id} not selected by default`);
+        assert.equal(root(id)["selected-by-default"], false);
+        assert.match(String(root(id)["cost"]), new RegExp(`one request per changed ${parent}`));
+        assert.deepEqual(keyPropertiesOf(stream(id)), ["id"]);
+        assert.equal(root(id)["replication-key"], `${parent}_updated_at`);
+        // Selecting the stream brings every field.
+        const fields = stream(id).metadata.filter((m) => m.breadcrumb.length === 2 && m.metadata.inclusion === "available");
+        assert.ok(fields.length > 0 && fields.every((m) => m.metadata["selected-by-default"] === true), `${id} fields`);
+      }
+      assert.deepEqual(catalog.streams.filter((s) => root(s.tap_stream_id)["min-api-version"] === "2.16").map((s) => s.tap_stream_id).sort(), [...V216_STREAMS].sort());
+      assert.deepEqual(
+        OPT_IN_STREAMS.concat(V216_STREAMS).filter((id) => !catalog.streams.some((s) => s.tap_stream_id === id)),
+        [],
+        "every stream is discovered",
+      );
     });
 
     it("types custom_attributes from the workspace's data attributes", () => {
@@ -283,7 +318,7 @@ describe("tap-intercom against the fixture server", function () {
     it("emits only the changed records on an incremental run after mutations", async () => {
       const first = await runTap(configFor(server));
       assert.equal(first.code, 0, first.stderr);
-      const changes = server.mutate({ contacts: 7, conversations: 4, companies: 3 });
+      const changes = server.mutate({ contacts: 7, conversations: 4, companies: 3, tickets: 3 });
       const second = await runTap(configFor(server), { state: lastState(first.messages) });
       assert.equal(second.code, 0, second.stderr);
       const ids = (stream: string): string[] => recordsOf(second.messages, stream).map((r) => String(r["id"])).sort();
@@ -295,29 +330,37 @@ describe("tap-intercom against the fixture server", function () {
         await Promise.all(changes.conversations.map(async (id) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts))
       ).flat();
       assert.deepEqual(ids("conversation_parts"), changedParts.map((p) => p.id).sort());
+      // Every part of each changed ticket, the one the change added among them.
+      assert.deepEqual(ids("tickets"), [...changes.tickets].sort());
+      const ticketParts = (
+        await Promise.all(changes.tickets.map(async (id) => (await apiGet<{ ticket_parts: { ticket_parts: { id: string }[] } }>(server, `/tickets/${id}`)).ticket_parts.ticket_parts))
+      ).flat();
+      assert.deepEqual(ids("ticket_parts"), ticketParts.map((p) => p.id).sort());
+      assert.ok(recordsOf(second.messages, "ticket_parts").every((p) => changes.tickets.includes(String(p["ticket_id"]))));
       assert.ok(changes.conversation_parts.every((id) => ids("conversation_parts").includes(id)));
       assert.deepEqual(
         [...new Set(recordsOf(second.messages, "company_segments").map((r) => String(r["company_id"])))].every((id) => changes.companies.includes(id)),
         true,
       );
       const third = await runTap(configFor(server), { state: lastState(second.messages) });
-      for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "activity_logs"]) {
+      for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "ticket_parts", "activity_logs"]) {
         assert.equal(recordsOf(third.messages, stream).length, 0, `${stream}: nothing changed, nothing emitted`);
       }
     });
 
-    it("brings every part of a conversation, and every segment of a company, that enter the sync late", async () => {
+    it("brings every part of a conversation or a ticket, and every segment of a company, that enter the sync late", async () => {
       const { start, end } = server.truth().dataRange;
       const config = configFor(server, { start_date: new Date(Math.floor((start + end) / 2) * 1000).toISOString() });
-      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["conversations", "conversation_parts", "companies", "company_segments"]);
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["conversations", "conversation_parts", "companies", "company_segments", "tickets", "ticket_parts"]);
       const first = await runTap(config, { catalog });
       assert.equal(first.code, 0, first.stderr);
-      const changes = server.mutate({ contacts: 0, conversations: 12, companies: 12 });
+      const changes = server.mutate({ contacts: 0, conversations: 12, companies: 12, tickets: 12 });
       const second = await runTap(config, { catalog, state: lastState(first.messages) });
       assert.equal(second.code, 0, second.stderr);
       for (const [parent, child, parentKey, childrenOf] of [
         ["conversations", "conversation_parts", "conversation_id", async (id: string) => (await apiGet<{ conversation_parts: { conversation_parts: { id: string }[] } }>(server, `/conversations/${id}`)).conversation_parts.conversation_parts],
         ["companies", "company_segments", "company_id", async (id: string) => (await apiGet<{ data: { id: string }[] }>(server, `/companies/${id}/segments`)).data],
+        ["tickets", "ticket_parts", "ticket_id", async (id: string) => (await apiGet<{ ticket_parts: { ticket_parts: { id: string }[] } }>(server, `/tickets/${id}`)).ticket_parts.ticket_parts],
       ] as const) {
         const before = new Set(recordsOf(first.messages, parent).map((r) => String(r["id"])));
         // Last updated before start_date, so never synced until this change.
@@ -329,6 +372,28 @@ describe("tap-intercom against the fixture server", function () {
           assert.deepEqual(emitted.sort(), all.sort(), `${parent} ${id}: every ${child} record Intercom returns`);
         }
       }
+    });
+
+    it("syncs the notes streams when selected, and brands, at API 2.16: each exactly once, one notes request per contact and per company", async () => {
+      const selected = ["contacts", "companies", ...OPT_IN_STREAMS, "brands"];
+      const v216 = configFor(server, { api_version: "2.16" });
+      server.resetStats();
+      const run = await runTap(v216, { catalog: selectOnly(await discoverCatalog(v216), selected) });
+      assert.equal(run.code, 0, run.stderr);
+      assertExactlyOnce(server, run.messages, [...OPT_IN_STREAMS, "brands"]);
+      const truth = server.truth().streams;
+      const routes = server.stats().byRoute;
+      assert.equal(routes["GET /companies/:id/notes"], truth["companies"]?.count);
+      // A contact with over 50 notes takes a further page.
+      assert.ok((routes["GET /contacts/:id/notes"] ?? 0) >= (truth["contacts"]?.count ?? Infinity));
+      assert.ok(recordsOf(run.messages, "contact_notes").every((note) => typeof note["contact_id"] === "string" && typeof note["contact_updated_at"] === "string"));
+
+      // At 2.14 Intercom has neither endpoint: skipped with a warning, the rest syncs.
+      const v214 = await runTap(configFor(server), { catalog: selectOnly(await discoverCatalog(configFor(server)), ["companies", ...V216_STREAMS]) });
+      assert.equal(v214.code, 0, v214.stderr);
+      assert.match(v214.stderr, /skipping brands, company_notes: Intercom has the endpoint from API version 2.16 \(api_version is 2.14\)/);
+      for (const stream of V216_STREAMS) assert.equal(recordsOf(v214.messages, stream).length, 0, `${stream} at 2.14`);
+      assert.equal(recordsOf(v214.messages, "companies").length, truth["companies"]?.count);
     });
 
     for (const [stream, parent, after] of [
@@ -415,7 +480,7 @@ describe("tap-intercom against the fixture server", function () {
     it("skips a stream the token lacks the permission for and streams the plan lacks, with one warning each, syncs the rest and exits 0", async () => {
       const run = await runTap(limited());
       assert.equal(run.code, 0, run.stderr);
-      const refused = ["tickets", "conversations", "conversation_parts"];
+      const refused = ["tickets", "ticket_parts", "conversations", "conversation_parts"];
       assertExactlyOnce(server, run.messages, REST_STREAMS.filter((s) => !refused.includes(s)));
       for (const stream of refused) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream}: nothing emitted`);
       assert.equal(run.stderr.match(/WARN tap-intercom: tickets: skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");

@@ -5,13 +5,16 @@
 import assert from "node:assert/strict";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
 import { RecordValidators } from "../../target-duckdb/src/record-validator.js";
+import { apiVersionAtLeast } from "../src/settings.js";
 import { declarations } from "../src/streams/declarations.js";
 import { dateTimeConverter, toDateTime } from "../src/streams/timestamps.js";
 import { columnTypes, query, runTarget, tempDatabase } from "../../target-duckdb/test/support.js";
-import { lastState, recordsOf, runTap, type TapMessage, type TapRun } from "./support.js";
+import { discoverCatalog, lastState, recordsOf, runTap, selectOnly, type TapMessage, type TapRun } from "./support.js";
 
-/** Every declared REST stream, so a stream declared later is synced at both versions too. */
+/** Every declared REST stream, so a stream declared later is synced at both versions too (where the version has it). */
 const REST_STREAMS = declarations.map((declaration) => declaration.name);
+const availableAt = (version: string): string[] =>
+  declarations.filter((declaration) => !declaration.since || apiVersionAtLeast(version, declaration.since)).map((declaration) => declaration.name);
 const TIME_NAME = /(_at|_since|_until)$/;
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
@@ -108,12 +111,17 @@ describe("Intercom times and API versions 2.14 and 2.16", function () {
     describe(`at Intercom-Version ${version}`, () => {
       let run: TapRun;
       before(async () => {
-        run = await runTap({ access_token: server.token, base_url: server.url, api_version: version });
+        // Every REST stream selected, those left out by default for their cost too.
+        const config = { access_token: server.token, base_url: server.url, api_version: version };
+        run = await runTap(config, { catalog: selectOnly(await discoverCatalog(config), REST_STREAMS) });
         assert.equal(run.code, 0, run.stderr);
       });
 
-      it("syncs every REST stream, each record valid against the SCHEMA the tap emitted, date-time formats included", () => {
-        for (const stream of REST_STREAMS) assert.ok(recordsOf(run.messages, stream).length > 0, `${stream} has records`);
+      it("syncs every REST stream the version has, each record valid against the SCHEMA the tap emitted, date-time formats included", () => {
+        for (const stream of availableAt(version)) assert.ok(recordsOf(run.messages, stream).length > 0, `${stream} has records`);
+        const missing = REST_STREAMS.filter((stream) => !availableAt(version).includes(stream));
+        for (const stream of missing) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream} is not in ${version}`);
+        if (missing.length > 0) assert.match(run.stderr, new RegExp(`skipping ${missing.join(", ")}: Intercom has the endpoint from API version 2.16`));
         assert.deepEqual(violations(run.messages), []);
       });
 
@@ -250,6 +258,8 @@ describe("Intercom times and API versions 2.14 and 2.16", function () {
         contacts: ["merge_history"],
         companies: ["notes"],
         admins: ["role"],
+        help_centers: ["default", "locales"],
+        article_statistics: ["fin_involvements", "fin_resolutions", "fin_resolution_rate"],
         articles: [
           "body_markdown", "has_unpublished_changes", "draft_updated_at", "ai_chatbot_availability", "ai_copilot_availability",
           "ai_sales_agent_availability", "created_by_id", "updated_by_id", "exclude_from_article_suggestions", "help_center_audience",

@@ -43,6 +43,13 @@ interface BaseDeclaration {
   customAttributesModel?: "contact" | "company" | "conversation";
   /** Embedded lists completed before a record is written (parent streams). */
   embeddedLists?: EmbeddedList[];
+  /** The first Intercom-Version with the endpoint; below it the stream is skipped with a warning. */
+  since?: string;
+  /**
+   * Streams that cost a request per parent record are left out of the default selection; the
+   * cost is said in --discover's metadata (`cost`) and in the README.
+   */
+  optIn?: { cost: string };
   /** Incremental parent streams: where Intercom lists the deleted ones. */
   deletions?: DeletionFeed;
 }
@@ -104,6 +111,8 @@ export interface ChildDeclaration extends BaseDeclaration {
   inspect?: (response: ApiRecord, parent: ApiRecord, returned: number) => { warning: string; metric: string; tags: Record<string, unknown> } | undefined;
   /** A 404 for one parent (deleted meanwhile) is skipped instead of failing the stream. */
   skipNotFound?: boolean;
+  /** The child list pages (`pages.next`): every page is read. */
+  paged?: boolean;
 }
 
 export type StreamDeclaration = ListDeclaration | SearchDeclaration | ScrollDeclaration | ChildDeclaration;

@@ -1,28 +1,56 @@
 /** Every REST stream of the tap, declared. */
 import activityLogs from "../../../schemas/activity_logs.json" with { type: "json" };
 import admins from "../../../schemas/admins.json" with { type: "json" };
+import articleStatistics from "../../../schemas/article_statistics.json" with { type: "json" };
 import articles from "../../../schemas/articles.json" with { type: "json" };
+import awayStatusReasons from "../../../schemas/away_status_reasons.json" with { type: "json" };
+import brands from "../../../schemas/brands.json" with { type: "json" };
+import calls from "../../../schemas/calls.json" with { type: "json" };
 import companies from "../../../schemas/companies.json" with { type: "json" };
 import companyAttributes from "../../../schemas/company_attributes.json" with { type: "json" };
+import companyNotes from "../../../schemas/company_notes.json" with { type: "json" };
 import companySegments from "../../../schemas/company_segments.json" with { type: "json" };
 import contactAttributes from "../../../schemas/contact_attributes.json" with { type: "json" };
+import contactNotes from "../../../schemas/contact_notes.json" with { type: "json" };
 import contacts from "../../../schemas/contacts.json" with { type: "json" };
 import conversationAttributes from "../../../schemas/conversation_attributes.json" with { type: "json" };
 import conversationParts from "../../../schemas/conversation_parts.json" with { type: "json" };
 import conversations from "../../../schemas/conversations.json" with { type: "json" };
 import helpCenterCollections from "../../../schemas/help_center_collections.json" with { type: "json" };
+import helpCenters from "../../../schemas/help_centers.json" with { type: "json" };
+import newsItems from "../../../schemas/news_items.json" with { type: "json" };
+import newsfeeds from "../../../schemas/newsfeeds.json" with { type: "json" };
 import segmentDefinitions from "../../../schemas/segment_definitions.json" with { type: "json" };
 import segments from "../../../schemas/segments.json" with { type: "json" };
+import subscriptionTypes from "../../../schemas/subscription_types.json" with { type: "json" };
 import tags from "../../../schemas/tags.json" with { type: "json" };
 import teams from "../../../schemas/teams.json" with { type: "json" };
+import ticketParts from "../../../schemas/ticket_parts.json" with { type: "json" };
+import ticketStates from "../../../schemas/ticket_states.json" with { type: "json" };
+import ticketTypes from "../../../schemas/ticket_types.json" with { type: "json" };
 import tickets from "../../../schemas/tickets.json" with { type: "json" };
 import type { JsonSchema } from "../../../singer/src/index.js";
 import { apiVersionAtLeast } from "../settings.js";
 import type { ApiRecord, StreamDeclaration } from "./declaration.js";
+import { inlineRefs } from "./schema-refs.js";
 
-const schema = (json: unknown): JsonSchema => json as JsonSchema;
+const schema = (json: unknown): JsonSchema => inlineRefs(json as JsonSchema);
 const list = (value: unknown): ApiRecord[] => (Array.isArray(value) ? (value as ApiRecord[]) : []);
 const object = (value: unknown): ApiRecord => (value && typeof value === "object" ? (value as ApiRecord) : {});
+/** `GET /<collection>/{id}<suffix>` for a parent record. */
+const parentPath = (collection: string, suffix = "") => (parent: ApiRecord): string => `/${collection}/${encodeURIComponent(String(parent["id"]))}${suffix}`;
+/** A child record with its parent's id and updated_at as `<prefix>_id` and `<prefix>_updated_at`. */
+const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): ApiRecord => ({ ...child, [`${prefix}_id`]: parent["id"], [`${prefix}_updated_at`]: parent["updated_at"] });
+/** A full-table list answering `{type: "list", data: [...]}`. */
+const dataList = (name: string, json: unknown, path: string, extra: { paged?: boolean; since?: string } = {}): StreamDeclaration => ({
+  kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsKey: "data", paged: extra.paged ?? false, ...(extra.since ? { since: extra.since } : {}),
+});
+/** A note list per parent (2.14 yaml:4334 `note_list`, 50 per page; 2.16 yaml:6567, 7214). */
+const notesOf = (parent: "contact" | "company", parents: "contacts" | "companies", json: unknown): StreamDeclaration => ({
+  kind: "child", name: `${parent}_notes`, schema: schema(json), keyProperties: ["id"], replicationKey: `${parent}_updated_at`, parent: parents,
+  path: parentPath(parents, "/notes"), records: (response) => list(response["data"]), enrich: withParent(parent), paged: true, skipNotFound: true,
+  optIn: { cost: `one request per changed ${parent} (a further one per 50 notes beyond the first 50): as many requests as ${parents} on a first sync` },
+});
 
 export const declarations: StreamDeclaration[] = [
   { kind: "list", name: "admins", schema: schema(admins), keyProperties: ["id"], path: "/admins", recordsKey: "admins", paged: false },
@@ -104,9 +132,9 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["company_id", "id"],
     replicationKey: "company_updated_at",
     parent: "companies",
-    path: (company) => `/companies/${encodeURIComponent(String(company["id"]))}/segments`,
+    path: parentPath("companies", "/segments"),
     records: (response) => list(response["data"]),
-    enrich: (segment, company) => ({ ...segment, company_id: company["id"], company_updated_at: company["updated_at"] }),
+    enrich: withParent("company"),
     skipNotFound: true,
   },
   {
@@ -151,7 +179,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["id"],
     replicationKey: "conversation_updated_at",
     parent: "conversations",
-    path: (conversation) => `/conversations/${encodeURIComponent(String(conversation["id"]))}`,
+    path: parentPath("conversations"),
     records: (response) => list(object(response["conversation_parts"])["conversation_parts"]),
     enrich: (part, conversation) => ({
       ...part,
@@ -190,6 +218,36 @@ export const declarations: StreamDeclaration[] = [
     path: "/tickets/search",
     recordsKey: "tickets",
   },
+  {
+    // GET /tickets/{id} holds the ticket's timeline (2.14 yaml:13784 getTicket, `ticket_parts`; 2.16 yaml:20712).
+    kind: "child",
+    name: "ticket_parts",
+    schema: schema(ticketParts),
+    keyProperties: ["id"],
+    replicationKey: "ticket_updated_at",
+    parent: "tickets",
+    path: parentPath("tickets"),
+    records: (response) => list(object(response["ticket_parts"])["ticket_parts"]),
+    enrich: withParent("ticket"),
+    skipNotFound: true,
+  },
+  // 2.14 yaml:12343, 22669 (`ticket_type_list`); 2.16 yaml:18966, 34465.
+  dataList("ticket_types", ticketTypes, "/ticket_types"),
+  // 2.14 yaml:11983, 22485 (`ticket_state_list` of `ticket_state_detailed`); 2.16 yaml:18606, 34281.
+  dataList("ticket_states", ticketStates, "/ticket_states"),
+  // 2.14 yaml:1493, 15997; 2.16 yaml:3236, 24516.
+  dataList("away_status_reasons", awayStatusReasons, "/away_status_reasons"),
+  // 2.14 yaml:2736, 20686; 2.16 yaml:5251, 32143 (adds `default`, `locales`).
+  dataList("help_centers", helpCenters, "/help_center/help_centers"),
+  // 2.14 yaml:11098, 21749; 2.16 yaml:17656, 33470.
+  dataList("subscription_types", subscriptionTypes, "/subscription_types"),
+  // `paginated_response` (2.14 yaml:10360, 10804; 2.16 yaml:16918, 17362).
+  dataList("news_items", newsItems, "/news/news_items", { paged: true }),
+  dataList("newsfeeds", newsfeeds, "/news/newsfeeds", { paged: true }),
+  // Only from 2.16 (2.16 yaml:21655, 24434); 2.14 has no brands endpoint.
+  dataList("brands", brands, "/brands", { since: "2.16" }),
+  // `page`/`per_page` only (2.14 yaml:11248; 2.16 yaml:17806): no time filter, so full table.
+  dataList("calls", calls, "/calls", { paged: true }),
   { kind: "list", name: "articles", schema: schema(articles), keyProperties: ["id"], path: "/articles", recordsKey: "data", paged: true },
   {
     kind: "list",
@@ -200,6 +258,20 @@ export const declarations: StreamDeclaration[] = [
     recordsKey: "data",
     paged: true,
   },
+  {
+    // Statistics are only on GET /articles/{id} (2.14 yaml:1158, 15715; 2.16 yaml:2294, 23959 adds the fin_* counts).
+    kind: "child",
+    name: "article_statistics",
+    schema: schema(articleStatistics),
+    keyProperties: ["article_id"],
+    parent: "articles",
+    path: parentPath("articles"),
+    records: (response) => (response["statistics"] ? [object(response["statistics"])] : []),
+    enrich: withParent("article"),
+    skipNotFound: true,
+  },
+  notesOf("contact", "contacts", contactNotes),
+  { ...notesOf("company", "companies", companyNotes), since: "2.16" },
 ];
 
 export function declarationOf(name: string): StreamDeclaration | undefined {

@@ -41,6 +41,10 @@ export function catalogEntry(declaration: StreamDeclaration, schema: JsonSchema 
     forcedReplicationMethod: replicationKey ? "INCREMENTAL" : "FULL_TABLE",
     selectedByDefault: true,
   });
+  const root = metadata.find((entry) => entry.breadcrumb.length === 0)?.metadata;
+  // An opt-in stream's fields stay selected by default: selecting the stream brings them all.
+  if (root && declaration.optIn) Object.assign(root, { "selected-by-default": false, cost: declaration.optIn.cost });
+  if (root && declaration.since) root["min-api-version"] = declaration.since;
   const entry: CatalogStream = {
     tap_stream_id: declaration.name,
     stream: declaration.name,

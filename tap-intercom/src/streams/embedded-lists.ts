@@ -9,7 +9,7 @@ import { IntercomHttpError } from "../http/errors.js";
 import type { SyncContext } from "../providers.js";
 import { mapConcurrent } from "./concurrency.js";
 import type { ApiRecord, EmbeddedList, StreamDeclaration } from "./declaration.js";
-import { nextPageRequest } from "./sources.js";
+import { pagedResponses } from "./sources.js";
 
 interface Truncated {
   record: number;
@@ -51,27 +51,20 @@ export async function completeEmbeddedLists(
 /** Every item of one list, page after page; undefined when its owner is gone (404), which keeps the embedded page. */
 async function readWholeList(ctx: SyncContext, stream: string, job: Truncated): Promise<ApiRecord[] | undefined> {
   const items: ApiRecord[] = [];
-  type PageRequest = { path: string; query: Record<string, string | number | undefined> };
-  let request: PageRequest | undefined = { path: job.url, query: {} };
-  const followed = new Set<string>();
-  while (request) {
-    let response: ApiRecord;
-    try {
-      response = await ctx.client.getJson<ApiRecord>({ ...request, stream, urgent: true });
-    } catch (error) {
-      if (error instanceof IntercomHttpError && error.status === 404) {
-        ctx.logger.child(stream).warn(`${job.url} answered 404 (deleted meanwhile?); ${job.list.field} keeps its first page only`);
-        return undefined;
-      }
-      throw error;
-    }
+  const pageOf = (response: ApiRecord): ApiRecord[] => {
     const key = job.list.recordsKeys.find((k) => Array.isArray(response[k]));
-    const page = key ? (response[key] as ApiRecord[]) : [];
-    items.push(...page.map(job.list.item));
-    const next: PageRequest | undefined = page.length > 0 ? nextPageRequest(response, request.path, request.query) : undefined;
-    if (next && followed.has(JSON.stringify(next))) break;
-    if (next) followed.add(JSON.stringify(next));
-    request = next;
+    return key ? (response[key] as ApiRecord[]) : [];
+  };
+  try {
+    for await (const response of pagedResponses(ctx, stream, { path: job.url, query: {} }, (r) => pageOf(r).length > 0)) {
+      items.push(...pageOf(response).map(job.list.item));
+    }
+  } catch (error) {
+    if (error instanceof IntercomHttpError && error.status === 404) {
+      ctx.logger.child(stream).warn(`${job.url} answered 404 (deleted meanwhile?); ${job.list.field} keeps its first page only`);
+      return undefined;
+    }
+    throw error;
   }
   return items;
 }

@@ -25,7 +25,7 @@ import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declarati
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
-import { isSorted, sourceFor, type ScrollTiming } from "./sources.js";
+import { isSorted, pagedResponses, sourceFor, type ScrollTiming } from "./sources.js";
 import { SpillQueue } from "./spill-queue.js";
 import { VersionWindow } from "./version-window.js";
 
@@ -155,9 +155,12 @@ async function syncChildren(
   keyOf: (record: ApiRecord) => string,
 ): Promise<void> {
   const decl = child.declaration;
-  const fetchChildren = async (record: ApiRecord): Promise<ApiRecord | undefined> => {
+  const hasRecords = (response: ApiRecord): boolean => decl.paged === true && decl.records(response).length > 0;
+  const fetchChildren = async (record: ApiRecord): Promise<ApiRecord[] | undefined> => {
     try {
-      return await ctx.client.getJson<ApiRecord>({ path: decl.path(record), query: decl.query, stream: decl.name });
+      const pages: ApiRecord[] = [];
+      for await (const page of pagedResponses(ctx, decl.name, { path: decl.path(record), query: { ...decl.query } }, hasRecords)) pages.push(page);
+      return pages;
     } catch (error) {
       if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
         ctx.logger.child(decl.name).warn(`parent ${String(record["id"])} no longer exists (404); skipped`);
@@ -166,10 +169,10 @@ async function syncChildren(
       throw error;
     }
   };
-  await consumeConcurrentInOrder(parents, ctx.config.maxConcurrency, fetchChildren, async (response, parentRecord) => {
-    if (!response) return;
-    const records = decl.records(response);
-    const problem = decl.inspect?.(response, parentRecord, records.length);
+  await consumeConcurrentInOrder(parents, ctx.config.maxConcurrency, fetchChildren, async (pages, parentRecord) => {
+    if (!pages?.[0]) return;
+    const records = pages.flatMap(decl.records);
+    const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;
       ctx.logger.child(decl.name).warn(problem.warning);

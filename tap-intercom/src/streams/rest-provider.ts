@@ -1,7 +1,8 @@
 /** The provider of every declared REST stream. */
 import type { CatalogStream } from "../../../singer/src/index.js";
 import type { StreamProvider, SyncContext } from "../providers.js";
-import type { ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import { apiVersionAtLeast, type TapConfig } from "../settings.js";
+import type { ChildDeclaration, ParentDeclaration, StreamDeclaration } from "./declaration.js";
 import { declarationOf, declarations } from "./declarations.js";
 import { bookmarkShapes } from "./bookmark.js";
 import { DELETED_AT_BOOKMARK, DELETED_AT_SHAPE } from "./deletions.js";
@@ -9,10 +10,17 @@ import { discoverStreams } from "./discover.js";
 import { syncFamily } from "./family.js";
 import { VERSION_BOOKMARK, VERSION_SHAPE } from "./output.js";
 
+/** Why a declared stream cannot run at the configured Intercom-Version, if it cannot. */
+function versionGap(config: TapConfig, declaration: StreamDeclaration | undefined): string | undefined {
+  if (!declaration?.since || apiVersionAtLeast(config.apiVersion, declaration.since)) return undefined;
+  return `Intercom has the endpoint from API version ${declaration.since} (api_version is ${config.apiVersion})`;
+}
+
 function selectedChildrenOf(ctx: SyncContext, parent: string): { declaration: ChildDeclaration; stream: CatalogStream }[] {
   return ctx.catalog.flatMap((stream) => {
     const declaration = declarationOf(stream.tap_stream_id);
-    return declaration?.kind === "child" && declaration.parent === parent ? [{ declaration, stream }] : [];
+    const runs = declaration?.kind === "child" && declaration.parent === parent && !versionGap(ctx.config, declaration);
+    return runs ? [{ declaration, stream }] : [];
   });
 }
 
@@ -23,6 +31,8 @@ export const restProvider: StreamProvider = {
 
   // Each family reads its own endpoints; the one scroll (companies) is the only scroll stream.
   concurrentStreams: true,
+
+  cannotRun: (config, stream) => versionGap(config, declarationOf(stream.tap_stream_id)),
 
   bookmarkKeys(tapStreamId) {
     const declaration = declarationOf(tapStreamId);

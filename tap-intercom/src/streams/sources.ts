@@ -32,25 +32,40 @@ export function nextPageRequest(response: ApiRecord, path: string, query: Query)
   return undefined;
 }
 
-async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: number | undefined): AsyncGenerator<ApiRecord[]> {
-  let path = typeof decl.path === "function" ? decl.path(ctx.config) : decl.path;
-  let query: Query = { ...decl.query };
-  if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
+/**
+ * The responses of a paged GET, first page first, following `pages.next` while a page holds
+ * records (`hasRecords`); a cursor already followed ends it with a warning.
+ */
+export async function* pagedResponses(
+  ctx: SyncContext,
+  stream: string,
+  first: { path: string; query: Query },
+  hasRecords: (response: ApiRecord) => boolean,
+): AsyncGenerator<ApiRecord> {
+  let request: { path: string; query: Query } | undefined = first;
   const seenCursors = new Set<string>();
-  for (;;) {
-    const response = await ctx.client.getJson<ApiRecord>({ path, query, stream: decl.name, urgent: true });
+  while (request) {
+    const response: ApiRecord = await ctx.client.getJson<ApiRecord>({ ...request, stream });
+    yield response;
+    const next: { path: string; query: Query } | undefined = hasRecords(response) ? nextPageRequest(response, request.path, request.query) : undefined;
+    if (next && seenCursors.has(JSON.stringify(next))) {
+      ctx.logger.child(stream).warn("the API returned a page cursor already followed; stopping pagination");
+      return;
+    }
+    if (next) seenCursors.add(JSON.stringify(next));
+    request = next;
+  }
+}
+
+async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: number | undefined): AsyncGenerator<ApiRecord[]> {
+  const path = typeof decl.path === "function" ? decl.path(ctx.config) : decl.path;
+  const query: Query = { ...decl.query };
+  if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
+  const hasRecords = (response: ApiRecord): boolean => decl.paged && recordsAt(response, decl.recordsKey).length > 0;
+  for await (const response of pagedResponses(ctx, decl.name, { path, query }, hasRecords)) {
     const records = recordsAt(response, decl.recordsKey);
     const kept = decl.filter ? records.filter(decl.filter) : records;
     yield decl.complete ? kept.map(decl.complete) : kept;
-    const next = decl.paged && records.length > 0 ? nextPageRequest(response, path, query) : undefined;
-    if (!next) return;
-    const cursor = JSON.stringify(next);
-    if (seenCursors.has(cursor)) {
-      ctx.logger.child(decl.name).warn("the API returned a page cursor already followed; stopping pagination");
-      return;
-    }
-    seenCursors.add(cursor);
-    ({ path, query } = next);
   }
 }
 
