@@ -13,20 +13,22 @@ import { query } from "../target-duckdb/test/support.js";
 import { REPO_ROOT } from "./helpers.js";
 
 /**
- * Resolves once the wrapper has saved a committed state holding a companies bookmark: the signal is
- * sent only after the target has committed companies, so what must survive the interrupt is known.
+ * Resolves, with the stream's name, once the wrapper has saved a committed state holding the
+ * bookmark of an incremental stream: the signal is sent only after the target has committed it, so
+ * what must survive the interrupt is known (streams run concurrently: whichever bookmarks first).
  */
-async function companiesCommitted(statePath: string, ended: () => boolean): Promise<boolean> {
+async function bookmarkCommitted(statePath: string, ended: () => boolean): Promise<string | undefined> {
   while (!ended()) {
     try {
       const state = JSON.parse(await readFile(statePath, "utf8")) as { bookmarks?: Record<string, unknown> };
-      if (state.bookmarks?.["companies"]) return true;
+      const stream = ["companies", "contacts", "conversations", "tickets", "activity_logs"].find((name) => state.bookmarks?.[name]);
+      if (stream) return stream;
     } catch {
       // not written yet, or written by the next rename a moment later
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return false;
+  return undefined;
 }
 
 describe("make sync and Ctrl-C", function () {
@@ -48,7 +50,7 @@ describe("make sync and Ctrl-C", function () {
     const statePath = join(dir, "state.json");
     const database = join(dir, "intercom.duckdb");
     await writeFile(tapConfig, JSON.stringify({ access_token: server.token, base_url: server.url }));
-    // Commits every second, so companies are committed (and their state saved) while the sync goes on.
+    // Commits every second, so a bookmark is committed (and its state saved) while the sync goes on.
     await writeFile(targetConfig, JSON.stringify({ path: database, max_batch_age_seconds: 1 }));
     // A process group of its own, like a terminal's foreground job; `-o build` skips the (done) build.
     const make = spawn("make", ["-s", "-o", "build", "sync", `CONFIG=${tapConfig}`, `STATE=${statePath}`, `TARGET_CONFIG=${targetConfig}`], {
@@ -65,18 +67,18 @@ describe("make sync and Ctrl-C", function () {
     };
     make.stdout.on("data", onData);
     make.stderr.on("data", onData);
-    const interrupted = await companiesCommitted(statePath, () => ended);
+    const interrupted = await bookmarkCommitted(statePath, () => ended);
     if (interrupted) process.kill(-make.pid!, "SIGINT");
     const code = await closed;
-    assert.ok(interrupted, `the sync ended before companies were synced:\n${output}`);
+    assert.ok(interrupted, `the sync ended before any stream was bookmarked:\n${output}`);
     assert.notEqual(code, 0);
     assert.doesNotMatch(output, /No child processes/);
     assert.match(output, /\[target\] INFO target-duckdb: SIGINT received: committing buffered records/);
     assert.match(output, /sync: interrupted by SIGINT; state saved to/);
     const state = JSON.parse(await readFile(statePath, "utf8")) as { bookmarks: Record<string, unknown> };
-    assert.ok(state.bookmarks["companies"], `the state saved after the interrupt lost the companies bookmark committed before it: ${JSON.stringify(state)}`);
-    const [[companies]] = (await query(database, "SELECT count(*) FROM tap_intercom.companies")) as [[number]];
-    assert.ok(Number(companies) > 0);
+    assert.ok(state.bookmarks[interrupted], `the state saved after the interrupt lost the ${interrupted} bookmark committed before it: ${JSON.stringify(state)}`);
+    const [[rows]] = (await query(database, `SELECT count(*) FROM tap_intercom.${interrupted}`)) as [[number]];
+    assert.ok(Number(rows) > 0);
   });
 
   it("passes a SIGTERM sent to the wrapper alone on to the tap and the target", async () => {
@@ -98,7 +100,7 @@ describe("make sync and Ctrl-C", function () {
     wrapper.stderr.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8");
     });
-    const signalled = await companiesCommitted(statePath, () => ended);
+    const signalled = await bookmarkCommitted(statePath, () => ended);
     if (signalled) wrapper.kill("SIGTERM");
     const code = await closed;
     assert.ok(signalled, output);
@@ -106,6 +108,6 @@ describe("make sync and Ctrl-C", function () {
     assert.match(output, /\[target\] INFO target-duckdb: SIGTERM received: committing buffered records/);
     assert.match(output, /sync: interrupted by SIGTERM; state saved to/);
     const state = JSON.parse(await readFile(statePath, "utf8")) as { bookmarks: Record<string, unknown> };
-    assert.ok(state.bookmarks["companies"], JSON.stringify(state));
+    assert.ok(signalled && state.bookmarks[signalled], JSON.stringify(state));
   });
 });

@@ -9,6 +9,7 @@ import type { SingerMessage } from "./messages.js";
 export class NdjsonWriter {
   private readonly output: Writable;
   private closedError: Error | undefined;
+  private draining: Promise<void> | undefined;
 
   constructor(output: Writable) {
     this.output = output;
@@ -24,7 +25,13 @@ export class NdjsonWriter {
     if (!this.output.write(line)) await this.waitForDrain();
   }
 
-  private async waitForDrain(): Promise<void> {
+  /** Writers that wait at the same time (a tap's concurrent streams) share one wait. */
+  private waitForDrain(): Promise<void> {
+    this.draining ??= this.waitForDrainOnce().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async waitForDrainOnce(): Promise<void> {
     const ac = new AbortController();
     try {
       await Promise.race([

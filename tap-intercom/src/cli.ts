@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from "node:v8";
 import { Command, Option } from "commander";
 import {
   ConfigError,
@@ -21,6 +22,10 @@ import { explicitlySelected } from "./explicit-selection.js";
 import { checkForeignCatalog, checkForeignState } from "./foreign-input.js";
 import { checkTokenBeforeSync, discover, sync, testConnection } from "./tap.js";
 import { resolveConfig, settingsSchema } from "./settings.js";
+
+// What a sync holds is bounded (see streams/family.ts); without this V8 lets garbage grow the heap
+// to about twice that before collecting it. Costs some CPU; the sync is bound by the API, not by it.
+setFlagsFromString("--optimize-for-size");
 
 const logger = new Logger("tap-intercom");
 

@@ -14,11 +14,14 @@ export interface DiscoverContext {
   logger: Logger;
 }
 
+/** Where a stream's messages go: the run's SingerWriter, or a wrapper of it. */
+export type MessageWriter = Pick<SingerWriter, "write">;
+
 export interface SyncContext {
   config: TapConfig;
   client: IntercomClient;
   logger: Logger;
-  writer: SingerWriter;
+  writer: MessageWriter;
   state: StateHolder;
   progress: Progress;
   /** The whole catalog of the run, for streams that read their parents' selection. */
@@ -31,6 +34,8 @@ export interface StreamProvider {
   sync(ctx: SyncContext, stream: CatalogStream): Promise<void>;
   /** The stream whose sync also syncs this one (a child stream's parent), if any. */
   parentOf?(tapStreamId: string): string | undefined;
+  /** Whether its streams may sync at the same time as each other (otherwise one after another). */
+  concurrentStreams?: boolean;
   /** Why a selected stream cannot run with these settings (it is skipped with a warning), if it cannot. */
   cannotRun?(config: TapConfig, stream: CatalogStream): string | undefined;
   /**

@@ -12,7 +12,7 @@ import {
 export class StateHolder {
   constructor(
     private state: SingerState,
-    private readonly writer: SingerWriter,
+    private readonly writer: Pick<SingerWriter, "write">,
   ) {}
 
   get value(): SingerState {

@@ -7,6 +7,7 @@ import type { StreamProvider } from "./providers.js";
 import { providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
+import { runStreams, StoppableWriter } from "./stream-scheduler.js";
 import { checkToken, refusalOf, StreamsRefusedError } from "./stream-access.js";
 
 /** A client for the few requests before a sync (Meltano runs discovery before every sync): quick to give up when the API is unreachable. */
@@ -83,7 +84,7 @@ function runnableStreams(streams: CatalogStream[], config: TapConfig, current: u
 }
 
 /**
- * Syncs the selected streams in order. A stream Intercom refuses (a permission the token lacks, a
+ * Syncs the selected streams, concurrently (see stream-scheduler.ts), the interrupted one first. A stream Intercom refuses (a permission the token lacks, a
  * feature the plan lacks) is skipped with a warning, together with the streams it syncs; the run
  * fails for it only after every other stream, and only when the catalog asked for it by name
  * (`explicit`, see explicit-selection.ts).
@@ -99,25 +100,30 @@ export async function sync(run: {
 }): Promise<void> {
   const { config, logger, writer, streams } = run;
   const client = run.client ?? new IntercomClient(config, logger);
-  const state = new StateHolder(run.state, writer);
-  const ctx = { config, client, logger, writer, state, progress: progressFor(), catalog: streams };
+  const output = new StoppableWriter(writer);
+  const state = new StateHolder(run.state, output);
+  const progress = progressFor();
   const started = Date.now();
   /** Skipped stream → why, when the warnings above do not say. */
   const skipped = new Map<string, string | undefined>();
   try {
-    for (const stream of resumeOrder(runnableStreams(streams, config, run.state.currently_syncing, logger), (s) => s.tap_stream_id, run.state)) {
-      const provider = providerOf(stream);
-      state.setCurrentlySyncing(stream.tap_stream_id);
-      await state.emit();
-      try {
-        await provider.sync(ctx, stream);
-      } catch (error) {
-        const reason = await refusalOf(error, stream.tap_stream_id, client);
-        if (reason === undefined) throw error;
-        skipped.set(stream.tap_stream_id, undefined);
-        logger.warn(`${stream.tap_stream_id}: skipped, Intercom refused it: ${reason}`);
-      }
-    }
+    const runnable = runnableStreams(streams, config, run.state.currently_syncing, logger);
+    await runStreams({
+      streams: resumeOrder(runnable, (s) => s.tap_stream_id, run.state).map((stream) => ({ stream, provider: providerOf(stream) })),
+      writer: output,
+      state,
+      resumeFirst: typeof run.state.currently_syncing === "string" ? run.state.currently_syncing : undefined,
+      sync: async ({ stream, provider }, streamWriter) => {
+        try {
+          await provider.sync({ config, client, logger, writer: streamWriter, state, progress, catalog: streams }, stream);
+        } catch (error) {
+          const reason = await refusalOf(error, stream.tap_stream_id, client);
+          if (reason === undefined) throw error;
+          skipped.set(stream.tap_stream_id, undefined);
+          logger.warn(`${stream.tap_stream_id}: skipped, Intercom refused it: ${reason}`);
+        }
+      },
+    });
     state.setCurrentlySyncing(null);
     await state.emit();
   } finally {

@@ -49,12 +49,13 @@ export async function runTap(config: Record<string, unknown>, extra: { state?: u
 }
 
 /**
- * Runs the tap and kills it (SIGKILL) once it has written `afterRecords` RECORDs of `stream`: right
- * after the next STATE, or right after that record with `at: "record"`; returns what it wrote up to then.
+ * Runs the tap and kills it (SIGKILL) once it has written `afterRecords` RECORDs of `stream` (of any
+ * stream when undefined): right after the next STATE, or right after that record with `at:
+ * "record"`; returns what it wrote up to then.
  */
 export async function runTapUntilKilled(
   config: Record<string, unknown>,
-  stream: string,
+  stream: string | undefined,
   afterRecords: number,
   options: { state?: unknown; at?: "state" | "record" } = {},
 ): Promise<TapRun> {
@@ -72,7 +73,7 @@ export async function runTapUntilKilled(
     if (killed || line.trim() === "") continue;
     const message = JSON.parse(line) as TapMessage;
     messages.push(message);
-    if (message.type === "RECORD" && message.stream === stream) seen += 1;
+    if (message.type === "RECORD" && (stream === undefined || message.stream === stream)) seen += 1;
     if (seen >= afterRecords && (at === "record" || message.type === "STATE")) {
       killed = true;
       child.kill("SIGKILL");

@@ -403,12 +403,15 @@ describe("tap-intercom against the fixture server", function () {
       it(`loses nothing when killed mid-${stream} and resumed from its last STATE, resuming the interrupted stream first`, async () => {
         const killed = await runTapUntilKilled(configFor(server, { page_size: 50 }), stream, after);
         assert.notEqual(killed.code, 0);
-        const state = lastState(killed.messages) as { currently_syncing: unknown };
-        assert.equal(state.currently_syncing, parent);
+        const state = lastState(killed.messages) as { currently_syncing: unknown; bookmarks: Record<string, unknown> };
+        // Streams run concurrently: currently_syncing names the earliest started one still running.
+        const current = state.currently_syncing;
+        assert.ok(typeof current === "string" && REST_STREAMS.includes(current), `currently_syncing names a stream: ${String(current)}`);
+        assert.ok(state.bookmarks[parent], `the state holds ${parent}'s bookmark`);
         const resumed = await runTap(configFor(server, { page_size: 50 }), { state });
         assert.equal(resumed.code, 0, resumed.stderr);
         const firstRecord = resumed.messages.find((m) => m.type === "RECORD");
-        assert.equal(firstRecord?.stream, parent, "the interrupted stream is synced first");
+        assert.equal(firstRecord?.stream, current, "the stream named by currently_syncing is synced first");
         const truth = server.truth().streams;
         for (const name of REST_STREAMS) {
           const got = keySet([killed.messages, resumed.messages], name);
@@ -422,6 +425,48 @@ describe("tap-intercom against the fixture server", function () {
         assert.ok(again < (truth[stream]?.count ?? 0), "the resumed run starts from the bookmark");
       });
     }
+    it("resumes exactly once after a kill at a random point of a sync whose streams run concurrently", async () => {
+      const truth = server.truth().streams;
+      const total = REST_STREAMS.reduce((sum, name) => sum + (truth[name]?.count ?? 0), 0);
+      const after = 1 + Math.floor(Math.random() * total * 0.9);
+      const why = `killed after ${after} of ${total} records`;
+      const killed = await runTapUntilKilled(configFor(server, { page_size: 50 }), undefined, after, { at: "record" });
+      assert.notEqual(killed.code, 0, why);
+      const streamsAtKill = new Set(killed.messages.filter((m) => m.type === "RECORD").map((m) => m.stream));
+      assert.ok(streamsAtKill.size > 1 || after < 50, `several streams wrote before the kill (${why})`);
+      const stateIndex = killed.messages.map((m) => m.type).lastIndexOf("STATE");
+      const state = (killed.messages[stateIndex]?.value ?? {}) as { bookmarks?: Record<string, Record<string, unknown>> };
+      const resumed = await runTap(configFor(server, { page_size: 50 }), { state });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.deepEqual(schemaViolations(killed.messages), [], `each stream's SCHEMA before its records (${why})`);
+      assert.deepEqual(schemaViolations(resumed.messages), [], "each stream's SCHEMA before its records in the resumed run");
+      // A child's bookmark holds its parent's keys.
+      const bookmarkKey: Record<string, string> = { conversation_parts: "conversation_id", company_segments: "company_id" };
+      for (const name of REST_STREAMS) {
+        const expected = truth[name]?.ids ?? [];
+        const got = keySet([killed.messages, resumed.messages], name);
+        assert.deepEqual(
+          { lost: expected.filter((id) => !got.has(id)).slice(0, 5), unknown: [...got].filter((id) => !expected.includes(id)).slice(0, 5) },
+          { lost: [], unknown: [] },
+          `${name}: nothing lost (${why})`,
+        );
+        const again = countBy(recordsOf(resumed.messages, name).map((r) => keyString(r, keysOf(name))));
+        assert.deepEqual([...again].filter(([, n]) => n > 1).slice(0, 5), [], `${name}: once in the resumed run`);
+        // What the last STATE covers was emitted before it and is not emitted again.
+        const bookmark = state.bookmarks?.[name];
+        const field = Object.keys(bookmark ?? {}).find((key) => typeof bookmark?.[key] === "number");
+        if (!bookmark || !field) continue;
+        const saved = bookmark[field] as number;
+        const boundary = new Set((bookmark["boundary_keys"] as string[] | undefined) ?? []);
+        const covered = recordsOf(killed.messages.slice(0, stateIndex), name).filter((r) => {
+          const value = Date.parse(String(r[field])) / 1000;
+          return value < saved || (value === saved && boundary.has(JSON.stringify([String(r[bookmarkKey[name] ?? "id"])])));
+        });
+        const coveredKeys = new Set(covered.map((r) => keyString(r, keysOf(name))));
+        const repeated = recordsOf(resumed.messages, name).filter((r) => coveredKeys.has(keyString(r, keysOf(name))));
+        assert.deepEqual(repeated.slice(0, 3), [], `${name}: nothing the last STATE covers is emitted again (${why})`);
+      }
+    });
   });
 
   describe("streams Intercom refuses", () => {
@@ -592,7 +637,10 @@ describe("tap-intercom against the fixture server", function () {
     it("waits out a scroll left open by a killed run", async () => {
       server = await startFixtureServer({ seed: 11, scale: "small", scrollLockSeconds: 2, log: () => undefined });
       const catalog = selectOnly(await discoverCatalog(configFor(server)), ["companies", "company_segments"]);
+      // Slow enough that the scroll is still open at the kill while the other streams write too.
+      server.setFaults({ latencyMs: 150 });
       const killed = await runTapUntilKilled(configFor(server, { page_size: 20 }), "companies", 60, { at: "record" });
+      server.setFaults({});
       assert.equal(lastState(killed.messages)?.["currently_syncing"], "companies");
       const resumed = await runTap(configFor(server, { page_size: 20 }), { catalog, state: lastState(killed.messages) });
       assert.equal(resumed.code, 0, resumed.stderr);

@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import { Logger, parseState, SingerWriter } from "../../singer/src/index.js";
+import { ConcurrencyLimit } from "../src/http/concurrency-limit.js";
 import { RateLimitPacer, readRateLimit } from "../src/http/pacer.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "../src/http/retry.js";
 import { apiVersionAtLeast, resolveConfig } from "../src/settings.js";
 import { progressFor, TtyProgress } from "../src/progress.js";
 import { StateHolder } from "../src/state-holder.js";
 import { Bookmark } from "../src/streams/bookmark.js";
+import { consumeConcurrentInOrder } from "../src/streams/concurrency.js";
+import { SpillQueue } from "../src/streams/spill-queue.js";
+import { VersionWindow } from "../src/streams/version-window.js";
 import { customAttributesSchema } from "../src/streams/discover.js";
 import { nextPageRequest, searchBody } from "../src/streams/sources.js";
 import { PassThrough } from "node:stream";
@@ -159,6 +163,71 @@ describe("tap-intercom units", () => {
       const withLookback = new Bookmark("x", "updated_at", holder({ bookmarks: { x: { updated_at: 100 } } }), 50, 10);
       assert.equal(withLookback.lowerBound(), 90);
       assert.equal(withLookback.wants(95, "k"), true);
+    });
+  });
+
+  describe("bounded memory", () => {
+    it("hands concurrent results over in order, holding at most `limit` besides the one being consumed", async () => {
+      const consumed: number[] = [];
+      let held = 0;
+      let maxHeld = 0;
+      const items = Array.from({ length: 40 }, (_, i) => i);
+      await consumeConcurrentInOrder(
+        items,
+        4,
+        async (item) => {
+          held += 1;
+          maxHeld = Math.max(maxHeld, held);
+          // Later items finish first, so results wait for those before them.
+          await new Promise((resolve) => setTimeout(resolve, (40 - item) % 7));
+          return item * 2;
+        },
+        async (result, item) => {
+          held -= 1;
+          assert.equal(result, item * 2);
+          consumed.push(item);
+        },
+      );
+      assert.deepEqual(consumed, items);
+      assert.ok(maxHeld <= 5, `held ${maxHeld}`);
+    });
+
+    it("gives a free slot to an urgent request before the requests already waiting", async () => {
+      const limit = new ConcurrencyLimit(1);
+      const release = await limit.acquire();
+      const order: string[] = [];
+      const child = limit.acquire().then((r) => (order.push("child"), r));
+      const page = limit.acquire(true).then((r) => (order.push("page"), r));
+      release();
+      (await page)();
+      (await child)();
+      assert.deepEqual(order, ["page", "child"]);
+    });
+
+    it("reads spilled records back in order, as often as asked, and nothing once closed", async () => {
+      const queue = new SpillQueue<{ id: string; n: number }>();
+      await queue.push([{ id: "a", n: 1 }, { id: "b", n: 2 }]);
+      await queue.push([{ id: "c", n: 3 }]);
+      for (let pass = 0; pass < 2; pass += 1) {
+        const batches: string[][] = [];
+        for await (const batch of queue.batches(2)) batches.push(batch.map((r) => r.id));
+        assert.deepEqual(batches, [["a", "b"], ["c"]]);
+      }
+      await queue.close();
+      const after: unknown[] = [];
+      for await (const batch of queue.batches(2)) after.push(batch);
+      assert.deepEqual(after, []);
+    });
+
+    it("forgets versions below a floor and keeps the rest", () => {
+      const window = new VersionWindow();
+      window.set("a", 10);
+      window.set("b", 20);
+      window.forgetBelow(15);
+      assert.equal(window.has("a", 10), false);
+      assert.equal(window.has("b", 20), true);
+      assert.equal(window.has("b", 21), false);
+      assert.equal(window.size, 1);
     });
   });
 

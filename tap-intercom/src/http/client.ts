@@ -27,6 +27,8 @@ export interface IntercomRequest {
   rateLimitToCaller?: boolean;
   /** Fail at once on a 5xx, timeout or network error instead of retrying: the request cannot be repeated (a scroll page). */
   noRetry?: boolean;
+  /** A request the stream waits on before its next page (a page of its list, a contact's whole tag list): it takes a free slot before waiting child requests. */
+  urgent?: boolean;
 }
 
 export interface ClientStats {
@@ -48,6 +50,8 @@ export class IntercomClient {
   private readonly agent: http.Agent;
   private readonly wait: Sleep;
   private readonly slots: ConcurrencyLimit;
+  /** After close, no request leaves: streams still running after a failed one end at their next request. */
+  private closed = false;
 
   constructor(
     private readonly config: Pick<TapConfig, "accessToken" | "baseUrl" | "apiVersion" | "requestTimeoutMs" | "maxConcurrency" | "maxRetries">,
@@ -78,6 +82,7 @@ export class IntercomClient {
 
   /** Closes idle keep-alive connections so the process can exit. */
   close(): void {
+    this.closed = true;
     this.agent.destroy();
   }
 
@@ -108,10 +113,11 @@ export class IntercomClient {
     /** Why the last attempt failed, when the next one must back off first. */
     let retryAfter: string | undefined;
     for (;;) {
+      if (this.closed) throw new Error(`${label}: the run has stopped`);
       // A retry waits without holding a slot, so other requests go on meanwhile.
       if (retryAfter !== undefined) await this.backoff(req.stream, label, retryAfter, failures);
       retryAfter = undefined;
-      const releaseSlot = await this.slots.acquire();
+      const releaseSlot = await this.slots.acquire(req.urgent);
       try {
         await this.pacer.acquire();
         this.stats.requests += 1;

@@ -36,7 +36,8 @@ export class RateLimitPacer {
   private inFlight = 0;
   private queue: Promise<void> = Promise.resolve();
   private blockedUntilMs = 0;
-  private probing = false;
+  /** The first request learns the window; concurrent streams would otherwise all leave before it is known. */
+  private probing = true;
 
   constructor(
     private readonly now: () => number = Date.now,

@@ -2,8 +2,13 @@
  * Syncs a parent stream together with its selected children: the parent's pages are read once;
  * for each page the parent records are written, then the children of the changed parents are
  * fetched concurrently (under the shared pacer) and written in parent order, then bookmarks move
- * and STATE is emitted. Children of a scroll are fetched after the scroll ends, so a slow child
- * phase cannot let the scroll expire.
+ * and STATE is emitted; the next page is requested while a page is handled. Children of a scroll are fetched after the scroll ends, so a slow child
+ * phase cannot let the scroll expire; its parents wait in a temporary file meanwhile.
+ *
+ * A search returns records sorted by the replication value, so after each page the family forgets
+ * the keys below that page's lowest value (only a page that shifted could return them again):
+ * memory follows the page, not the workspace. An unsorted source keeps every key for the run (a
+ * restarted scroll returns everything again).
  *
  * Every child a changed parent has is written, not only those newer than the bookmark: a parent
  * may enter the sync late (a conversation last updated before start_date that gets a reply), and
@@ -15,12 +20,14 @@ import type { CatalogStream } from "../../../singer/src/index.js";
 import { IntercomHttpError } from "../http/errors.js";
 import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
-import { mapConcurrent } from "./concurrency.js";
+import { consumeConcurrentInOrder, prefetched } from "./concurrency.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
 import { isSorted, pagedResponses, sourceFor, type ScrollTiming } from "./sources.js";
+import { SpillQueue } from "./spill-queue.js";
+import { VersionWindow } from "./version-window.js";
 
 interface Member {
   output: StreamOutput | undefined;
@@ -81,41 +88,50 @@ export async function syncFamily(
   const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
   const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
   const wanted = (member: Member, record: ApiRecord): boolean => !member.bookmark || member.bookmark.wants(valueOf(record), keyOf(record));
-  const doneParents = new Map<string, number>();
-  const deferred: ApiRecord[][] = childMembers.map(() => []);
-
-  for await (const page of source.pages) {
-    // Only the records written need their truncated lists read whole.
-    const output = parentMember.output;
-    const written = output ? page.filter((record) => wanted(parentMember, record)) : [];
-    const positions = new Map(written.map((record, i) => [record, i]));
-    const whole = output ? await completeEmbeddedLists(ctx, parent, written, (field) => output.selects(field)) : [];
-    for (const record of page) {
-      const index = positions.get(record);
-      if (output && index !== undefined) await output.write(whole[index] as ApiRecord);
-      parentMember.bookmark?.advance(valueOf(record), keyOf(record));
+  const doneParents = new VersionWindow();
+  const deferred = new SpillQueue<ApiRecord>();
+  try {
+    for await (const page of prefetched(source.pages)) {
+      // Only the records written need their truncated lists read whole.
+      const output = parentMember.output;
+      const written = output ? page.filter((record) => wanted(parentMember, record)) : [];
+      const positions = new Map(written.map((record, i) => [record, i]));
+      const whole = output ? await completeEmbeddedLists(ctx, parent, written, (field) => output.selects(field)) : [];
+      for (const record of page) {
+        const index = positions.get(record);
+        if (output && index !== undefined) await output.write(whole[index] as ApiRecord);
+        parentMember.bookmark?.advance(valueOf(record), keyOf(record));
+      }
+      const fresh = page.filter((record) => {
+        const key = keyOf(record);
+        if (doneParents.has(key, valueOf(record))) return false;
+        doneParents.set(key, valueOf(record));
+        return true;
+      });
+      if (parent.kind === "scroll") await deferred.push(fresh);
+      else {
+        for (const child of childMembers) {
+          const parents = fresh.filter((record) => wanted(child, record));
+          await syncChildren(ctx, child, parents, parents, valueOf, keyOf);
+        }
+      }
+      if (isSorted(parent) && page.length > 0) {
+        const floor = Math.min(...page.map(valueOf));
+        doneParents.forgetBelow(floor);
+        for (const member of members) member.output?.forgetBelow(floor);
+      }
+      // Unsorted sources keep the previous bookmark until the end; STATE still follows every page.
+      if (isSorted(parent)) for (const member of members) member.bookmark?.save(ctx.state);
+      if (members.some((member) => member.bookmark)) await ctx.state.emit();
     }
-    const fresh = page.filter((record) => {
-      const key = keyOf(record);
-      if (doneParents.get(key) === valueOf(record)) return false;
-      doneParents.set(key, valueOf(record));
-      return true;
-    });
-    for (const [index, child] of childMembers.entries()) {
-      const parents = fresh.filter((record) => wanted(child, record));
-      if (parent.kind === "scroll") deferred[index]!.push(...parents);
-      else await syncChildren(ctx, child, parents, parents, valueOf, keyOf);
+    for (const child of childMembers) {
+      for await (const stored of deferred.batches(DEFERRED_BATCH)) {
+        const batch = stored.filter((record) => wanted(child, record));
+        await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
+      }
     }
-    // Unsorted sources keep the previous bookmark until the end; STATE still follows every page.
-    if (isSorted(parent)) for (const member of members) member.bookmark?.save(ctx.state);
-    if (members.some((member) => member.bookmark)) await ctx.state.emit();
-  }
-  for (const [index, child] of childMembers.entries()) {
-    const parents = deferred[index]!;
-    for (let start = 0; start < parents.length; start += DEFERRED_BATCH) {
-      const batch = parents.slice(start, start + DEFERRED_BATCH);
-      await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
-    }
+  } finally {
+    await deferred.close();
   }
   if (parentMember.output) await writeDeletions(ctx, parent, parentMember.output);
   for (const member of members) member.bookmark?.save(ctx.state);
@@ -129,7 +145,7 @@ export async function syncFamily(
   }
 }
 
-/** Fetches the children of `parents` concurrently and writes them in parent order; advances over `advanceOver`. */
+/** Fetches the children of `parents` concurrently and writes them in parent order as they arrive; advances over `advanceOver`. */
 async function syncChildren(
   ctx: SyncContext,
   child: ChildMember,
@@ -140,7 +156,7 @@ async function syncChildren(
 ): Promise<void> {
   const decl = child.declaration;
   const hasRecords = (response: ApiRecord): boolean => decl.paged === true && decl.records(response).length > 0;
-  const responses = await mapConcurrent(parents, ctx.config.maxConcurrency, async (record) => {
+  const fetchChildren = async (record: ApiRecord): Promise<ApiRecord[] | undefined> => {
     try {
       const pages: ApiRecord[] = [];
       for await (const page of pagedResponses(ctx, decl.name, { path: decl.path(record), query: { ...decl.query } }, hasRecords)) pages.push(page);
@@ -152,10 +168,9 @@ async function syncChildren(
       }
       throw error;
     }
-  });
-  for (const [index, parentRecord] of parents.entries()) {
-    const pages = responses[index];
-    if (!pages?.[0]) continue;
+  };
+  await consumeConcurrentInOrder(parents, ctx.config.maxConcurrency, fetchChildren, async (pages, parentRecord) => {
+    if (!pages?.[0]) return;
     const records = pages.flatMap(decl.records);
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
@@ -164,6 +179,9 @@ async function syncChildren(
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
     for (const record of records) await child.output.write(decl.enrich(record, parentRecord));
-  }
+  });
+  // Each parent's children are written once per parent value (the family skips a parent it has
+  // done at that value), so nothing needs remembering past this batch.
+  child.output.forgetBelow(Infinity);
   for (const record of advanceOver) child.bookmark?.advance(valueOf(record), keyOf(record));
 }

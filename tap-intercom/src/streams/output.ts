@@ -1,6 +1,7 @@
 /**
  * The output of one stream during a sync: its SCHEMA, its RECORDs limited to the selected fields
- * and emitted at most once per key and replication value, counts, progress and metrics.
+ * and emitted at most once per key and replication value (among the keys the family has not told
+ * it to forget), counts, progress and metrics.
  *
  * A FULL_TABLE stream (unless emit_activate_version_messages is false) is versioned as singer-io
  * taps and the Meltano SDK do: its records carry a `version` (the sync's start, epoch ms) and an
@@ -23,6 +24,7 @@ import {
 import type { BookmarkShape, SyncContext } from "../providers.js";
 import type { ApiRecord, StreamDeclaration } from "./declaration.js";
 import { dateTimeConverter, type RecordConverter } from "./timestamps.js";
+import { VersionWindow } from "./version-window.js";
 
 /** The bookmark key of a full-table stream's last activated table version. */
 export const VERSION_BOOKMARK = "version";
@@ -32,7 +34,7 @@ export class StreamOutput {
   readonly name: string;
   private readonly fields: string[];
   private readonly keys: string[];
-  private readonly seen = new Map<string, unknown>();
+  private readonly seen = new VersionWindow();
   private count = 0;
   private schemaSent = false;
   private readonly started = Date.now();
@@ -93,7 +95,7 @@ export class StreamOutput {
   async write(record: ApiRecord): Promise<boolean> {
     const key = this.keyOf(record);
     const version = this.declaration.replicationKey ? (record[this.declaration.replicationKey] ?? null) : null;
-    if (this.seen.has(key) && this.seen.get(key) === version) return false;
+    if (this.seen.has(key, version)) return false;
     this.seen.set(key, version);
     const projected: Record<string, unknown> = {};
     for (const field of this.fields) if (field in record) projected[field] = record[field];
@@ -102,6 +104,11 @@ export class StreamOutput {
     this.count += 1;
     this.ctx.progress.add(this.name, 1);
     return true;
+  }
+
+  /** Forgets the records written at a replication value below `floor`: the source will not return them again. */
+  forgetBelow(floor: number): void {
+    this.seen.forgetBelow(floor);
   }
 
   /**

@@ -29,6 +29,9 @@ export const restProvider: StreamProvider = {
 
   owns: (tapStreamId) => declarationOf(tapStreamId) !== undefined,
 
+  // Each family reads its own endpoints; the one scroll (companies) is the only scroll stream.
+  concurrentStreams: true,
+
   cannotRun: (config, stream) => versionGap(config, declarationOf(stream.tap_stream_id)),
 
   bookmarkKeys(tapStreamId) {

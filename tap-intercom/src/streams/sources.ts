@@ -96,6 +96,7 @@ async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBoun
       path: decl.path,
       body: searchBody(decl.replicationKey, lowerBound, ctx.config.pageSize, startingAfter),
       stream: decl.name,
+      urgent: true,
     });
     const records = recordsAt(response, decl.recordsKey);
     yield records;
@@ -144,6 +145,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
           query: { scroll_param: scrollParam },
           stream: decl.name,
           noRetry: scrollParam !== undefined,
+          urgent: true,
         });
         const records = recordsAt(response, decl.recordsKey);
         if (records.length === 0) return;
