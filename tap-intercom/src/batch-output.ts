@@ -94,7 +94,27 @@ export class BatchingWriter extends SingerWriter {
     super(output);
   }
 
-  override async write(message: SingerMessage): Promise<void> {
+  /** Streams sync concurrently: messages are handled one at a time, so a flush never closes a file another write is filling. */
+  private queue: Promise<void> = Promise.resolve();
+
+  override write(message: SingerMessage): Promise<void> {
+    return this.serially(() => this.writeNow(message));
+  }
+
+  override end(): Promise<void> {
+    return this.serially(async () => {
+      await this.flush();
+      await super.end();
+    });
+  }
+
+  private serially(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow(message: SingerMessage): Promise<void> {
     if (message.type === "RECORD") {
       // One BATCH message carries one version: records of another version start a new file.
       if (this.open.has(message.stream) && this.open.get(message.stream)?.version !== message.version) await this.flush();
@@ -110,11 +130,6 @@ export class BatchingWriter extends SingerWriter {
     }
     await this.flush();
     await super.write(message);
-  }
-
-  override async end(): Promise<void> {
-    await this.flush();
-    await super.end();
   }
 
   /** Closes every open file, writes its BATCH message, then the STATE held back for them. */
