@@ -1,20 +1,26 @@
 /**
- * Benchmark (not a test): target-duckdb loading Intercom-shaped contacts versus DuckDB's own
- * read_json of the same records, measured in the same run. Prints the time ratio and the
- * target's peak RSS. Row count: BENCH_ROWS env var or the first argument (default 1,000,000).
+ * Benchmark (not a test): target-duckdb against DuckDB's own read_json of the same records,
+ * measured in the same run. Each round runs, one after the other, read_json of the bare records,
+ * the target on the same records as RECORD messages, and the target on one BATCH message naming
+ * the same file; every side is its own process (CPU seconds and peak RSS from the process itself).
+ * Prints each round, then the median and spread (min–max) of the per-round ratios against each
+ * goal: RECORD wall and CPU ≤ 1.5 × read_json, BATCH ≤ 1.15 ×, target peak RSS < 400 MB.
+ * Usage: node dist/bench/target-duckdb.js [rows, default 200000] [rounds, default 3]
+ * (or BENCH_ROWS / BENCH_ROUNDS); BENCH_DIR keeps the generated input between runs.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const ROWS = Number(process.argv[2] ?? process.env["BENCH_ROWS"] ?? 1_000_000);
-const TARGET_CLI = resolve(fileURLToPath(import.meta.url), "../../target-duckdb/src/cli.js");
-const MAX_RATIO = 1.5;
-const MAX_RSS_MB = 400;
+const SELF = fileURLToPath(import.meta.url);
+const ROWS = Number(process.argv[2] ?? process.env["BENCH_ROWS"] ?? 200_000);
+const ROUNDS = Math.max(1, Number(process.argv[3] ?? process.env["BENCH_ROUNDS"] ?? 3));
+const TARGET_CLI = resolve(SELF, "../../target-duckdb/src/cli.js");
+const GOALS = { record: 1.5, batch: 1.15, rssMb: 400 };
 
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: ["null", type], ...extra });
 const dateTime = nullable("string", { format: "date-time" });
@@ -170,109 +176,151 @@ async function generate(dir: string): Promise<{ singer: string; records: string 
   return { singer, records };
 }
 
+/** What one process cost: wall seconds, CPU seconds (user + system, all threads), peak RSS. */
 interface Measured {
   seconds: number;
-  /** User plus system CPU seconds: steadier than wall time on a shared machine. */
   cpuSeconds: number;
-  rows: bigint;
+  peakMb: number;
 }
 
-async function timeReadJson(records: string, database: string): Promise<Measured> {
-  const instance = await DuckDBInstance.create(database);
-  const connection = await instance.connect();
-  try {
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    await connection.run("CREATE TABLE contacts AS SELECT * FROM read_json(?, format = 'newline_delimited')", [records]);
-    connection.closeSync();
-    instance.closeSync();
-    const used = process.cpuUsage(cpu);
-    const seconds = (performance.now() - started) / 1000;
-    const check = await DuckDBInstance.create(database);
-    const reader = await check.connect();
-    const rows = (await reader.runAndReadAll("SELECT count(*) FROM contacts")).getRowsJS()[0]?.[0] as bigint;
-    reader.closeSync();
-    check.closeSync();
-    return { seconds, cpuSeconds: (used.user + used.system) / 1e6, rows };
-  } catch (error) {
-    connection.closeSync();
-    instance.closeSync();
-    throw error;
-  }
-}
+/** Preloaded into every measured process: writes its own CPU time and peak RSS to BENCH_USAGE_FILE when it exits. */
+const USAGE_HOOK = `
+const { writeFileSync } = require("node:fs");
+process.on("exit", () => {
+  const cpu = process.cpuUsage();
+  writeFileSync(process.env.BENCH_USAGE_FILE, JSON.stringify({ cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMb: process.resourceUsage().maxRSS / 1024 }));
+});
+`;
 
-/** CPU seconds a running process has used so far, from /proc (clock ticks of 1/100 s). */
-function cpuSecondsOf(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ");
-    return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Peak resident set of a running process, from its /proc status (a high-water mark, so polling misses nothing but the last moments). */
-function peakRssKb(pid: number): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function timeTarget(singer: string, database: string): Promise<Measured & { peakMb: number }> {
-  const input = openSync(singer, "r");
+async function measure(dir: string, args: string[], stdinFile: string | undefined, env: NodeJS.ProcessEnv): Promise<Measured & { stdout: string }> {
+  const hook = join(dir, "usage-hook.cjs");
+  if (!existsSync(hook)) writeFileSync(hook, USAGE_HOOK);
+  const usageFile = join(dir, "usage.json");
+  rmSync(usageFile, { force: true });
+  const input = stdinFile ? openSync(stdinFile, "r") : "ignore";
   const started = performance.now();
-  const child = spawn(process.execPath, [TARGET_CLI, "--config", "/dev/null"], {
-    stdio: [input, "pipe", "inherit"],
-    env: { ...process.env, TARGET_DUCKDB_PATH: database, TARGET_DUCKDB_SCHEMA: "main" },
-  });
-  let peakKb = 0;
-  let cpuSeconds = 0;
-  const poll = setInterval(() => {
-    peakKb = Math.max(peakKb, peakRssKb(child.pid ?? -1) ?? 0);
-    cpuSeconds = Math.max(cpuSeconds, cpuSecondsOf(child.pid ?? -1) ?? 0);
-  }, 25);
-  let stateLines = 0;
-  child.stdout?.on("data", (chunk: Buffer) => (stateLines += chunk.toString().split("\n").length - 1));
+  const child = spawn(process.execPath, ["--require", hook, ...args], { stdio: [input, "pipe", "inherit"], env: { ...process.env, ...env, BENCH_USAGE_FILE: usageFile } });
+  let stdout = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const [code] = (await once(child, "exit")) as [number | null];
-  clearInterval(poll);
-  closeSync(input);
   const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`target-duckdb exited with ${code}`);
+  if (typeof input === "number") closeSync(input);
+  if (code !== 0) throw new Error(`${args.join(" ")} exited with ${code}`);
+  const usage = JSON.parse(readFileSync(usageFile, "utf8")) as { cpuSeconds: number; peakMb: number };
+  return { seconds, ...usage, stdout };
+}
+
+async function countRows(database: string, table: string): Promise<bigint> {
   const instance = await DuckDBInstance.create(database);
   const connection = await instance.connect();
-  const rows = (await connection.runAndReadAll("SELECT count(*) FROM main.contacts")).getRowsJS()[0]?.[0] as bigint;
+  try {
+    return (await connection.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRowsJS()[0]?.[0] as bigint;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** The child process that measures read_json: DuckDB's defaults (every core, no memory limit), as a user would run it. */
+async function readJsonChild(records: string, database: string): Promise<void> {
+  const instance = await DuckDBInstance.create(database);
+  const connection = await instance.connect();
+  await connection.run("CREATE TABLE contacts AS SELECT * FROM read_json(?, format = 'newline_delimited')", [records]);
   connection.closeSync();
   instance.closeSync();
-  console.log(`target-duckdb emitted ${stateLines} state lines`);
-  return { seconds, cpuSeconds, peakMb: peakKb / 1024, rows };
+}
+
+/** BATCH_unvalidated: the BATCH path with validate_records off, the floor that strict validation in SQL adds to. */
+type Side = "read_json" | "RECORD" | "BATCH" | "BATCH_unvalidated";
+
+async function runSide(side: Side, dir: string, inputs: { singer: string; records: string; batch: string }): Promise<Measured> {
+  const database = join(dir, `${side}.duckdb`);
+  rmSync(database, { force: true });
+  rmSync(`${database}.wal`, { force: true });
+  const targetEnv = { TARGET_DUCKDB_PATH: database, TARGET_DUCKDB_SCHEMA: "main", ...(side === "BATCH_unvalidated" ? { TARGET_DUCKDB_VALIDATE_RECORDS: "false" } : {}) };
+  const measured =
+    side === "read_json"
+      ? await measure(dir, [SELF, "--read-json-child", inputs.records, database], undefined, {})
+      : await measure(dir, [TARGET_CLI, "--config", "/dev/null"], side === "RECORD" ? inputs.singer : inputs.batch, targetEnv);
+  const rows = await countRows(database, side === "read_json" ? "contacts" : "main.contacts");
+  if (rows !== BigInt(ROWS)) throw new Error(`${side} loaded ${rows} rows, not ${ROWS}`);
+  if (side !== "read_json" && !measured.stdout.includes("bookmarks")) throw new Error(`${side}: the target emitted no state`);
+  return measured;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function summary(values: number[], digits: number): string {
+  return `${median(values).toFixed(digits).padStart(7)}   ${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`.padEnd(24);
 }
 
 async function main(): Promise<void> {
-  // BENCH_DIR keeps the generated input between runs (for profiling); otherwise a temp dir is used and removed.
+  if (process.argv[2] === "--read-json-child") return readJsonChild(process.argv[3] as string, process.argv[4] as string);
   const keep = process.env["BENCH_DIR"];
   const dir = keep ?? mkdtempSync(join(tmpdir(), "bench-target-duckdb-"));
   try {
-    const reuse = keep !== undefined && existsSync(join(dir, "contacts.ndjson"));
-    if (!reuse) console.log(`generating ${ROWS} Intercom-shaped contacts…`);
-    const { singer, records } = reuse ? { singer: join(dir, "contacts.singer"), records: join(dir, "contacts.ndjson") } : await generate(dir);
-    for (const database of ["read_json.duckdb", "target.duckdb"]) rmSync(join(dir, database), { force: true });
-    console.log(`Singer input ${(statSync(singer).size / 1e6).toFixed(0)} MB, bare records ${(statSync(records).size / 1e6).toFixed(0)} MB`);
-
-    const baseline = await timeReadJson(records, join(dir, "read_json.duckdb"));
-    console.log(`DuckDB read_json into a table: ${baseline.seconds.toFixed(2)} s, ${baseline.cpuSeconds.toFixed(1)} CPU s (${baseline.rows} rows)`);
-    const target = await timeTarget(singer, join(dir, "target.duckdb"));
-    console.log(
-      `target-duckdb: ${target.seconds.toFixed(2)} s, ${target.cpuSeconds.toFixed(1)} CPU s (${target.rows} rows), peak RSS ${target.peakMb.toFixed(0)} MB`,
+    const singer = join(dir, "contacts.singer");
+    const records = join(dir, "contacts.ndjson");
+    const reuse = keep !== undefined && existsSync(join(dir, "rows.txt")) && readFileSync(join(dir, "rows.txt"), "utf8") === String(ROWS);
+    if (!reuse) {
+      console.log(`generating ${ROWS} Intercom-shaped contacts…`);
+      await generate(dir);
+      writeFileSync(join(dir, "rows.txt"), String(ROWS));
+    }
+    // The BATCH input: the SCHEMA, one BATCH naming the very file read_json reads, a STATE.
+    const batch = join(dir, "contacts.batch.singer");
+    writeFileSync(
+      batch,
+      [
+        { type: "SCHEMA", stream: "contacts", schema: CONTACT_SCHEMA, key_properties: ["id"] },
+        { type: "BATCH", stream: "contacts", encoding: { format: "jsonl", compression: "none" }, manifest: [pathToFileURL(records).href] },
+        { type: "STATE", value: { bookmarks: { contacts: { updated_at: iso(ROWS * 2) } } } },
+      ]
+        .map((m) => JSON.stringify(m) + "\n")
+        .join(""),
     );
-    if (target.rows !== baseline.rows) throw new Error(`row counts differ: target ${target.rows}, read_json ${baseline.rows}`);
-
-    const ratio = target.seconds / baseline.seconds;
-    console.log(`ratio target / read_json: ${ratio.toFixed(2)} (goal ≤ ${MAX_RATIO}) ${ratio <= MAX_RATIO ? "met" : "NOT met"}`);
-    console.log(`CPU time ratio: ${(target.cpuSeconds / baseline.cpuSeconds).toFixed(2)} (the wall ratio is noisy on a busy machine)`);
-    console.log(`peak RSS: ${target.peakMb.toFixed(0)} MB (goal < ${MAX_RSS_MB} MB) ${target.peakMb < MAX_RSS_MB ? "met" : "NOT met"}`);
+    console.log(`${ROWS} rows, ${ROUNDS} interleaved rounds; Singer input ${(statSync(singer).size / 1e6).toFixed(0)} MB, bare records ${(statSync(records).size / 1e6).toFixed(0)} MB`);
+    const sides: Side[] = ["read_json", "RECORD", "BATCH", "BATCH_unvalidated"];
+    const results: Record<Side, Measured[]> = { read_json: [], RECORD: [], BATCH: [], BATCH_unvalidated: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const line: string[] = [];
+      for (const side of sides) {
+        const m = await runSide(side, dir, { singer, records, batch });
+        results[side].push(m);
+        line.push(`${side} ${m.seconds.toFixed(2)} s / ${m.cpuSeconds.toFixed(2)} CPU-s / ${m.peakMb.toFixed(0)} MB`);
+      }
+      console.log(`round ${round + 1}: ${line.join("; ")}`);
+    }
+    const ratios = (side: Side, of: (m: Measured) => number) => results[side].map((m, i) => of(m) / of(results.read_json[i] as Measured));
+    const verdict = (value: number, goal: number, strict = false) => ((strict ? value < goal : value <= goal) ? "met" : "NOT met");
+    console.log(`\n${"figure".padEnd(34)}${"median   spread".padEnd(24)}goal       verdict (median)`);
+    for (const side of sides) {
+      const wall = results[side].map((m) => m.seconds);
+      const cpu = results[side].map((m) => m.cpuSeconds);
+      console.log(`${`${side} wall s / CPU s`.padEnd(34)}${summary(wall, 2)}${summary(cpu, 2)}`);
+    }
+    const rows: [string, number[], number, boolean][] = [
+      ["RECORD wall ratio vs read_json", ratios("RECORD", (m) => m.seconds), GOALS.record, false],
+      ["RECORD CPU ratio vs read_json", ratios("RECORD", (m) => m.cpuSeconds), GOALS.record, false],
+      ["RECORD peak RSS MB", results.RECORD.map((m) => m.peakMb), GOALS.rssMb, true],
+      ["BATCH wall ratio vs read_json", ratios("BATCH", (m) => m.seconds), GOALS.batch, false],
+      ["BATCH CPU ratio vs read_json", ratios("BATCH", (m) => m.cpuSeconds), GOALS.batch, false],
+      ["BATCH peak RSS MB", results.BATCH.map((m) => m.peakMb), GOALS.rssMb, true],
+    ];
+    const floor: [string, number[]][] = [
+      ["BATCH_unvalidated wall ratio", ratios("BATCH_unvalidated", (m) => m.seconds)],
+      ["BATCH_unvalidated CPU ratio", ratios("BATCH_unvalidated", (m) => m.cpuSeconds)],
+    ];
+    for (const [name, values, goal, strict] of rows) {
+      const digits = name.endsWith("MB") ? 0 : 2;
+      console.log(`${name.padEnd(34)}${summary(values, digits)}${(strict ? "< " : "≤ ") + String(goal)}`.padEnd(69) + verdict(median(values), goal, strict));
+    }
+    for (const [name, values] of floor) console.log(`${name.padEnd(34)}${summary(values, 2)}(floor: BATCH without validate_records)`);
+    console.log(`read_json peak RSS MB (for reference): ${summary(results.read_json.map((m) => m.peakMb), 0).trim()}`);
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }

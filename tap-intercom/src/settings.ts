@@ -7,6 +7,7 @@
 import { Ajv } from "ajv";
 import { ConfigError, rejectUnknownSettings, settingsFromEnv, withoutMeltanoKeys, type About, type JsonSchema } from "../../singer/src/index.js";
 import { readReportingConfig, REPORTING_SETTINGS } from "./reporting/settings.js";
+import { BATCH_SETTINGS, batchConfigOf } from "./batch-output.js";
 
 /** Every setting can also come from `TAP_INTERCOM_<SETTING>`; those win over config files. */
 export const ENV_PREFIX = "TAP_INTERCOM_";
@@ -93,6 +94,7 @@ export const settingsProperties: Record<string, JsonSchema> = {
       "Full-table streams (admins, teams, tags, segments, articles, data attributes…) send ACTIVATE_VERSION around their records, so the target marks rows Intercom no longer returns as deleted (_sdc_deleted_at) or removes them (hard_delete). The Meltano SDK's setting of the same name; false sends plain records.",
   },
   ...REPORTING_SETTINGS,
+  ...BATCH_SETTINGS,
 };
 
 export const settingsSchema: About["settings"] = {
@@ -183,6 +185,7 @@ export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessE
   }
   // The reporting settings are checked here too, so a mistake in them stops the run before any request.
   readReportingConfig(merged);
+  batchConfigOf(merged);
   return {
     accessToken: String(merged["access_token"]),
     startDate,

@@ -7,7 +7,10 @@ import {
   type ReadItem,
   type RecordMessage,
   type SchemaMessage,
+  type JsonSchema,
 } from "../../singer/src/index.js";
+import { BatchLoader, BatchLoadError } from "./batch-load.js";
+import { batchMessageOf, BatchShapeError } from "./batch-files.js";
 import { BatchKeys, untrackedChunkKeys, type ChunkKeys } from "./batch-keys.js";
 import {
   activateVersionStatement,
@@ -30,6 +33,7 @@ interface LoadedStream {
   name: string;
   /** The SCHEMA message's schema and key properties, serialised: a different one means a schema change. */
   signature: string;
+  schema: JsonSchema;
   keyProperties: string[];
   columns: ColumnSpec[];
   validate: RecordValidator | undefined;
@@ -214,6 +218,7 @@ export class Loader {
   /** A chunk merge running while records keep arriving, and how the last one failed, if it did. */
   private background: Promise<void> | undefined;
   private backgroundFailure: unknown;
+  private batchLoader: BatchLoader | undefined;
   /** The asynchronous work in progress (a flush, a schema change), if any; nothing else may touch the database meanwhile. */
   busy: Promise<void> | undefined;
 
@@ -232,6 +237,7 @@ export class Loader {
 
   /** Handles one message; returns a promise only when the message needs database work beyond buffering. */
   handle(item: ReadItem, line: string): Promise<void> | undefined {
+    if (item.kind === "unknown" && item.type.toUpperCase() === "BATCH") return this.track(this.handleBatch(item.raw, item.lineNumber));
     if (item.kind === "unknown") {
       const type = item.type.toUpperCase();
       if (!this.warnedTypes.has(type)) {
@@ -431,6 +437,7 @@ export class Loader {
     this.streams.set(name, {
       name,
       signature,
+      schema,
       keyProperties: keys,
       columns,
       validate,
@@ -520,6 +527,46 @@ export class Loader {
     const version = BigInt(message.version);
     const values = this.settings.hard_delete ? [version] : [new Date().toISOString(), version];
     await this.connection.run(statement, values);
+  }
+
+  /**
+   * BATCH: what came before it is committed (and its state emitted), then the message's files are
+   * loaded in a transaction of their own; a STATE after the BATCH therefore covers its rows.
+   */
+  private async handleBatch(raw: Record<string, unknown>, lineNumber: number): Promise<void> {
+    if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
+    let message;
+    try {
+      message = batchMessageOf(raw);
+    } catch (error) {
+      if (error instanceof BatchShapeError) throw this.inputError(error.message, lineNumber, typeof raw["stream"] === "string" ? raw["stream"] : undefined, error.field);
+      throw error;
+    }
+    const stream = this.streams.get(message.stream);
+    if (!stream) throw this.inputError("BATCH arrived before the stream's SCHEMA", lineNumber, message.stream);
+    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, hardDelete: this.settings.hard_delete, logger: this.logger });
+    const fail = (error: unknown): never => {
+      if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
+      throw new LoadError(`loading a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
+    };
+    await this.batchLoader.checkReadable(message).catch(fail);
+    await this.flushAll();
+    await this.connection.run("BEGIN TRANSACTION");
+    try {
+      if (stream.replaceRows) {
+        await this.connection.run(`DELETE FROM ${qualifiedName(stream.target.schema, stream.target.table)}`);
+        stream.replaceRows = false;
+      }
+      stream.received += await this.batchLoader.load(message, stream, new Date().toISOString());
+    } catch (error) {
+      await this.connection.run("ROLLBACK").catch(() => undefined);
+      fail(error);
+    }
+    try {
+      await this.connection.run("COMMIT");
+    } catch (error) {
+      throw new LoadError(`committing a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
+    }
   }
 
   /** Commits every stream's rows received so far in one transaction, then emits the latest state. */

@@ -131,7 +131,7 @@ export const about: About = {
     "Singer target that upserts into a DuckDB database file. Settings come from --config files (later files win), " +
     `then ${ENV_PREFIX}<SETTING> environment variables (e.g. ${ENV_PREFIX}PATH), which take precedence.`,
   version: packageVersion,
-  capabilities: ["about", "activate-version", "hard-delete", "soft-delete", "schema-flattening", "validate-records"],
+  capabilities: ["about", "activate-version", "batch", "hard-delete", "soft-delete", "schema-flattening", "validate-records"],
   settings: { type: "object", properties: aboutProperties(), required: [], additionalProperties: false },
 };
 

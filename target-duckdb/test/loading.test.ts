@@ -431,13 +431,13 @@ describe("target-duckdb loading", function () {
       db.path,
       ndjson([
         schema("s", { id: { type: "integer" } }),
-        { type: "BATCH", stream: "s", encoding: {}, manifest: [] },
+        { type: "HEARTBEAT", stream: "s" },
         record("s", { id: 1 }),
-        { type: "BATCH", stream: "s", encoding: {}, manifest: [] },
+        { type: "HEARTBEAT", stream: "s" },
       ]),
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stderr.match(/BATCH/g)?.length, 1);
+    assert.equal(result.stderr.match(/HEARTBEAT/g)?.length, 1);
     assert.match(result.stderr, /WARN/);
     assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.s"), [["1"]]);
   });

@@ -1,0 +1,184 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { availableParallelism } from "node:os";
+import type { JsonSchema, Logger } from "../../singer/src/index.js";
+import { firstBadLine, unreadableReason, type BatchMessage } from "./batch-files.js";
+import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql.js";
+import type { MergeTarget } from "./merge.js";
+import type { RecordValidator } from "./record-validator.js";
+import { qualifiedName, quoteIdentifier } from "./sql.js";
+import type { ColumnSpec } from "./type-mapping.js";
+
+/** What loading a stream's BATCH files needs to know about the stream. */
+export interface BatchStreamInfo {
+  name: string;
+  schema: JsonSchema;
+  columns: ColumnSpec[];
+  keyProperties: string[];
+  target: MergeTarget;
+  validate: RecordValidator | undefined;
+  bigintPaths: string[][];
+}
+
+/** A BATCH that cannot be loaded: what is wrong, in which file and line of it, and which field. */
+export class BatchLoadError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+function valueAtPath(record: Record<string, unknown>, path: string[]): unknown {
+  let value: unknown = record;
+  for (const name of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
+/** The checks a RECORD's record gets, for one line of a batch file: key properties present, the schema, BIGINT ranges. */
+function recordProblem(stream: BatchStreamInfo, record: Record<string, unknown>): { message: string; field?: string } | undefined {
+  for (const key of stream.keyProperties) {
+    if (record[key] === null || record[key] === undefined) return { message: key in record ? "key property is null" : "record lacks a key property", field: key };
+  }
+  const failure = stream.validate?.(record);
+  if (failure) return { message: `record does not match the schema: ${failure.message}`, field: failure.field };
+  for (const path of stream.bigintPaths) {
+    const value = valueAtPath(record, path);
+    if (typeof value === "number" && (value >= 2 ** 63 || value < -(2 ** 63))) {
+      return { message: "integer is outside the range of its BIGINT column (-2^63 to 2^63-1)", field: path.join(".") };
+    }
+  }
+  return undefined;
+}
+
+function firstLine(error: unknown): string {
+  return (((error as Error).message ?? String(error)).split("\n")[0] as string).trim();
+}
+
+/**
+ * Loads the files of BATCH messages into their streams' tables with DuckDB's read_json, inside
+ * the transaction the caller opened: the same columns, types, key upsert, metadata and record
+ * checks as RECORD messages get.
+ */
+export class BatchLoader {
+  private readonly plans = new Map<string, { signature: string; plan: BatchLoadPlan; lineChecked: string | undefined }>();
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly options: { metadata: boolean; hardDelete: boolean; logger: Logger },
+  ) {}
+
+  /** Throws a BatchLoadError naming the first file that is missing or unreadable. */
+  async checkReadable(message: BatchMessage): Promise<void> {
+    if (message.files.length === 0) return;
+    for (const file of message.files) {
+      const reason = await unreadableReason(file);
+      if (reason) throw new BatchLoadError(`BATCH file ${file} ${reason}`, "manifest");
+    }
+  }
+
+  /** Loads every file of the message; returns the number of rows read. */
+  async load(message: BatchMessage, stream: BatchStreamInfo, batchedAt: string): Promise<number> {
+    const { plan, lineChecked } = this.planFor(stream);
+    const table = qualifiedName(stream.target.schema, stream.target.table);
+    const threads = await this.connection.runAndReadAll("SELECT current_setting('threads')");
+    const ownThreads = String(threads.getRowsJS()[0]?.[0]);
+    // Nothing else runs in this process while DuckDB reads the files: let it use every core.
+    await this.connection.run(`SET threads = ${availableParallelism()}`);
+    let rows = 0;
+    try {
+      for (const file of message.files) rows += await this.loadFile(file, message, stream, plan, lineChecked, table, batchedAt);
+    } finally {
+      // After a failed statement the transaction refuses even this: the failure itself is what to report.
+      await this.connection.run(`SET threads = ${Number(ownThreads) || 1}`).catch(() => undefined);
+    }
+    return rows;
+  }
+
+  private planFor(stream: BatchStreamInfo): { plan: BatchLoadPlan; lineChecked: string | undefined } {
+    const signature = JSON.stringify([stream.schema, stream.columns, stream.keyProperties, stream.validate !== undefined]);
+    const cached = this.plans.get(stream.name);
+    if (cached?.signature === signature) return cached;
+    const plan = batchLoadPlan({ schema: stream.schema, columns: stream.columns, keyProperties: stream.keyProperties, metadata: this.options.metadata, validate: stream.validate !== undefined });
+    // The plan checks the record's properties and required; an anyOf on the record itself is left to the line check.
+    const unchecked = stream.validate ? (stream.schema.anyOf !== undefined ? "schema: anyOf" : uncheckedKeyword(stream.schema)) : undefined;
+    const direct = new Set(stream.columns.filter((c) => c.path.length === 1).map((c) => c.path[0]));
+    const indirect = plan.ambiguous.find((name) => !direct.has(name));
+    const lineChecked = unchecked ?? (indirect !== undefined ? `schema.${indirect}: missing and null are told apart, and the property has no column of its own` : undefined);
+    if (lineChecked) this.options.logger.info(`stream "${stream.name}": BATCH records are validated line by line in JavaScript (${lineChecked} is not checked in SQL)`);
+    const entry = { signature, plan, lineChecked };
+    this.plans.set(stream.name, entry);
+    return entry;
+  }
+
+  private async explain(file: string, message: BatchMessage, stream: BatchStreamInfo, cause?: unknown): Promise<BatchLoadError | undefined> {
+    const problem = await firstBadLine(file, message.compression, (record) => recordProblem(stream, record));
+    if (problem) {
+      if (problem.line === 0) return new BatchLoadError(`BATCH file ${file} ${problem.message}`, "manifest");
+      return new BatchLoadError(`BATCH file ${file}, line ${problem.line}: ${problem.message}`, problem.field);
+    }
+    if (cause === undefined) return undefined;
+    return new BatchLoadError(`BATCH file ${file} could not be loaded: ${firstLine(cause)}`);
+  }
+
+  private async loadFile(
+    file: string,
+    message: BatchMessage,
+    stream: BatchStreamInfo,
+    plan: BatchLoadPlan,
+    lineChecked: string | undefined,
+    table: string,
+    batchedAt: string,
+  ): Promise<number> {
+    if (lineChecked) {
+      const refused = await this.explain(file, message, stream);
+      if (refused) throw refused;
+    }
+    const before = (await this.connection.runAndReadAll(`SELECT coalesce(max(rowid), -1) FROM ${table}`)).getRowsJS()[0]?.[0] as bigint;
+    const receivedAt = new Date().toISOString();
+    const where = plan.valid ? ` WHERE CASE WHEN ${plan.valid} THEN true ELSE error('a BATCH record does not match the schema') END` : "";
+    const insert =
+      `INSERT INTO ${table} (${plan.insertColumns.join(", ")}) SELECT ${plan.values.join(", ")} ` +
+      `FROM read_json($1, format = 'newline_delimited', compression = '${message.compression === "gzip" ? "gzip" : "uncompressed"}', columns = ${plan.readColumns}) AS r${where}`;
+    const parameters = this.options.metadata ? [file, receivedAt, batchedAt, BigInt(Date.now()) * 1000n, message.version ?? null] : [file];
+    let rows: number;
+    try {
+      const result = await this.connection.run(insert, parameters);
+      rows = Number(result.rowsChanged);
+    } catch (error) {
+      throw (await this.explain(file, message, stream, error)) ?? new BatchLoadError(`BATCH file ${file} could not be loaded: ${firstLine(error)}`);
+    }
+    if (stream.validate && plan.ambiguous.length > 0 && !lineChecked) {
+      const nulls = plan.ambiguous.map((name) => `${quoteIdentifier(stream.columns.find((c) => c.path.length === 1 && c.path[0] === name)?.name ?? name)} IS NULL`);
+      const count = (await this.connection.runAndReadAll(`SELECT count(*) FROM ${table} WHERE rowid > ? AND (${nulls.join(" OR ")})`, [before])).getRowsJS()[0]?.[0];
+      if (Number(count) > 0) {
+        const refused = await this.explain(file, message, stream);
+        if (refused) throw refused;
+      }
+    }
+    await this.replaceByKey(stream, table, before);
+    // Records carrying _sdc_deleted_at are deleted ones (its metadata column, or without metadata columns a declared property of that name).
+    const marked = this.options.metadata || stream.columns.some((c) => c.name === "_sdc_deleted_at");
+    if (this.options.hardDelete && marked) await this.connection.run(`DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`);
+    return rows;
+  }
+
+  /** Upsert: of the rows sharing a key, the last loaded stays (a later line of the file beats an earlier one, the file beats older rows). */
+  private async replaceByKey(stream: BatchStreamInfo, table: string, before: bigint): Promise<void> {
+    const keys = stream.target.keyProperties;
+    if (keys.length === 0) return;
+    const keyColumns = keys.map((key) => stream.columns.find((c) => c.path.length === 1 && c.path[0] === key)?.name ?? key);
+    if (stream.target.columns.some((c) => c.name.toLowerCase() === "rowid")) {
+      throw new BatchLoadError(`BATCH loading needs DuckDB's rowid, which the stream's column "rowid" hides: send RECORD messages for this stream`, "rowid");
+    }
+    const selected = keyColumns.map((name, i) => `${quoteIdentifier(name)} AS k${i}`).join(", ");
+    const matches = keyColumns.map((name, i) => `t.${quoteIdentifier(name)} IS NOT DISTINCT FROM b.k${i}`).join(" AND ");
+    await this.connection.run(
+      `DELETE FROM ${table} AS t USING (SELECT ${selected}, max(rowid) AS last FROM ${table} WHERE rowid > ? GROUP BY ALL) AS b WHERE ${matches} AND t.rowid < b.last`,
+      [before],
+    );
+  }
+}

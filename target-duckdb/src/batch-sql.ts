@@ -1,0 +1,236 @@
+import type { JsonSchema } from "../../singer/src/index.js";
+import { METADATA_COLUMNS } from "./merge.js";
+import { quoteIdentifier, quoteString } from "./sql.js";
+import type { ColumnSpec, ColumnType } from "./type-mapping.js";
+
+/**
+ * SQL for loading BATCH files with DuckDB's own reader: read_json reads every top-level property
+ * as JSON text (one parse of each line, in parallel), a per-row condition checks each value's JSON
+ * type and format the way the stream's JSON Schema does, and casts turn the values into the
+ * column types the RECORD path gives them. Rows the condition refuses fail the statement; the
+ * caller then names the line and field by reading the file again (batch-files.ts).
+ */
+
+/** Keywords that only annotate: they never refuse a value. */
+const ANNOTATIONS = new Set(["description", "title", "$schema", "$id", "$comment", "examples", "default", "readOnly", "writeOnly", "deprecated"]);
+/** Keywords the SQL condition checks exactly as the record validator (ajv) does. */
+const CHECKED = new Set(["type", "format", "properties", "items", "required", "additionalProperties", "anyOf"]);
+
+// The spellings the record validator accepts for date-time and date (record-validator.ts); the calendar check is a cast.
+const DATE_TIME = "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])[T ]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d+)?(Z|[+-]\\d{2}(:?\\d{2})?)?$";
+const DATE = "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$";
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The first keyword of the schema (at any depth) the SQL condition does not check, if any: records
+ * of such streams are validated line by line with the record validator instead.
+ */
+export function uncheckedKeyword(schema: JsonSchema, where = "schema"): string | undefined {
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (ANNOTATIONS.has(keyword)) continue;
+    if (!CHECKED.has(keyword)) return `${where}: ${keyword}`;
+    if (keyword === "items" && !isObject(value)) return `${where}: items (tuple form)`;
+    if (keyword === "additionalProperties" && value !== true && !(isObject(value) && Object.keys(value).every((k) => ANNOTATIONS.has(k)))) {
+      return `${where}: additionalProperties`;
+    }
+    if (keyword === "format" && value !== "date-time" && value !== "date") continue;
+  }
+  for (const [name, property] of Object.entries(schema.properties ?? {})) {
+    const found = isObject(property) ? uncheckedKeyword(property, `${where}.${name}`) : `${where}.${name}: not a schema`;
+    if (found) return found;
+  }
+  if (isObject(schema.items)) {
+    const found = uncheckedKeyword(schema.items, `${where}[]`);
+    if (found) return found;
+  }
+  for (const branch of schema.anyOf ?? []) {
+    const found = isObject(branch) ? uncheckedKeyword(branch, `${where} (anyOf)`) : `${where}: anyOf branch not a schema`;
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function typesOf(schema: JsonSchema): string[] | undefined {
+  if (schema.type === undefined) return undefined;
+  return Array.isArray(schema.type) ? schema.type : [schema.type];
+}
+
+/** Whether the schema lets a value be JSON null. */
+function allowsNull(schema: JsonSchema): boolean {
+  const types = typesOf(schema);
+  const byType = types === undefined || types.includes("null");
+  const byAnyOf = schema.anyOf === undefined || schema.anyOf.some((branch) => allowsNull(branch));
+  return byType && byAnyOf;
+}
+
+/** A JSON path naming one member, whatever characters its name has. */
+function jsonPath(name: string): string {
+  return `$.${JSON.stringify(name)}`;
+}
+
+/** The JSON text of a JSON value (DuckDB keeps it minified, so its first character tells its JSON type). */
+function textOf(v: string): string {
+  return `CAST(${v} AS VARCHAR)`;
+}
+
+/**
+ * Condition that a JSON value `v` (never SQL NULL: present in its parent) matches the schema.
+ * Types are told by the first character of the value's text, which costs no parsing;
+ * `depth` keeps lambda parameter names apart.
+ */
+function matches(schema: JsonSchema, v: string, depth: number): string {
+  const parts: string[] = [];
+  const s = textOf(v);
+  const c = `left(${s}, 1)`;
+  const isNumber = `(${c} BETWEEN '0' AND '9' OR ${c} = '-')`;
+  const types = typesOf(schema);
+  if (types !== undefined) {
+    const alternatives = types.map((type) => {
+      switch (type) {
+        case "null":
+          return `${c} = 'n'`;
+        case "boolean":
+          return `${c} IN ('t', 'f')`;
+        case "integer":
+          // ajv counts 1.0 and 1e3 as integers.
+          return `(${isNumber} AND ((NOT contains(${s}, '.') AND NOT contains(${s}, 'e') AND NOT contains(${s}, 'E')) OR (isfinite(TRY_CAST(${s} AS DOUBLE)) AND TRY_CAST(${s} AS DOUBLE) = trunc(TRY_CAST(${s} AS DOUBLE)))))`;
+        case "number":
+          return isNumber;
+        case "string":
+          return `${c} = '"'`;
+        case "object":
+          return `${c} = '{'`;
+        case "array":
+          return `${c} = '['`;
+        default:
+          return "false";
+      }
+    });
+    parts.push(alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.join(" OR ")})`);
+  }
+  if (schema.format === "date-time" || schema.format === "date") {
+    const text = `(${v} ->> '$')`;
+    const pattern = schema.format === "date-time" ? DATE_TIME : DATE;
+    // TRY_CAST of the date part refuses days the calendar lacks (30 February).
+    parts.push(`(${c} <> '"' OR (regexp_full_match(${text}, ${quoteString(pattern)}) AND TRY_CAST(left(${text}, 10) AS DATE) IS NOT NULL))`);
+  }
+  const properties = schema.properties ?? {};
+  const required = schema.required ?? [];
+  const members = [...Object.keys(properties), ...required.filter((name) => !(name in properties))];
+  const memberChecks = members.map((name) => {
+    const property = properties[name];
+    const m = `m${depth}`;
+    const present = property ? matches(property, m, depth + 1) : "true";
+    if (required.includes(name)) return `(${m} IS NOT NULL AND ${present})`;
+    return present === "true" ? "true" : `(${m} IS NULL OR ${present})`;
+  });
+  if (memberChecks.some((check) => check !== "true")) {
+    // One parse of the object for all its members (json_extract with a list of paths), then a check per member by position.
+    const m = `m${depth}`;
+    const i = `i${depth}`;
+    const cases = memberChecks.map((check, index) => `WHEN ${index + 1} THEN ${check}`);
+    const paths = `[${members.map((name) => quoteString(jsonPath(name))).join(", ")}]`;
+    parts.push(`(${c} <> '{' OR list_bool_and(list_transform(json_extract(${v}, ${paths}), (${m}, ${i}) -> CASE ${i} ${cases.join(" ")} END)))`);
+  }
+  if (isObject(schema.items)) {
+    const e = `e${depth}`;
+    const element = matches(schema.items, e, depth + 1);
+    if (element !== "true") parts.push(`(${c} <> '[' OR coalesce(list_bool_and(list_transform(json_extract(${v}, '$[*]'), ${e} -> ${element})), true))`);
+  }
+  if (schema.anyOf && schema.anyOf.length > 0) parts.push(`(${schema.anyOf.map((branch) => matches(branch, v, depth)).join(" OR ")})`);
+  return parts.length > 0 ? `(${parts.join(" AND ")})` : "true";
+}
+
+/** How a column's JSON value becomes the column's type, as json_transform does on the RECORD path. */
+function conversion(v: string, type: ColumnType): string {
+  switch (type) {
+    case "VARCHAR":
+      return `(${v} ->> '$')`;
+    case "TIMESTAMPTZ":
+    case "DATE":
+      return `CAST(${v} ->> '$' AS ${type})`;
+    case "JSON":
+      return v;
+    default:
+      return `CAST(${v} AS ${type})`;
+  }
+}
+
+export interface BatchStream {
+  schema: JsonSchema;
+  /** The stream's data columns, with the types the table has. */
+  columns: ColumnSpec[];
+  keyProperties: string[];
+  metadata: boolean;
+  validate: boolean;
+}
+
+export interface BatchLoadPlan {
+  /** read_json's `columns`: every top-level property, as JSON. */
+  readColumns: string;
+  /** The table's columns the insert fills, quoted, in order. */
+  insertColumns: string[];
+  /**
+   * What goes into them, over the read_json row `r`; with metadata columns, parameters $2 received
+   * at, $3 batched at (ISO texts), $4 the sequence, $5 the version ($1 is the file).
+   */
+  values: string[];
+  /** Per-row condition (true for a valid row), absent when records are not validated. */
+  valid?: string;
+  /**
+   * Top-level properties the condition cannot settle: read_json gives SQL NULL for a missing
+   * member and for JSON null alike, and the schema treats the two apart (non-nullable but optional,
+   * or nullable but required). Rows where one is NULL are checked line by line.
+   */
+  ambiguous: string[];
+}
+
+/** The read, check and conversion SQL for one stream's BATCH files. */
+export function batchLoadPlan(stream: BatchStream): BatchLoadPlan {
+  const properties = stream.schema.properties ?? {};
+  const topLevel = new Set<string>([...Object.keys(properties), ...stream.columns.map((c) => c.path[0] as string)]);
+  if (stream.metadata) topLevel.add("_sdc_deleted_at");
+  const readColumns = `{${[...topLevel].map((name) => `${quoteString(name)}: 'JSON'`).join(", ")}}`;
+  const top = (name: string) => `r.${quoteIdentifier(name)}`;
+  const valueOf = (path: string[]) =>
+    path.length === 1 ? top(path[0] as string) : `json_extract(${top(path[0] as string)}, ${quoteString("$" + path.slice(1).map((p) => `.${JSON.stringify(p)}`).join(""))})`;
+
+  const insertColumns = stream.columns.map((c) => quoteIdentifier(c.name));
+  const values = stream.columns.map((c) => {
+    const v = valueOf(c.path);
+    // Inside an object JSON null is a value: its column holds SQL NULL, as on the RECORD path.
+    return c.path.length === 1 ? conversion(v, c.type) : `CASE WHEN json_type(${v}) = 'NULL' THEN NULL ELSE ${conversion(v, c.type)} END`;
+  });
+  if (stream.metadata) {
+    for (const column of METADATA_COLUMNS) insertColumns.push(quoteIdentifier(column.name));
+    values.push("NULL", "CAST($2 AS TIMESTAMPTZ)", "CAST($3 AS TIMESTAMPTZ)", conversion(top("_sdc_deleted_at"), "TIMESTAMPTZ"), "CAST($4 AS BIGINT)", "CAST($5 AS BIGINT)");
+  }
+
+  const plan: BatchLoadPlan = { readColumns, insertColumns, values, ambiguous: [] };
+  if (!stream.validate) return plan;
+  const required = new Set([...(stream.schema.required ?? []), ...stream.keyProperties]);
+  const checks: string[] = [];
+  for (const [name, property] of Object.entries(properties)) {
+    const v = top(name);
+    const nullable = allowsNull(property);
+    const isRequired = required.has(name);
+    // A key property needs a value: missing and null are both refused (as on the RECORD path).
+    const isKey = stream.keyProperties.includes(name);
+    if (!isKey && nullable === isRequired) plan.ambiguous.push(name);
+    const whenNull = isKey || (!nullable && isRequired) ? "false" : "true";
+    const check = matches(property, v, 0);
+    checks.push(check === "true" ? (whenNull === "true" ? "true" : `${v} IS NOT NULL`) : `CASE WHEN ${v} IS NULL THEN ${whenNull} ELSE ${check} END`);
+  }
+  for (const name of required) if (!(name in properties)) plan.ambiguous.push(name);
+  // An integer outside BIGINT's range (the RECORD path refuses it too): UBIGINT above 2^63-1, or a DOUBLE beyond it.
+  for (const column of stream.columns.filter((c) => c.type === "BIGINT")) {
+    const v = valueOf(column.path);
+    checks.push(`(${v} IS NULL OR length(${textOf(v)}) < 19 OR TRY_CAST(${v} AS BIGINT) IS NOT NULL)`);
+  }
+  const real = checks.filter((c) => c !== "true");
+  if (real.length > 0) plan.valid = real.join(" AND ");
+  return plan;
+}
