@@ -158,25 +158,33 @@ function shellWord(text: string): string {
   return /^[\w./:=-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
-/** Runs each sample query through the intercom-query command and shows that command, as run. */
-async function sampleQueries(paths: Paths): Promise<void> {
+/**
+ * Runs each sample query through the intercom-query command and shows that command, as run.
+ * Returns the queries that failed or found no rows: a sample that shows nothing is a broken demo.
+ */
+async function sampleQueries(paths: Paths): Promise<string[]> {
   const queries = [
     `SELECT state, count(*) AS conversations FROM ${DEFAULT_SCHEMA}.conversations GROUP BY state ORDER BY conversations DESC`,
     `SELECT c.name AS company, count(*) AS segments FROM ${DEFAULT_SCHEMA}.companies c JOIN ${DEFAULT_SCHEMA}.company_segments cs ON cs.company_id = c.id GROUP BY c.name ORDER BY segments DESC, company LIMIT 3`,
     // Ids decoded by the dimension streams: a ticket's type and the state each part left it in.
-    `SELECT tt.name AS ticket_type, s.internal_label AS state_after_part, count(*) AS parts FROM ${DEFAULT_SCHEMA}.ticket_parts p JOIN ${DEFAULT_SCHEMA}.tickets t ON t.id = p.ticket_id JOIN ${DEFAULT_SCHEMA}.ticket_types tt ON tt.id = t.ticket_type->>'id' JOIN ${DEFAULT_SCHEMA}.ticket_states s ON s.category = p.ticket_state GROUP BY ALL ORDER BY parts DESC, ticket_type, state_after_part LIMIT 5`,
+    // DuckDB binds ->> looser than =, hence the parentheses.
+    `SELECT tt.name AS ticket_type, s.internal_label AS state_after_part, count(*) AS parts FROM ${DEFAULT_SCHEMA}.ticket_parts p JOIN ${DEFAULT_SCHEMA}.tickets t ON t.id = p.ticket_id JOIN ${DEFAULT_SCHEMA}.ticket_types tt ON tt.id = (t.ticket_type->>'id') JOIN ${DEFAULT_SCHEMA}.ticket_states s ON s.category = p.ticket_state GROUP BY ALL ORDER BY parts DESC, ticket_type, state_after_part LIMIT 5`,
   ];
-  for (const sql of queries) {
+  const broken: string[] = [];
+  for (const [index, sql] of queries.entries()) {
     const args = ["--db", show(paths.database), sql];
     say(`$ ${[show(QUERY), ...args].map(shellWord).join(" ")}`);
     try {
       const { stdout } = await execFileAsync(QUERY, args, { cwd: process.cwd() });
       for (const line of stdout.trimEnd().split("\n")) say(`  ${line}`);
+      if (/^\(0 rows\)$/m.test(stdout)) broken.push(`sample query ${index + 1} found no rows`);
     } catch (error) {
       say(`  (query failed: ${((error as { stderr?: string }).stderr ?? (error as Error).message).split("\n")[0] ?? ""})`);
+      broken.push(`sample query ${index + 1} failed`);
     }
     say();
   }
+  return broken;
 }
 
 /** Rows the run starting at `since` (ms) wrote, per table, by the target's _sdc_batched_at column. */
@@ -252,7 +260,8 @@ async function main(): Promise<void> {
     say();
     const wrong = await summary(paths, server, opts.apiVersion, gaps);
     say();
-    await sampleQueries(paths);
+    const brokenSamples = await sampleQueries(paths);
+    if (brokenSamples.length > 0) throw new DemoFailure(brokenSamples.join("; "));
 
     if (opts.incremental) {
       const changed = server.mutate({ contacts: 10, conversations: 5, companies: 5 });
