@@ -8,7 +8,7 @@ import type { CatalogStream } from "../../../singer/src/index.js";
 import type { StreamProvider } from "../providers.js";
 import type { ReportingDataset } from "./datasets.js";
 import { contentExportApi } from "./export-api.js";
-import { EXPORT_BOOKMARK_KEYS, requester, syncExport } from "./index.js";
+import { EXPORT_BOOKMARK_KEYS, requester, syncExport } from "./export-sync.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig } from "./settings.js";
 

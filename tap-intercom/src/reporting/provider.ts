@@ -2,32 +2,12 @@
 import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
 import type { IntercomClient } from "../http/client.js";
 import { IntercomResponseError } from "../http/errors.js";
-import { apiVersionAtLeast } from "../settings.js";
-import type { BookmarkShape, DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
+import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
 import { datasetIdOf, type ReportingDataset } from "./datasets.js";
-import { httpExportApi, type ExportApi, type ExportJobApi, type HttpRequester } from "./export-api.js";
+import { httpExportApi, type ExportApi } from "./export-api.js";
+import { EXPORT_BOOKMARK_KEYS, exportVersion, requester, syncExport } from "./export-sync.js";
 import { catalogStreamOf } from "./schema.js";
 import { readReportingConfig, type ReportingConfig } from "./settings.js";
-import { BOOKMARK_KEY, syncDataset } from "./sync-dataset.js";
-
-/**
- * The Intercom-Version of every export call: `api_version`, but at least 2.16, from which the
- * `conversation` dataset holds every conversation, not only those with a user reply (2.16
- * yaml:3656), and datasets list the qualified attribute ids enqueue wants.
- */
-export const MIN_EXPORT_VERSION = "2.16";
-
-export function exportVersion(apiVersion: string): string {
-  return apiVersionAtLeast(apiVersion, MIN_EXPORT_VERSION) ? apiVersion : MIN_EXPORT_VERSION;
-}
-
-/** The tap client, with each request labelled as the stream it serves. */
-export function requester(client: IntercomClient, stream: string, version: string): HttpRequester {
-  return {
-    request: (req) =>
-      client.request({ ...req, method: req.method === "POST" ? "POST" : "GET", stream, headers: { ...req.headers, "Intercom-Version": version } }),
-  };
-}
 
 function apiFor(client: IntercomClient, config: ReportingConfig, stream: string, apiVersion: string): ExportApi {
   return httpExportApi(requester(client, stream, exportVersion(apiVersion)), { appId: config.appId, clientId: config.clientId });
@@ -53,15 +33,6 @@ function chosenDatasets(all: ReportingDataset[], config: ReportingConfig, logger
   }
   return all.filter((d) => config.datasets?.includes(d.id));
 }
-
-/** The bookmark keys of every export stream (syncDataset's). */
-export const EXPORT_BOOKMARK_KEYS: Record<string, BookmarkShape> = {
-  [BOOKMARK_KEY]: {
-    description: "an RFC 3339 date-time or Unix seconds",
-    test: (value) => typeof value === "number" || (typeof value === "string" && !Number.isNaN(Date.parse(value))),
-  },
-  replication_key: { description: "a field name", test: (value) => typeof value === "string" },
-};
 
 export const reportingProvider: StreamProvider = {
   async discover(ctx: DiscoverContext): Promise<CatalogStream[]> {
@@ -101,30 +72,3 @@ export const reportingProvider: StreamProvider = {
     await syncExport(ctx, stream, dataset, apiFor(ctx.client, config, id, ctx.config.apiVersion), config);
   },
 };
-
-/** Syncs one export stream, whichever export its jobs run on, with the tap's writer, progress and state. */
-export async function syncExport(ctx: SyncContext, stream: CatalogStream, dataset: ReportingDataset, api: ExportJobApi, config: ReportingConfig): Promise<void> {
-  const id = stream.tap_stream_id;
-  ctx.progress.start(id);
-  await syncDataset(
-    {
-      api,
-      config,
-      logger: ctx.logger,
-      emit: async (message) => {
-        await ctx.writer.write(message);
-        if (message.type === "RECORD") ctx.progress.add(id, 1);
-      },
-      bookmarks: {
-        get: (key) => ctx.state.getBookmark(id, key),
-        set: (key, value) => ctx.state.setBookmark(id, key, value),
-        emitState: () => ctx.state.emit(),
-      },
-      endTime: config.endTime ?? Math.floor(Date.now() / 1000),
-      now: Math.floor(Date.now() / 1000),
-    },
-    dataset,
-    stream,
-  );
-  ctx.progress.finish(id);
-}
