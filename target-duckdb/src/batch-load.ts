@@ -6,7 +6,7 @@ import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql
 import type { MergeTarget } from "./merge.js";
 import type { RecordValidator } from "./record-validator.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
-import type { ColumnSpec } from "./type-mapping.js";
+import { valueAtPath, type ColumnSpec } from "./type-mapping.js";
 
 /** What loading a stream's BATCH files needs to know about the stream. */
 export interface BatchStreamInfo {
@@ -27,15 +27,6 @@ export class BatchLoadError extends Error {
   ) {
     super(message);
   }
-}
-
-function valueAtPath(record: Record<string, unknown>, path: string[]): unknown {
-  let value: unknown = record;
-  for (const name of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<string, unknown>)[name];
-  }
-  return value;
 }
 
 /** The checks a RECORD's record gets, for one line of a batch file: key properties present, the schema, BIGINT ranges. */

@@ -26,7 +26,7 @@ import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { LoadError } from "./load-error.js";
 import { StreamStage } from "./stream-stage.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
-import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
+import { columnsForSchema, valueAtPath, type ColumnSpec } from "./type-mapping.js";
 import { qualifiedName } from "./sql.js";
 
 interface LoadedStream {
@@ -181,15 +181,6 @@ function isBigint(value: number): boolean {
 
 /** The metadata column a tap may fill itself: a record carrying it is deleted (marked, or removed with hard_delete). */
 const DELETED_AT = "_sdc_deleted_at";
-
-function valueAtPath(record: Record<string, unknown>, path: string[]): unknown {
-  let value: unknown = record;
-  for (const name of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<string, unknown>)[name];
-  }
-  return value;
-}
 
 export type StateSink = (value: unknown) => Promise<void>;
 
