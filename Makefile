@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_MODULES := node_modules/.package-lock.json
-SOURCES := $(shell find singer tap-intercom target-duckdb fixtures schemas bench scripts test -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null) tsconfig.json package.json
+SOURCES := $(shell find singer tap-intercom target-duckdb fixtures schemas bench scripts test \( -name '*.ts' -o -name '*.json' \) -not -path '*/node_modules/*' 2>/dev/null) tsconfig.json package.json
 BUILD_STAMP := dist/.build-stamp
 
 .PHONY: help install build test lint types demo demo-incremental sync query readme meltano bench clean
