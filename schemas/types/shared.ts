@@ -363,4 +363,79 @@ export type ConversationPartAuthor1 = null | {
   is_ai_answer?: null | boolean;
   [k: string]: unknown;
 };
+export type ArticleContent = null | {
+  /**
+   * The type of object - `article_content` .
+   */
+  type?: null | string;
+  /**
+   * The title of the article.
+   */
+  title?: null | string;
+  /**
+   * The description of the article.
+   */
+  description?: null | string;
+  /**
+   * The body of the article.
+   */
+  body?: null | string;
+  /**
+   * The ID of the author of the article.
+   */
+  author_id?: null | number;
+  /**
+   * Whether the article is `published` or is a `draft` .
+   */
+  state?: null | string;
+  /**
+   * The time when the article was created (seconds).
+   */
+  created_at?: null | string;
+  /**
+   * The time when the article was last updated (seconds).
+   */
+  updated_at?: null | string;
+  /**
+   * The URL of the article.
+   */
+  url?: null | string;
+  /**
+   * The body in Markdown (API 2.16+).
+   */
+  body_markdown?: null | string;
+  /**
+   * Whether there are unpublished changes (API 2.16+).
+   */
+  has_unpublished_changes?: null | boolean;
+  /**
+   * The last time the draft was updated (API 2.16+).
+   */
+  draft_updated_at?: null | string;
+  /**
+   * Available to the AI chatbot (API 2.16+).
+   */
+  ai_chatbot_availability?: null | boolean;
+  /**
+   * Available to Copilot (API 2.16+).
+   */
+  ai_copilot_availability?: null | boolean;
+  /**
+   * Available to the sales agent (API 2.16+).
+   */
+  ai_sales_agent_availability?: null | boolean;
+  /**
+   * The admin who created the article (API 2.16+).
+   */
+  created_by_id?: null | number;
+  /**
+   * The admin who last updated the article (API 2.16+).
+   */
+  updated_by_id?: null | number;
+  /**
+   * The audiences of this translation (API 2.16+).
+   */
+  audience_ids?: null | number[];
+  [k: string]: unknown;
+};
 
