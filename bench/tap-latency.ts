@@ -9,14 +9,14 @@
  *
  * BENCH_TAP_BASELINE=<another checkout, built> runs that tap in the same rounds, for a before/after.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuSeconds, spawnFixtureServer } from "../scripts/lib/process-stats.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
-const FIXTURE_CLI = join(ROOT, "dist/fixtures/src/cli.js");
 
 interface Setting {
   latencyMs: number;
@@ -42,30 +42,6 @@ interface Run {
   floor: number;
 }
 
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-async function startFixture(setting: Setting): Promise<{ url: string; child: ChildProcess }> {
-  const args = [FIXTURE_CLI, "--port", "0", "--scale", "small", "--rate-limit", String(setting.perMinute), "--latency", String(setting.latencyMs)];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    child.stderr?.on("data", (chunk: Buffer) => {
-      log += chunk.toString();
-      const match = /fixture server on (http:\/\/\S+)/.exec(log);
-      if (match) resolveUrl(match[1] as string);
-    });
-    child.once("exit", (code) => reject(new Error(`fixture server exited (${String(code)}): ${log}`)));
-  });
-  return { url, child };
-}
-
 function runTap(root: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; cpu: number }> {
   const tap = spawn(join(root, "tap-intercom/bin/tap-intercom"), args, { stdio: ["ignore", "pipe", "pipe"] });
   const pid = tap.pid as number;
@@ -84,7 +60,7 @@ function runTap(root: string, args: string[]): Promise<{ code: number | null; st
 }
 
 async function measure(root: string, setting: Setting): Promise<Run> {
-  const { url, child } = await startFixture(setting);
+  const { url, child } = await spawnFixtureServer(["--scale", "small", "--rate-limit", String(setting.perMinute), "--latency", String(setting.latencyMs)]);
   const dir = mkdtempSync(join(tmpdir(), "tap-latency-"));
   try {
     const config = join(dir, "config.json");

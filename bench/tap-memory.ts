@@ -5,57 +5,22 @@
  * RSS under 120 MB at both scales and within 10% of each other (memory flat in the workspace size).
  * `BENCH_TAP_MEMORY_SCALES=medium` measures one scale only.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuSeconds, peakRss, spawnFixtureServer } from "../scripts/lib/process-stats.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const TAP_BIN = join(ROOT, "tap-intercom/bin/tap-intercom");
-const FIXTURE_CLI = join(ROOT, "dist/fixtures/src/cli.js");
 const MB = 1024 * 1024;
 const TARGET_MB = 120;
 /** High enough that the run is bound by the tap, not by waiting for windows; memory does not depend on it. */
 const RATE_PER_MINUTE = 600_000;
 
-function peakRss(pid: number): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system) of a running process so far, or undefined once it has gone. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-async function startFixture(scale: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [FIXTURE_CLI, "--port", "0", "--scale", scale, "--rate-limit", String(RATE_PER_MINUTE)], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    child.stderr?.on("data", (chunk: Buffer) => {
-      log += chunk.toString();
-      const match = /fixture server on (http:\/\/\S+)/.exec(log);
-      if (match) resolveUrl(match[1] as string);
-    });
-    child.once("exit", (code) => reject(new Error(`fixture server exited (${String(code)}): ${log}`)));
-  });
-  return { url, child };
-}
-
 async function measure(scale: string): Promise<{ peakMb: number; records: number; seconds: number; cpu: number }> {
-  const { url, child: fixture } = await startFixture(scale);
+  const { url, child: fixture } = await spawnFixtureServer(["--scale", scale, "--rate-limit", String(RATE_PER_MINUTE)]);
   const dir = mkdtempSync(join(tmpdir(), "tap-memory-"));
   try {
     const config = join(dir, "config.json");

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startPipeline } from "../scripts/lib/pipeline.js";
+import { peakRss } from "../scripts/lib/process-stats.js";
 import { TAP_BIN } from "./helpers.js";
 import { startFixtureServer } from "../fixtures/src/index.js";
 import { prepareReportingRun, reportingConfig } from "./reporting-tap.js";
@@ -12,16 +13,6 @@ const SLOW_TARGET = resolve(fileURLToPath(import.meta.url), "../fakes/slow-targe
 const MB = 1024 * 1024;
 const DAY = 86400;
 const START = Date.UTC(2024, 0, 1) / 1000;
-
-/** The peak resident set size of a running process (VmHWM), or 0 once it has gone. */
-async function peakRss(pid: number): Promise<number> {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Resolves once `read()` has returned the same value `times` polls in a row (the producer has stopped). */
 async function settled(read: () => number, times: number, everyMs: number, giveUpMs: number): Promise<number> {
@@ -63,7 +54,7 @@ describe("end to end: a slow target", function () {
       await paused;
       // The target reads nothing now. A tap that waits for the pipe stops pulling the download.
       const downloaded = await settled(() => server.exportedCsvBytes(), 5, 200, 30_000);
-      const peakWhileBlocked = await peakRss(tapPid);
+      const peakWhileBlocked = peakRss(tapPid);
       process.kill(targetPid, "SIGUSR1");
       const result = await running.done;
       assert.ok(result.ok, `tap ${JSON.stringify(result.tap)}, target ${JSON.stringify(result.target)}\n${tapLog}`);

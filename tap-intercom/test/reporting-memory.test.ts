@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { peakRss } from "../../scripts/lib/process-stats.js";
 import { TAP_BIN } from "../../test/helpers.js";
 import { startFixtureServer } from "../../fixtures/src/index.js";
 import { prepareReportingRun, reportingConfig } from "../../test/reporting-tap.js";
@@ -10,16 +11,6 @@ import { prepareReportingRun, reportingConfig } from "../../test/reporting-tap.j
 const DAY = 86400;
 const START = Date.UTC(2024, 0, 1) / 1000;
 const MB = 1024 * 1024;
-
-/** The peak resident set size of a running process, in bytes (VmHWM), or 0 once it has gone. */
-function peakRss(pid: number): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 describe("reporting export: memory", function () {
   this.timeout(120_000);
