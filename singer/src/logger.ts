@@ -55,10 +55,6 @@ export class Logger {
     this.core.metricsOn = true;
   }
 
-  isEnabled(level: LogLevel): boolean {
-    return LEVELS[level] >= this.core.threshold;
-  }
-
   /** The warnings logged so far (redacted) that matter after the run, for its end-of-run summary. */
   warnings(): readonly string[] {
     return this.core.warned;

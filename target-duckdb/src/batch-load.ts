@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { JsonSchema, Logger } from "../../singer/src/index.js";
 import { firstBadLine, unreadableReason, type BatchMessage } from "./batch-files.js";
 import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql.js";
-import type { MergeTarget } from "./merge.js";
+import { deleteMarkedStatement, type MergeTarget } from "./merge.js";
 import type { RecordValidator } from "./record-validator.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
 import { valueAtPath, type ColumnSpec } from "./type-mapping.js";
@@ -59,7 +59,7 @@ export class BatchLoader {
 
   constructor(
     private readonly connection: DuckDBConnection,
-    private readonly options: { metadata: boolean; hardDelete: boolean; logger: Logger },
+    private readonly options: { metadata: boolean; logger: Logger },
   ) {}
 
   /** Throws a BatchLoadError naming the first file that is missing or unreadable. */
@@ -151,9 +151,8 @@ export class BatchLoader {
       }
     }
     await this.replaceByKey(stream, table, before);
-    // Records carrying _sdc_deleted_at are deleted ones (its metadata column, or without metadata columns a declared property of that name).
-    const marked = this.options.metadata || stream.columns.some((c) => c.name === "_sdc_deleted_at");
-    if (this.options.hardDelete && marked) await this.connection.run(`DELETE FROM ${table} WHERE _sdc_deleted_at IS NOT NULL`);
+    const deleteMarked = deleteMarkedStatement(stream.target);
+    if (deleteMarked) await this.connection.run(deleteMarked);
     return rows;
   }
 

@@ -535,19 +535,16 @@ export class Loader {
     }
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("BATCH arrived before the stream's SCHEMA", lineNumber, message.stream);
-    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, hardDelete: this.settings.hard_delete, logger: this.logger });
+    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger });
     const fail = (error: unknown): never => {
       if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
-      throw new LoadError(`loading a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
+      throw new LoadError(`loading a BATCH failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { source: this.source, lineNumber, stream: stream.name });
     };
     await this.batchLoader.checkReadable(message).catch(fail);
     await this.flushAll();
     await this.connection.run("BEGIN TRANSACTION");
     try {
-      if (stream.replaceRows) {
-        await this.connection.run(`DELETE FROM ${qualifiedName(stream.target.schema, stream.target.table)}`);
-        stream.replaceRows = false;
-      }
+      await this.clearTableOnFirstLoad(stream);
       stream.received += await this.batchLoader.load(message, stream, new Date().toISOString());
     } catch (error) {
       await this.connection.run("ROLLBACK").catch(() => undefined);
@@ -556,7 +553,7 @@ export class Loader {
     try {
       await this.connection.run("COMMIT");
     } catch (error) {
-      throw new LoadError(`committing a BATCH failed: ${this.describeDatabaseError(error)}`, { source: this.source, lineNumber, stream: stream.name });
+      throw new LoadError(`committing a BATCH failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { source: this.source, lineNumber, stream: stream.name });
     }
   }
 
@@ -669,11 +666,7 @@ export class Loader {
     const deferDelete = stream.deletesReplacedPerBatch && chunkKeys.newToBatch;
     const deleteStatement = deferDelete ? undefined : stage.keysExact && deleteReplacedByStagedKeys ? deleteReplacedByStagedKeys : deleteReplaced;
     try {
-      if (stream.replaceRows) {
-        // Inside the batch transaction: if the run fails before the commit, the old rows stay.
-        await this.connection.run(`DELETE FROM ${qualifiedName(stream.target.schema, stream.target.table)}`);
-        stream.replaceRows = false;
-      }
+      await this.clearTableOnFirstLoad(stream);
       if (stream.deletesReplacedPerBatch && batch.lastRowidBefore === undefined) {
         const rows = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS();
         batch.lastRowidBefore = (rows[0]?.[0] ?? null) as bigint | null;
@@ -709,6 +702,13 @@ export class Loader {
    * and the settings that help instead: for a wide table (`columns`, the widest involved) memory
    * goes to its columns, not its rows, so a smaller batch does not help.
    */
+  /** load_method overwrite: the stream's first load empties its table, inside the load's transaction, so a run that fails before its commit keeps the old rows. */
+  private async clearTableOnFirstLoad(stream: LoadedStream): Promise<void> {
+    if (!stream.replaceRows) return;
+    await this.connection.run(`DELETE FROM ${qualifiedName(stream.target.schema, stream.target.table)}`);
+    stream.replaceRows = false;
+  }
+
   private describeDatabaseError(error: unknown, columns = 0): string {
     const message = ((error as Error).message ?? String(error)).split("\n")[0] as string;
     if (!/out of memory|failed to pin block|failed to allocate|could not allocate/i.test(message)) return message;
