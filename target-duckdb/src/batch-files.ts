@@ -5,6 +5,7 @@ import { createGunzip } from "node:zlib";
 import type { Readable } from "node:stream";
 import { duplicateNamePath } from "../../singer/src/duplicate-names.js";
 import { readLines } from "../../singer/src/index.js";
+import { isBigint } from "./record-checks.js";
 
 /** A BATCH message (the Meltano SDK's batch extension), its shape checked. */
 export interface BatchMessage {
@@ -52,7 +53,7 @@ export function batchMessageOf(raw: Record<string, unknown>): BatchMessage {
     }
   });
   const version = raw["version"];
-  if (version !== undefined && (typeof version !== "number" || !Number.isInteger(version) || version >= 2 ** 63 || version < -(2 ** 63))) {
+  if (version !== undefined && (typeof version !== "number" || !isBigint(version))) {
     fail("version", '"version" must be an integer from -2^63 to 2^63-1');
   }
   return { stream: stream as string, compression: compression === "gzip" ? "gzip" : "none", files, version: version as number | undefined };

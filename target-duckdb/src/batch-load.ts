@@ -4,9 +4,10 @@ import type { JsonSchema, Logger } from "../../singer/src/index.js";
 import { firstBadLine, unreadableReason, type BatchMessage } from "./batch-files.js";
 import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql.js";
 import { deleteMarkedStatement, type MergeTarget } from "./merge.js";
+import { keyProblem, valueProblem } from "./record-checks.js";
 import type { RecordValidator } from "./record-validator.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
-import { valueAtPath, type ColumnSpec } from "./type-mapping.js";
+import type { ColumnSpec } from "./type-mapping.js";
 
 /** What loading a stream's BATCH files needs to know about the stream. */
 export interface BatchStreamInfo {
@@ -27,22 +28,6 @@ export class BatchLoadError extends Error {
   ) {
     super(message);
   }
-}
-
-/** The checks a RECORD's record gets, for one line of a batch file: key properties present, the schema, BIGINT ranges. */
-function recordProblem(stream: BatchStreamInfo, record: Record<string, unknown>): { message: string; field?: string } | undefined {
-  for (const key of stream.keyProperties) {
-    if (record[key] === null || record[key] === undefined) return { message: key in record ? "key property is null" : "record lacks a key property", field: key };
-  }
-  const failure = stream.validate?.(record);
-  if (failure) return { message: `record does not match the schema: ${failure.message}`, field: failure.field };
-  for (const path of stream.bigintPaths) {
-    const value = valueAtPath(record, path);
-    if (typeof value === "number" && (value >= 2 ** 63 || value < -(2 ** 63))) {
-      return { message: "integer is outside the range of its BIGINT column (-2^63 to 2^63-1)", field: path.join(".") };
-    }
-  }
-  return undefined;
 }
 
 function firstLine(error: unknown): string {
@@ -106,7 +91,7 @@ export class BatchLoader {
   }
 
   private async explain(file: string, message: BatchMessage, stream: BatchStreamInfo, cause?: unknown): Promise<BatchLoadError | undefined> {
-    const problem = await firstBadLine(file, message.compression, (record) => recordProblem(stream, record));
+    const problem = await firstBadLine(file, message.compression, (record) => keyProblem(stream.keyProperties, record) ?? valueProblem(stream, record));
     if (problem) {
       if (problem.line === 0) return new BatchLoadError(`BATCH file ${file} ${problem.message}`, "manifest");
       return new BatchLoadError(`BATCH file ${file}, line ${problem.line}: ${problem.message}`, problem.field);

@@ -21,12 +21,13 @@ import {
   mergeStatements,
   type MergeTarget,
 } from "./merge.js";
+import { isBigint, keyProblem, valueProblem } from "./record-checks.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
 import { memoryLimitBytes, type TargetSettings } from "./settings.js";
 import { LoadError } from "./load-error.js";
 import { StreamStage } from "./stream-stage.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
-import { columnsForSchema, valueAtPath, type ColumnSpec } from "./type-mapping.js";
+import { columnsForSchema, type ColumnSpec } from "./type-mapping.js";
 import { qualifiedName } from "./sql.js";
 
 interface LoadedStream {
@@ -166,18 +167,10 @@ function keyComparesAsText(type: ColumnSpec["type"] | undefined, validated: bool
 }
 
 /** How a record's key must look, said when one does not. */
-const KEY_VALUE_NEEDED =
-  "a stream with key_properties needs a value (a string, number or boolean) in each key property of every record, " +
-  "or records with equal keys would replace each other; a stream whose records have no key declares key_properties []";
-
 /** What a RECORD or ACTIVATE_VERSION version may be: it is stored in the BIGINT column _sdc_table_version. */
 const VERSION_RANGE = "version must be an integer from -2^63 to 2^63-1 (it is stored in the BIGINT column _sdc_table_version)";
 
 const METADATA_NAMES = new Set(METADATA_COLUMNS.map((c) => c.name));
-
-function isBigint(value: number): boolean {
-  return Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63;
-}
 
 /** The metadata column a tap may fill itself: a record carrying it is deleted (marked, or removed with hard_delete). */
 const DELETED_AT = "_sdc_deleted_at";
@@ -312,21 +305,11 @@ export class Loader {
     if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("RECORD arrived before the stream's SCHEMA", lineNumber, message.stream);
-    for (const key of stream.keyProperties) {
-      const value = message.record[key];
-      if (value === null || value === undefined) {
-        throw this.inputError(`${key in message.record ? "key property is null" : "record lacks a key property"}: ${KEY_VALUE_NEEDED}`, lineNumber, message.stream, key);
-      }
-    }
+    const badKey = keyProblem(stream.keyProperties, message.record);
+    if (badKey) throw this.inputError(badKey.message, lineNumber, message.stream, badKey.field);
     if (message.version !== undefined && !isBigint(message.version)) throw this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
-    const failure = stream.validate?.(message.record);
-    if (failure) throw this.inputError(`record does not match the schema: ${failure.message}`, lineNumber, message.stream, failure.field);
-    for (const path of stream.bigintPaths) {
-      const value = valueAtPath(message.record, path);
-      if (typeof value === "number" && (value >= 2 ** 63 || value < -(2 ** 63))) {
-        throw this.inputError("integer is outside the range of its BIGINT column (-2^63 to 2^63-1)", lineNumber, message.stream, path.join("."));
-      }
-    }
+    const badValue = valueProblem(stream, message.record);
+    if (badValue) throw this.inputError(badValue.message, lineNumber, message.stream, badValue.field);
     const keyTexts = stream.keyProperties.length > 0 ? exactKeyTexts(message.record, stream.keyProperties) : undefined;
     stream.batchKeys?.add(keyOf(message.record, stream.keyProperties, keyTexts));
     try {

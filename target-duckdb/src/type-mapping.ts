@@ -111,13 +111,3 @@ export function columnsForSchema(schema: JsonSchema, maxLevel: number, keepWhole
   visit(schema.properties ?? {}, []);
   return columns;
 }
-
-/** The value a column reads from a record: the record at the column's path (undefined where the path ends early). */
-export function valueAtPath(record: Record<string, unknown>, path: string[]): unknown {
-  let value: unknown = record;
-  for (const name of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<string, unknown>)[name];
-  }
-  return value;
-}
