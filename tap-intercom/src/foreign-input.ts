@@ -4,15 +4,10 @@
  * older version must still work), with one warning per kind that names them.
  */
 import type { Catalog, Logger, SingerState } from "../../singer/src/index.js";
-import type { StreamProvider } from "./providers.js";
-import { providers } from "./registry.js";
+import { providerOf } from "./registry.js";
 
 /** At most this many names per warning; the count says how many more. */
 const NAMED = 20;
-
-function providerOf(tapStreamId: string): StreamProvider | undefined {
-  return providers.find((p) => p.owns(tapStreamId));
-}
 
 function names(items: string[]): string {
   const shown = items.slice(0, NAMED).join(", ");

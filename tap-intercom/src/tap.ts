@@ -4,7 +4,7 @@ import { IntercomClient } from "./http/client.js";
 import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
 import type { StreamProvider } from "./providers.js";
-import { providers } from "./registry.js";
+import { providerOf, providers } from "./registry.js";
 import type { TapConfig } from "./settings.js";
 import { StateHolder } from "./state-holder.js";
 import { runStreams, StoppableWriter } from "./stream-scheduler.js";
@@ -58,8 +58,8 @@ export async function testConnection(config: TapConfig, logger: Logger): Promise
   }
 }
 
-function providerOf(stream: CatalogStream): StreamProvider {
-  const provider = providers.find((p) => p.owns(stream.tap_stream_id));
+function ownerOf(stream: CatalogStream): StreamProvider {
+  const provider = providerOf(stream.tap_stream_id);
   if (!provider) throw new Error(`no provider for stream "${stream.tap_stream_id}" in the catalog`);
   return provider;
 }
@@ -72,7 +72,7 @@ function providerOf(stream: CatalogStream): StreamProvider {
 function runnableStreams(streams: CatalogStream[], config: TapConfig, current: unknown, logger: Logger): CatalogStream[] {
   const skipped = new Map<string, string[]>();
   const runnable = streams.filter((stream) => {
-    const reason = providerOf(stream).cannotRun?.(config, stream);
+    const reason = ownerOf(stream).cannotRun?.(config, stream);
     if (reason !== undefined) skipped.set(reason, [...(skipped.get(reason) ?? []), stream.tap_stream_id]);
     return reason === undefined;
   });
@@ -109,7 +109,7 @@ export async function sync(run: {
   try {
     const runnable = runnableStreams(streams, config, run.state.currently_syncing, logger);
     await runStreams({
-      streams: resumeOrder(runnable, (s) => s.tap_stream_id, run.state).map((stream) => ({ stream, provider: providerOf(stream) })),
+      streams: resumeOrder(runnable, (s) => s.tap_stream_id, run.state).map((stream) => ({ stream, provider: ownerOf(stream) })),
       writer: output,
       state,
       resumeFirst: typeof run.state.currently_syncing === "string" ? run.state.currently_syncing : undefined,
@@ -131,7 +131,7 @@ export async function sync(run: {
     repeatWarnings(logger);
   }
   for (const stream of streams) {
-    const parent = providerOf(stream).parentOf?.(stream.tap_stream_id);
+    const parent = ownerOf(stream).parentOf?.(stream.tap_stream_id);
     if (parent !== undefined && skipped.has(parent) && !skipped.has(stream.tap_stream_id)) {
       skipped.set(stream.tap_stream_id, `read through ${parent}`);
     }

@@ -118,7 +118,8 @@ export async function syncFamily(
       if (isSorted(parent) && page.length > 0) {
         const floor = Math.min(...page.map(valueOf));
         doneParents.forgetBelow(floor);
-        for (const member of members) member.output?.forgetBelow(floor);
+        // Child outputs already forget everything after each batch of parents (syncChildren).
+        parentMember.output?.forgetBelow(floor);
       }
       // Unsorted sources keep the previous bookmark until the end; STATE still follows every page.
       if (isSorted(parent)) for (const member of members) member.bookmark?.save(ctx.state);
