@@ -17,7 +17,7 @@ import {
   type AboutFormat,
 } from "../../singer/src/index.js";
 import { about } from "./about.js";
-import { batchConfigOf, BatchingWriter } from "./batch-output.js";
+import { BatchingWriter } from "./batch-output.js";
 import { explicitlySelected } from "./explicit-selection.js";
 import { checkForeignCatalog, checkForeignState } from "./foreign-input.js";
 import { checkTokenBeforeSync, discover, sync, testConnection } from "./tap.js";
@@ -81,8 +81,7 @@ runMain(async () => {
     await testConnection(config, logger);
     return;
   }
-  const batchConfig = batchConfigOf(config.raw);
-  const writer = batchConfig ? new BatchingWriter(process.stdout, batchConfig) : new SingerWriter(process.stdout);
+  const writer = config.batch ? new BatchingWriter(process.stdout, config.batch) : new SingerWriter(process.stdout);
   if (options.discover) {
     const catalog = await discover(config, logger);
     process.stdout.write(JSON.stringify(catalog, null, 2) + "\n");

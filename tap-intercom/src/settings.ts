@@ -6,8 +6,8 @@
  */
 import { Ajv } from "ajv";
 import { ConfigError, rejectUnknownSettings, settingsFromEnv, withoutMeltanoKeys, type About, type JsonSchema } from "../../singer/src/index.js";
-import { readReportingConfig, REPORTING_SETTINGS } from "./reporting/settings.js";
-import { BATCH_SETTINGS, batchConfigOf } from "./batch-output.js";
+import { readReportingConfig, REPORTING_SETTINGS, type ReportingConfig } from "./reporting/settings.js";
+import { BATCH_SETTINGS, batchConfigOf, type BatchConfig } from "./batch-output.js";
 
 /** Every setting can also come from `TAP_INTERCOM_<SETTING>`; those win over config files. */
 export const ENV_PREFIX = "TAP_INTERCOM_";
@@ -119,6 +119,10 @@ export interface TapConfig {
   metrics: boolean;
   /** Whether full-table streams send ACTIVATE_VERSION messages and versioned records. */
   emitActivateVersion: boolean;
+  /** The reporting and content export settings, read once. */
+  reporting: ReportingConfig;
+  /** batch_config, when records are to be written as BATCH files. */
+  batch: BatchConfig | undefined;
   /** The merged config as given, for settings other modules declare. */
   raw: Record<string, unknown>;
 }
@@ -184,8 +188,8 @@ export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessE
     );
   }
   // The reporting settings are checked here too, so a mistake in them stops the run before any request.
-  readReportingConfig(merged);
-  batchConfigOf(merged);
+  const reporting = readReportingConfig(merged);
+  const batch = batchConfigOf(merged);
   return {
     accessToken: String(merged["access_token"]),
     startDate,
@@ -198,6 +202,8 @@ export function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessE
     maxRetries: Number(merged["max_retries"] ?? defaultOf<number>("max_retries")),
     metrics: merged["metrics"] === true,
     emitActivateVersion: merged["emit_activate_version_messages"] !== false,
+    reporting,
+    batch,
     raw: merged,
   };
 }

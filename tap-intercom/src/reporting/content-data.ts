@@ -10,7 +10,6 @@ import type { ReportingDataset } from "./datasets.js";
 import { contentExportApi } from "./export-api.js";
 import { EXPORT_BOOKMARK_KEYS, requester, syncExport } from "./export-sync.js";
 import { catalogStreamOf } from "./schema.js";
-import { readReportingConfig } from "./settings.js";
 
 export const CONTENT_STREAM = "content_data";
 
@@ -69,14 +68,14 @@ export const contentDataProvider: StreamProvider = {
   knownFields: () => COLUMNS.map(([id]) => id),
 
   cannotRun(config) {
-    const reporting = readReportingConfig(config.raw);
+    const reporting = config.reporting;
     if (!reporting.contentDataExport) return `${CONTENT_STREAM} runs export jobs only with "content_data_export": true`;
     return reporting.startTime === undefined ? `${CONTENT_STREAM} needs "reporting_start_date" or "start_date" for its first export window` : undefined;
   },
 
   async sync(ctx, stream) {
     const api = contentExportApi(requester(ctx.client, stream.tap_stream_id, ctx.config.apiVersion));
-    const config = readReportingConfig(ctx.config.raw);
+    const config = ctx.config.reporting;
     await syncExport(ctx, stream, CONTENT_DATASET, api, { ...config, windowSeconds: config.contentWindowSeconds });
   },
 };

@@ -7,7 +7,7 @@ import { datasetIdOf, type ReportingDataset } from "./datasets.js";
 import { httpExportApi, type ExportApi } from "./export-api.js";
 import { EXPORT_BOOKMARK_KEYS, exportVersion, requester, syncExport } from "./export-sync.js";
 import { catalogStreamOf } from "./schema.js";
-import { readReportingConfig, type ReportingConfig } from "./settings.js";
+import type { ReportingConfig } from "./settings.js";
 
 function apiFor(client: IntercomClient, config: ReportingConfig, stream: string, apiVersion: string): ExportApi {
   return httpExportApi(requester(client, stream, exportVersion(apiVersion)), { appId: config.appId, clientId: config.clientId });
@@ -36,7 +36,7 @@ function chosenDatasets(all: ReportingDataset[], config: ReportingConfig, logger
 
 export const reportingProvider: StreamProvider = {
   async discover(ctx: DiscoverContext): Promise<CatalogStream[]> {
-    const config = readReportingConfig(ctx.config.raw);
+    const config = ctx.config.reporting;
     let all: ReportingDataset[];
     try {
       all = await listDatasets(ctx.client, config, ctx.config.apiVersion);
@@ -56,12 +56,12 @@ export const reportingProvider: StreamProvider = {
   bookmarkKeys: () => EXPORT_BOOKMARK_KEYS,
 
   cannotRun(config) {
-    const reporting = readReportingConfig(config.raw);
+    const reporting = config.reporting;
     return reporting.appId === undefined || reporting.clientId === undefined ? 'reporting streams need the "app_id" and "client_id" settings' : undefined;
   },
 
   async sync(ctx: SyncContext, stream: CatalogStream): Promise<void> {
-    const config = readReportingConfig(ctx.config.raw);
+    const config = ctx.config.reporting;
     const id = stream.tap_stream_id;
     if (config.appId === undefined || config.clientId === undefined) {
       throw new ConfigError(`${id}: reporting streams need the "app_id" and "client_id" settings`);
