@@ -95,15 +95,19 @@ function retentionFloor(ctx: DatasetSyncContext): number {
   return oldest % size === 0 ? oldest : gridFloor(oldest, size) + size;
 }
 
+/** The bookmark (the end of the last complete window) in Unix seconds; older states wrote it as a number. */
+function bookmarkSeconds(ctx: DatasetSyncContext): number | undefined {
+  const raw = ctx.bookmarks.get(BOOKMARK_KEY);
+  return typeof raw === "string" ? rfc3339ToUnix(raw) : typeof raw === "number" ? raw : undefined;
+}
+
 /**
  * Where this sync's first window starts: the bookmark (the end of the last complete window) less
  * the lookback, down to its window's start so the window is exported whole; never before the
  * start date; on the first sync the start date. Moved up, with a warning, to what Intercom
  * still holds.
  */
-function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext): number {
-  const raw = ctx.bookmarks.get(BOOKMARK_KEY);
-  const bookmark = typeof raw === "string" ? rfc3339ToUnix(raw) : typeof raw === "number" ? raw : undefined;
+function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext, bookmark: number | undefined): number {
   let start: number;
   if (bookmark !== undefined) {
     start = gridFloor(bookmark - ctx.config.lookbackSeconds, ctx.config.windowSeconds);
@@ -155,10 +159,10 @@ export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDat
   });
   const attributeIds = fields.map(({ attribute }) => attribute.qualified_id ?? attribute.id);
   const timing = { pollIntervalSeconds: ctx.config.pollIntervalSeconds, timeoutSeconds: ctx.config.jobTimeoutSeconds };
-  const start = startTimeOf(stream, ctx);
+  const bookmark = bookmarkSeconds(ctx);
+  const start = startTimeOf(stream, ctx, bookmark);
   const end = ctx.endTime - ctx.config.settleDelaySeconds;
-  const previous = ctx.bookmarks.get(BOOKMARK_KEY);
-  const previousEnd = typeof previous === "string" ? rfc3339ToUnix(previous) : typeof previous === "number" ? previous : -Infinity;
+  const previousEnd = bookmark ?? -Infinity;
   const emptyKeys = windowKey ? undefined : new EmptyKeyCells(streamId, keyProperties, (field) => properties[field]);
   for (window of exportWindows(start, end, ctx.config.windowSeconds)) {
     let count = 0;
