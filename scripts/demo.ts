@@ -15,9 +15,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { startFixtureServer, type FixtureServer, type MutationSummary, type Scale } from "../fixtures/src/index.js";
 import { parseCatalog, getMetadata, keyPropertiesOf, type Catalog } from "../singer/src/index.js";
-import { apiVersionAtLeast } from "../tap-intercom/src/settings.js";
 import { writeFileAtomic } from "./lib/atomic-file.js";
-import { DEFAULT_SCHEMA, fixtureTapConfig, quoteIdent, tableCounts, withDuckDb } from "./lib/fixture-run.js";
+import { DEFAULT_SCHEMA, fixtureTapConfig, quoteIdent, tableCounts, unavailableAt, withDuckDb } from "./lib/fixture-run.js";
 import { describeExit, runPipeline } from "./lib/pipeline.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
@@ -82,16 +81,6 @@ async function discover(paths: Paths): Promise<Catalog> {
   }
   await writeFile(paths.catalog, JSON.stringify(catalog, null, 2) + "\n");
   return catalog;
-}
-
-/** Streams the configured API version lacks (metadata `min-api-version`): the tap skips them. */
-function unavailableAt(catalog: Catalog, apiVersion: string): Map<string, string> {
-  const gaps = new Map<string, string>();
-  for (const stream of catalog.streams) {
-    const since = getMetadata(stream, [])["min-api-version"];
-    if (typeof since === "string" && !apiVersionAtLeast(apiVersion, since)) gaps.set(stream.tap_stream_id, since);
-  }
-  return gaps;
 }
 
 /** One `tap | target` run from the saved state; returns when the state file is updated. */

@@ -6,6 +6,8 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { FixtureServer } from "../../fixtures/src/index.js";
 import { DATA_END, DATA_START } from "../../fixtures/src/index.js";
+import { getMetadata, type Catalog } from "../../singer/src/index.js";
+import { apiVersionAtLeast } from "../../tap-intercom/src/settings.js";
 
 export const DEFAULT_SCHEMA = "tap_intercom";
 
@@ -82,4 +84,14 @@ export async function tableKeys(path: string, table: string, keyColumns: string[
     const rows = await query(`SELECT ${key} AS k FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
     return rows.map((r) => String(r["k"])).sort();
   });
+}
+
+/** Streams the configured API version lacks (metadata `min-api-version`): the tap skips them. */
+export function unavailableAt(catalog: Catalog, apiVersion: string): Map<string, string> {
+  const gaps = new Map<string, string>();
+  for (const stream of catalog.streams) {
+    const since = getMetadata(stream, [])["min-api-version"];
+    if (typeof since === "string" && !apiVersionAtLeast(apiVersion, since)) gaps.set(stream.tap_stream_id, since);
+  }
+  return gaps;
 }
