@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fixtureTapConfig, quoteIdent, withDuckDb } from "../scripts/lib/fixture-run.js";
-import type { Catalog } from "../singer/src/index.js";
+import { selectOnly } from "../tap-intercom/test/support.js";
 import { discover, pipe, saveState, startWorld, writeJson, type E2eWorld } from "./e2e-support.js";
 
 const STREAMS = ["tags", "admins", "conversations"];
-
-function selectOnly(catalog: Catalog, streams: string[]): Catalog {
-  const copy = structuredClone(catalog);
-  for (const stream of copy.streams) {
-    for (const entry of stream.metadata) if (entry.breadcrumb.length === 0) entry.metadata.selected = streams.includes(stream.tap_stream_id);
-  }
-  return copy;
-}
 
 describe("end to end: what Intercom deleted between two syncs", function () {
   this.timeout(180_000);

@@ -38,3 +38,12 @@ export function runCommand(
     child.stdin.end(options.input ?? "");
   });
 }
+
+/** Every piece of `token` of 8 or more characters that `text` contains: a secret must not appear even in part. */
+export function tokenFragments(text: string, token: string): string[] {
+  const found: string[] = [];
+  for (let start = 0; start + 8 <= token.length; start += 1) {
+    if (text.includes(token.slice(start, start + 8))) found.push(token.slice(start, start + 8));
+  }
+  return found;
+}
