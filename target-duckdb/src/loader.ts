@@ -23,7 +23,7 @@ import {
 } from "./merge.js";
 import { isBigint, keyProblem, valueProblem } from "./record-checks.js";
 import { RecordValidators, type RecordValidator } from "./record-validator.js";
-import { memoryLimitBytes, type TargetSettings } from "./settings.js";
+import { memoryLimitBytes, type ResolvedSettings } from "./settings.js";
 import { LoadError } from "./load-error.js";
 import { StreamStage } from "./stream-stage.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
@@ -97,6 +97,11 @@ function columnsDominate(columns: number, limitBytes: number): boolean {
 
 /** The largest buffer DuckDB holds per column of a table it appends to (a storage block). */
 const WIDE_BLOCK_PER_COLUMN = 256 * 1024;
+
+/** The memory_limit to advise for a table this wide (MiB): what the columns take, with room for a storage block per column. */
+function suggestedMemoryMiB(columns: number): number {
+  return Math.ceil((memoryForColumns(columns) + columns * WIDE_BLOCK_PER_COLUMN) / 1024 / 1024);
+}
 
 function tableColumns(stream: LoadedStream): number {
   return stream.target.columns.length + (stream.target.metadata ? METADATA_COLUMNS.length : 0);
@@ -208,7 +213,7 @@ export class Loader {
 
   constructor(
     private readonly connection: DuckDBConnection,
-    private readonly settings: TargetSettings,
+    private readonly settings: ResolvedSettings,
     private readonly logger: Logger,
     private readonly emitState: StateSink,
     private readonly source = "stdin",
@@ -450,12 +455,20 @@ export class Loader {
 
   /**
    * Raises DuckDB's memory limit when a table is too wide for it: the memory a statement needs
-   * grows with the table's columns whatever its rows, and no batch size makes up for that.
+   * grows with the table's columns whatever its rows, and no batch size makes up for that. A
+   * memory_limit the user set is kept: they are told what it would take instead.
    */
   private async fitMemoryToColumns(stream: string, columns: number): Promise<void> {
     if (!this.settings.memory_limit || !columnsDominate(columns, this.memoryLimit)) return;
     const needed = memoryForColumns(columns);
     if (needed <= this.duckdbMemoryLimit) return;
+    if (this.settings.given.has("memory_limit")) {
+      this.logger.warn(
+        `stream "${stream}" has ${columns} columns: DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table however few its rows, more than memory_limit ${this.settings.memory_limit} allows; ` +
+          `it is kept as you set it, so loading may run out of memory: set memory_limit to at least ${suggestedMemoryMiB(columns)}MiB (or leave it unset, and the target raises it for the run)`,
+      );
+      return;
+    }
     const megabytes = Math.ceil(needed / 1024 / 1024);
     await this.connection.run(`SET memory_limit = '${megabytes}MiB'`);
     this.duckdbMemoryLimit = megabytes * 1024 * 1024;
@@ -523,7 +536,7 @@ export class Loader {
       if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
       throw new LoadError(`loading a BATCH failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { source: this.source, lineNumber, stream: stream.name });
     };
-    await this.batchLoader.checkReadable(message).catch(fail);
+    await this.batchLoader.checkLoadable(message, stream).catch(fail);
     await this.flushAll();
     await this.connection.run("BEGIN TRANSACTION");
     try {
@@ -698,7 +711,7 @@ export class Loader {
     const limit = this.settings.memory_limit || "DuckDB's default";
     const raised = this.duckdbMemoryLimit > this.memoryLimit ? `, raised to ${Math.round(this.duckdbMemoryLimit / 1024 / 1024)}MiB for the widest table` : "";
     if (columnsDominate(columns, this.memoryLimit)) {
-      const suggested = Math.ceil((memoryForColumns(columns) + columns * WIDE_BLOCK_PER_COLUMN) / 1024 / 1024);
+      const suggested = suggestedMemoryMiB(columns);
       return (
         `${message} (memory_limit is ${limit}${raised}; the table has ${columns} columns, and DuckDB holds buffers of up to ${WIDE_BLOCK_PER_COLUMN / 1024} KiB per column ` +
         `while loading it, however few the rows: a smaller batch_size_rows does not help. Raise memory_limit to at least ${suggested}MiB, more for batches of thousands of rows)`

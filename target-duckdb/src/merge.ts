@@ -152,7 +152,8 @@ export function deleteMarkedStatement(target: MergeTarget): string | undefined {
   return `DELETE FROM ${qualifiedName(target.schema, target.table)} WHERE _sdc_deleted_at IS NOT NULL`;
 }
 
-function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
+/** The columns of the target's key properties, in key order. */
+export function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
   return target.keyProperties.map((key) => {
     const column = target.columns.find((c) => c.path.length === 1 && c.path[0] === key);
     if (!column) throw new Error(`key property "${key}" has no column`);
@@ -161,7 +162,7 @@ function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
 }
 
 /** Rows `t` of the table whose keys equal the k0, k1… of rows `b`. */
-function keysMatch(keyColumns: ColumnSpec[]): string {
+export function keysMatch(keyColumns: ColumnSpec[]): string {
   return keyColumns.map((c, i) => `t.${quoteIdentifier(c.name)} IS NOT DISTINCT FROM b.k${i}`).join(" AND ");
 }
 
