@@ -146,7 +146,7 @@ export async function writeLines(path: string, lines: (i: number) => string | un
 export async function generate(
   dir: string,
   rows: number,
-  options: { name?: string; contactOf?: (n: number) => number; revision?: number } = {},
+  options: { name?: string; contactOf?: (n: number) => number; revision?: number; singerOnly?: boolean } = {},
 ): Promise<{ singer: string; records: string }> {
   const name = options.name ?? "contacts";
   const contactOf = options.contactOf ?? ((n: number) => n);
@@ -166,6 +166,6 @@ export async function generate(
     },
     rows + 2,
   );
-  await writeLines(records, (n) => JSON.stringify(contact(contactOf(n), revision)) + "\n", rows);
+  if (!options.singerOnly) await writeLines(records, (n) => JSON.stringify(contact(contactOf(n), revision)) + "\n", rows);
   return { singer, records };
 }

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { JsonSchema, Logger } from "../../singer/src/index.js";
 import { firstBadLine, unreadableReason, type BatchMessage } from "./batch-files.js";
 import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql.js";
-import { deleteMarkedStatement, keyColumnsOf, keysMatch, type MergeTarget } from "./merge.js";
+import { deleteMarkedStatement, lastRowidStatement, replaceByKeyStatement, type MergeTarget } from "./merge.js";
 import { keyProblem, valueProblem } from "./record-checks.js";
 import type { RecordValidator } from "./record-validator.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
@@ -55,7 +55,7 @@ export class BatchLoader {
    * BATCH files, or naming the first file that is missing or unreadable.
    */
   async checkLoadable(message: BatchMessage, stream: BatchStreamInfo): Promise<void> {
-    if (stream.target.keyProperties.length > 0 && stream.target.columns.some((c) => c.name.toLowerCase() === "rowid")) {
+    if (stream.target.hidesRowid) {
       throw new BatchLoadError(`BATCH loading needs DuckDB's rowid, which the stream's column "rowid" hides: send RECORD messages for this stream`, "rowid");
     }
     for (const file of message.files) {
@@ -119,7 +119,7 @@ export class BatchLoader {
       const refused = await this.explain(file, message, stream);
       if (refused) throw refused;
     }
-    const before = (await this.connection.runAndReadAll(`SELECT coalesce(max(rowid), -1) FROM ${table}`)).getRowsJS()[0]?.[0] as bigint;
+    const before = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS()[0]?.[0] as bigint;
     const receivedAt = new Date().toISOString();
     const where = plan.valid ? ` WHERE CASE WHEN ${plan.valid} THEN true ELSE error('a BATCH record does not match the schema') END` : "";
     const insert =
@@ -141,20 +141,9 @@ export class BatchLoader {
         if (refused) throw refused;
       }
     }
-    await this.replaceByKey(stream, table, before);
+    if (stream.target.keyProperties.length > 0) await this.connection.run(replaceByKeyStatement(stream.target), [before]);
     const deleteMarked = deleteMarkedStatement(stream.target);
     if (deleteMarked) await this.connection.run(deleteMarked);
     return rows;
-  }
-
-  /** Upsert: of the rows sharing a key, the last loaded stays (a later line of the file beats an earlier one, the file beats older rows). */
-  private async replaceByKey(stream: BatchStreamInfo, table: string, before: bigint): Promise<void> {
-    if (stream.target.keyProperties.length === 0) return;
-    const keyColumns = keyColumnsOf(stream.target);
-    const selected = keyColumns.map((c, i) => `${quoteIdentifier(c.name)} AS k${i}`).join(", ");
-    await this.connection.run(
-      `DELETE FROM ${table} AS t USING (SELECT ${selected}, max(rowid) AS last FROM ${table} WHERE rowid > ? GROUP BY ALL) AS b WHERE ${keysMatch(keyColumns)} AND t.rowid < b.last`,
-      [before],
-    );
   }
 }

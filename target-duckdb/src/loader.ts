@@ -11,14 +11,14 @@ import {
 } from "../../singer/src/index.js";
 import { BatchLoader, BatchLoadError } from "./batch-load.js";
 import { batchMessageOf, BatchShapeError } from "./batch-files.js";
-import { BatchKeys, untrackedChunkKeys, type ChunkKeys } from "./batch-keys.js";
 import {
   activateVersionStatement,
   deleteMarkedStatement,
-  deleteReplacedByBatchStatement,
+  deleteStagedKeysStatement,
+  insertStatement,
   lastRowidStatement,
   METADATA_COLUMNS,
-  mergeStatements,
+  replaceByKeyStatement,
   type MergeTarget,
 } from "./merge.js";
 import { isBigint, keyProblem, valueProblem } from "./record-checks.js";
@@ -48,23 +48,29 @@ interface LoadedStream {
   /** Rows received since the last commit, and when the first of them arrived (ms since epoch). */
   uncommitted: number;
   oldestUncommittedAt: number | undefined;
-  /** The open batch's keys, tracked only where keys DuckDB finds equal always have equal key texts (see keyComparesAsText). */
-  batchKeys: BatchKeys | undefined;
-  /** Whether rows replaced by the batch are deleted once at its end (one scan of the table) rather than for each merged chunk. */
-  deletesReplacedPerBatch: boolean;
   batch: StreamBatch;
   /** load_method overwrite: the table's rows from before this run are deleted in the stream's first batch. */
   replaceRows: boolean;
+  /** The table's columns, metadata included: what its memory needs grow with. */
+  columnCount: number;
   /** Staged rows merged at a time: fewer for wide tables. */
   chunkRows: number;
+  /**
+   * Whether a merged chunk inserts only the last line of each key. Otherwise every line goes in and
+   * the batch's end deletes the rows replaced (one statement per batch, much cheaper than picking
+   * per chunk); but a commit after deleting rows the batch itself inserted rewrites them, which for
+   * a table whose columns dominate memory_limit takes another buffer per column. Tables that hide
+   * rowid pick per chunk too (see MergeTarget.hidesRowid).
+   */
+  latestPerChunk: boolean;
 }
 
 /** A stream's part in the open batch. */
 interface StreamBatch {
-  /** The table's largest rowid before the batch's first insert (null: the table was empty); undefined until then. */
-  lastRowidBefore: bigint | null | undefined;
-  /** A chunk left the rows marked deleted to the batch's end, after the rows they replace are gone. */
-  deleteMarkedAtEnd?: boolean;
+  /** Whether a chunk of the stream was merged in the batch. */
+  merged: boolean;
+  /** The table's largest rowid (-1: none) before the batch's first insert, for tables whose replaced rows are deleted at the batch's end. */
+  lastRowidBefore?: bigint;
 }
 
 /**
@@ -103,10 +109,6 @@ function suggestedMemoryMiB(columns: number): number {
   return Math.ceil((memoryForColumns(columns) + columns * WIDE_BLOCK_PER_COLUMN) / 1024 / 1024);
 }
 
-function tableColumns(stream: LoadedStream): number {
-  return stream.target.columns.length + (stream.target.metadata ? METADATA_COLUMNS.length : 0);
-}
-
 /** DuckDB processes 2,048 rows at a time: a merge of fewer rows than that takes less memory per column. */
 const DUCKDB_VECTOR_ROWS = 2048;
 /** DuckDB memory per value of a merged chunk while it is parsed (the parsed JSON document, the value's text). */
@@ -139,39 +141,6 @@ function batchCharacterLimit(limitBytes: number): number {
   return Math.max(1024 * 1024, Math.floor(limitBytes / 4));
 }
 
-/**
- * A record's key values as the text DuckDB casts back to the same values, or undefined when one
- * has no such form (an object, an integer beyond 2^53 that JavaScript has already rounded).
- */
-function exactKeyTexts(record: Record<string, unknown>, keys: string[]): (string | null)[] | undefined {
-  const texts: (string | null)[] = [];
-  for (const key of keys) {
-    const value = record[key];
-    if (value === null || value === undefined) texts.push(null);
-    else if (typeof value === "string") texts.push(value);
-    else if (typeof value === "boolean") texts.push(String(value));
-    else if (typeof value === "number" && (!Number.isInteger(value) || Number.isSafeInteger(value))) texts.push(String(value));
-    else return undefined;
-  }
-  return texts;
-}
-
-/** A record's key as one string, to spot repeated keys; values DuckDB could cast to the same key map to the same string (or merely collide, which is harmless). */
-function keyOf(record: Record<string, unknown>, keys: string[], texts: (string | null)[] | undefined): string {
-  if (texts) return texts.length === 1 ? (texts[0] ?? "\u0000null") : JSON.stringify(texts);
-  return JSON.stringify(keys.map((k) => record[k]));
-}
-
-/**
- * Whether two key values of a column of this type that DuckDB finds equal always have the same
- * key text: so for text, numbers and booleans once validation made sure of their JSON types; not
- * for timestamps and dates, which have many spellings of one value.
- */
-function keyComparesAsText(type: ColumnSpec["type"] | undefined, validated: boolean): boolean {
-  return validated && (type === "VARCHAR" || type === "BIGINT" || type === "DOUBLE" || type === "BOOLEAN");
-}
-
-/** How a record's key must look, said when one does not. */
 /** What a RECORD or ACTIVATE_VERSION version may be: it is stored in the BIGINT column _sdc_table_version. */
 const VERSION_RANGE = "version must be an integer from -2^63 to 2^63-1 (it is stored in the BIGINT column _sdc_table_version)";
 
@@ -315,10 +284,8 @@ export class Loader {
     if (message.version !== undefined && !isBigint(message.version)) throw this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
     const badValue = valueProblem(stream, message.record);
     if (badValue) throw this.inputError(badValue.message, lineNumber, message.stream, badValue.field);
-    const keyTexts = stream.keyProperties.length > 0 ? exactKeyTexts(message.record, stream.keyProperties) : undefined;
-    stream.batchKeys?.add(keyOf(message.record, stream.keyProperties, keyTexts));
     try {
-      stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000, keyTexts, stream.keyProperties.length);
+      stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000);
     } catch (error) {
       // A failed background merge aborts the transaction, and appending fails with a message that hides why: report the merge's failure.
       if (this.background || this.backgroundFailure !== undefined) return this.settleBackground().then(() => Promise.reject(error));
@@ -381,7 +348,8 @@ export class Loader {
     await this.settleBackground();
     // Table changes run outside batch transactions: commit first if this stream has rows pending or a batch is open.
     if (this.batch || (previous && previous.uncommitted > 0)) await this.flushAll();
-    await this.fitMemoryToColumns(name, wanted.length + (this.settings.add_metadata_columns ? METADATA_COLUMNS.length : 0));
+    const columnCount = wanted.length + (this.settings.add_metadata_columns ? METADATA_COLUMNS.length : 0);
+    await this.fitMemoryToColumns(name, columnCount);
     let table: PreparedTable;
     try {
       if (!this.schemaCreated) {
@@ -394,15 +362,9 @@ export class Loader {
       ]);
     } catch (error) {
       if (error instanceof ColumnTypeChangeError) throw fail(error.message);
-      throw new LoadError(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error, wanted.length)}`, { source: this.source, lineNumber, stream: name });
+      throw new LoadError(`preparing table ${this.settings.schema}.${name} failed: ${this.describeDatabaseError(error, columnCount)}`, { source: this.source, lineNumber, stream: name });
     }
     const columns = table.columns.slice(0, wanted.length);
-    // Staging tables have one column per key property: new key properties need new tables (the old ones are empty now).
-    const sameKeys = previous !== undefined && previous.keyProperties.length === keys.length;
-    if (previous && !sameKeys) {
-      previous.active.close();
-      previous.spare.close();
-    }
     const target: MergeTarget = {
       schema: this.settings.schema,
       table: name,
@@ -410,9 +372,8 @@ export class Loader {
       keyProperties: keys,
       metadata: this.settings.add_metadata_columns,
       hardDelete: this.settings.hard_delete,
+      hidesRowid: keys.length > 0 && table.columnNames.has("rowid"),
     };
-    const keysEqualAsText =
-      keys.length > 0 && keys.every((key) => keyComparesAsText(columns.find((c) => c.path.length === 1 && c.path[0] === key)?.type, validate !== undefined));
     this.streams.set(name, {
       name,
       signature,
@@ -422,17 +383,16 @@ export class Loader {
       validate,
       bigintPaths: validate ? columns.filter((c) => c.type === "BIGINT").map((c) => c.path) : [],
       target,
-      active: sameKeys ? previous.active : await StreamStage.create(this.connection, this.stagesCreated++, keys.length),
-      spare: sameKeys ? previous.spare : await StreamStage.create(this.connection, this.stagesCreated++, keys.length),
+      active: previous ? previous.active : await StreamStage.create(this.connection, this.stagesCreated++),
+      spare: previous ? previous.spare : await StreamStage.create(this.connection, this.stagesCreated++),
       received: previous?.received ?? 0,
       uncommitted: 0,
       oldestUncommittedAt: undefined,
-      batchKeys: keysEqualAsText ? new BatchKeys() : undefined,
-      // A column named rowid hides the pseudocolumn the batch-end delete relies on.
-      deletesReplacedPerBatch: keysEqualAsText && !table.columnNames.has("rowid"),
-      batch: { lastRowidBefore: undefined },
+      batch: { merged: false },
       replaceRows: previous ? previous.replaceRows : this.settings.load_method === "overwrite",
-      chunkRows: chunkRowsForColumns(target.columns.length + (target.metadata ? METADATA_COLUMNS.length : 0), this.memoryLimit, this.chunkRows),
+      columnCount,
+      chunkRows: chunkRowsForColumns(columnCount, this.memoryLimit, this.chunkRows),
+      latestPerChunk: keys.length > 0 && (target.hidesRowid || columnsDominate(columnCount, this.memoryLimit)),
     });
   }
 
@@ -534,7 +494,7 @@ export class Loader {
     this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger });
     const fail = (error: unknown): never => {
       if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
-      throw new LoadError(`loading a BATCH failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { source: this.source, lineNumber, stream: stream.name });
+      throw new LoadError(`loading a BATCH failed: ${this.describeDatabaseError(error, stream.columnCount)}`, { source: this.source, lineNumber, stream: stream.name });
     };
     await this.batchLoader.checkLoadable(message, stream).catch(fail);
     await this.flushAll();
@@ -549,7 +509,7 @@ export class Loader {
     try {
       await this.connection.run("COMMIT");
     } catch (error) {
-      throw new LoadError(`committing a BATCH failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { source: this.source, lineNumber, stream: stream.name });
+      throw new LoadError(`committing a BATCH failed: ${this.describeDatabaseError(error, stream.columnCount)}`, { source: this.source, lineNumber, stream: stream.name });
     }
   }
 
@@ -557,9 +517,9 @@ export class Loader {
   private async flushAll(): Promise<void> {
     await this.settleBackground();
     for (const stream of this.streams.values()) {
-      if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, this.takeChunkKeys(stream), stream.batch);
+      if (stream.active.rows > 0) await this.mergeStaged(stream, stream.active, stream.batch);
     }
-    for (const stream of this.streams.values()) await this.deleteReplacedByBatch(stream, stream.batch);
+    for (const stream of this.streams.values()) await this.finishBatch(stream, stream.batch);
     await this.commit();
     this.startNextBatch();
     await this.emitPendingState();
@@ -577,7 +537,7 @@ export class Loader {
         const stage = stream.active;
         stream.active = stream.spare;
         stream.spare = stage;
-        return { stream, stage, chunkKeys: this.takeChunkKeys(stream), batch: stream.batch };
+        return { stream, stage, batch: stream.batch };
       });
     // The next batch starts now; the background work finishes this one.
     const batches = [...this.streams.values()].map((stream) => ({ stream, batch: stream.batch }));
@@ -585,8 +545,8 @@ export class Loader {
     this.pendingState = undefined;
     this.startNextBatch();
     this.runInBackground(async () => {
-      for (const { stream, stage, chunkKeys, batch } of full) await this.mergeStaged(stream, stage, chunkKeys, batch);
-      for (const { stream, batch } of batches) await this.deleteReplacedByBatch(stream, batch);
+      for (const { stream, stage, batch } of full) await this.mergeStaged(stream, stage, batch);
+      for (const { stream, batch } of batches) await this.finishBatch(stream, batch);
       await this.commit();
       if (state) await this.emitState(state.value);
     });
@@ -609,8 +569,7 @@ export class Loader {
       if (stream.uncommitted > 0) this.logger.debug(`committing ${stream.uncommitted} rows of stream "${stream.name}"`);
       stream.uncommitted = 0;
       stream.oldestUncommittedAt = undefined;
-      stream.batchKeys?.startBatch();
-      stream.batch = { lastRowidBefore: undefined };
+      stream.batch = { merged: false };
     }
   }
 
@@ -640,56 +599,43 @@ export class Loader {
     const full = stream.active;
     stream.active = stream.spare;
     stream.spare = full;
-    const chunkKeys = this.takeChunkKeys(stream);
     const batch = stream.batch;
-    this.runInBackground(() => this.mergeStaged(stream, full, chunkKeys, batch));
+    this.runInBackground(() => this.mergeStaged(stream, full, batch));
     return undefined;
   }
 
-  /** What the keys of the chunk now going to merging allow; the stream's next chunk starts. */
-  private takeChunkKeys(stream: LoadedStream): ChunkKeys {
-    return stream.batchKeys?.takeChunk() ?? untrackedChunkKeys(stream.keyProperties.length > 0);
-  }
-
   /** Moves a staging table's rows into the stream's table inside the batch transaction (opening it if needed). */
-  private async mergeStaged(stream: LoadedStream, stage: StreamStage, chunkKeys: ChunkKeys, batch: StreamBatch): Promise<void> {
+  private async mergeStaged(stream: LoadedStream, stage: StreamStage, batch: StreamBatch): Promise<void> {
     stage.seal();
     if (!this.batch) {
       await this.connection.run("BEGIN TRANSACTION");
       this.batch = { startedAt: new Date().toISOString() };
     }
-    const { deleteReplaced, deleteReplacedByStagedKeys, insert, insertAll, deleteMarked } = mergeStatements(stream.target, stage.sqlName);
-    const deferDelete = stream.deletesReplacedPerBatch && chunkKeys.newToBatch;
-    const deleteStatement = deferDelete ? undefined : stage.keysExact && deleteReplacedByStagedKeys ? deleteReplacedByStagedKeys : deleteReplaced;
+    const { target } = stream;
     try {
       await this.clearTableOnFirstLoad(stream);
-      if (stream.deletesReplacedPerBatch && batch.lastRowidBefore === undefined) {
-        const rows = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS();
-        batch.lastRowidBefore = (rows[0]?.[0] ?? null) as bigint | null;
+      if (target.keyProperties.length > 0 && !target.hidesRowid && batch.lastRowidBefore === undefined) {
+        batch.lastRowidBefore = (await this.connection.runAndReadAll(lastRowidStatement(target))).getRowsJS()[0]?.[0] as bigint;
       }
-      if (deleteStatement) await this.connection.run(deleteStatement);
-      await this.connection.run(chunkKeys.distinct ? insertAll : insert, this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
-      // A deferred delete still needs the marked rows to find the rows they replace.
-      if (deleteMarked && deferDelete) batch.deleteMarkedAtEnd = true;
-      else if (deleteMarked) await this.connection.run(deleteMarked);
+      if (target.hidesRowid) await this.connection.run(deleteStagedKeysStatement(target, stage.sqlName));
+      await this.connection.run(insertStatement(target, stage.sqlName, stream.latestPerChunk), this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
       await this.connection.run(stage.clearSql);
+      batch.merged = true;
     } catch (error) {
-      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, stream.columnCount)}`, { stream: stream.name });
     }
     await stage.reset();
   }
 
-  /** Deletes the rows from before the batch that its rows replace, for streams that defer this to the batch's end. */
-  private async deleteReplacedByBatch(stream: LoadedStream, batch: StreamBatch): Promise<void> {
-    const before = batch.lastRowidBefore;
-    const deleteMarked = batch.deleteMarkedAtEnd ? deleteMarkedStatement(stream.target) : undefined;
+  /** Once a stream's chunks of the batch are merged: the rows they replace go (upsert), then hard_delete's rows marked deleted. */
+  private async finishBatch(stream: LoadedStream, batch: StreamBatch): Promise<void> {
+    if (!batch.merged) return;
+    const deleteMarked = deleteMarkedStatement(stream.target);
     try {
-      if (stream.deletesReplacedPerBatch && before !== undefined && before !== null) {
-        await this.connection.run(deleteReplacedByBatchStatement(stream.target), [before, before]);
-      }
+      if (batch.lastRowidBefore !== undefined) await this.connection.run(replaceByKeyStatement(stream.target), [batch.lastRowidBefore]);
       if (deleteMarked) await this.connection.run(deleteMarked);
     } catch (error) {
-      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, tableColumns(stream))}`, { stream: stream.name });
+      throw new LoadError(`loading a batch failed: ${this.describeDatabaseError(error, stream.columnCount)}`, { stream: stream.name });
     }
   }
 
@@ -722,7 +668,7 @@ export class Loader {
 
   /** Columns of the widest table loaded (what a failed commit, which covers every stream, is most likely about). */
   private widestTable(): number {
-    return Math.max(0, ...[...this.streams.values()].map(tableColumns));
+    return Math.max(0, ...[...this.streams.values()].map((stream) => stream.columnCount));
   }
 
   private async emitPendingState(): Promise<void> {
