@@ -177,7 +177,7 @@ describe("tap-intercom settings, token and terminal", function () {
       const quiet = await runTap(configFor(), { catalog });
       assert.equal(quiet.code, 0, quiet.stderr);
       assert.doesNotMatch(quiet.stderr, /METRIC/);
-      assert.match(quiet.stderr, /admins: \d+ records in/);
+      assert.match(quiet.stderr, /stream "admins": \d+ records in/);
       const loud = await runTap(configFor({ metrics: true }), { catalog });
       assert.match(loud.stderr, /^INFO METRIC: \{"type":"timer","metric":"http_request_duration","value":[\d.]+,"tags":\{"stream":"admins"/m);
     });
@@ -186,8 +186,9 @@ describe("tap-intercom settings, token and terminal", function () {
       const written: string[] = [];
       let now = 0;
       const tty = { isTTY: true, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
-      assert.ok(progressFor(tty) instanceof TtyProgress);
-      const progress = new TtyProgress(tty, 10_000, () => now);
+      const logger = new Logger("tap-intercom", "info", (line) => tty.write(line + "\n"));
+      assert.ok(progressFor(logger, tty) instanceof TtyProgress);
+      const progress = new TtyProgress(logger, 10_000, () => now);
       progress.start("contacts");
       for (let i = 0; i < 30; i++) {
         now += 1000;
@@ -198,7 +199,7 @@ describe("tap-intercom settings, token and terminal", function () {
       for (const text of written) {
         assert.ok(!text.includes("\r") && !text.includes("\x1b"), JSON.stringify(text));
         assert.ok(text.endsWith("\n"));
-        assert.match(text, /contacts: \d+ records so far/);
+        assert.match(text, /^INFO tap-intercom: stream "contacts": \d+ records so far/);
       }
     });
 

@@ -483,9 +483,9 @@ describe("tap-intercom against the fixture server", function () {
       const refused = ["tickets", "ticket_parts", "conversations", "conversation_parts"];
       assertExactlyOnce(server, run.messages, REST_STREAMS.filter((s) => !refused.includes(s)));
       for (const stream of refused) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream}: nothing emitted`);
-      assert.equal(run.stderr.match(/WARN tap-intercom: tickets: skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");
-      assert.match(run.stderr, /tickets: skipped, Intercom refused it: the access token lacks the permission to read tickets \(POST \/tickets\/search answered 401/);
-      assert.match(run.stderr, /conversations: skipped, Intercom refused it: the workspace's Intercom plan does not include it \(POST \/conversations\/search answered 403 api_plan_restricted\)/);
+      assert.equal(run.stderr.match(/WARN tap-intercom: stream "tickets": skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");
+      assert.match(run.stderr, /stream "tickets": skipped, Intercom refused it: the access token lacks the permission to read tickets \(POST \/tickets\/search answered 401/);
+      assert.match(run.stderr, /stream "conversations": skipped, Intercom refused it: the workspace's Intercom plan does not include it \(POST \/conversations\/search answered 403 api_plan_restricted\)/);
       const summary = run.stderr.split("\n").find((line) => line.includes("skipped streams (not synced)")) ?? "";
       for (const stream of refused) assert.match(summary, new RegExp(`[:,] ${stream}\\b`), `the summary lists ${stream}`);
       assert.equal(lastState(run.messages)?.["currently_syncing"], null);
@@ -658,7 +658,7 @@ describe("tap-intercom against the fixture server", function () {
       assertExactlyOnce(server, run.messages, ["companies"]);
       const { byStatus } = server.stats();
       assert.ok((byStatus["500"] ?? 0) > 0, "the scroll failed at least once");
-      assert.match(run.stderr, /companies: the scroll broke .*HTTP 500.*; restarting it/);
+      assert.match(run.stderr, /stream "companies": the scroll broke .*HTTP 500.*; restarting it/);
       // Intercom cannot continue a failed scroll: asking for its scroll_param again only gets a 404.
       assert.equal(byStatus["404"], undefined, "no request for a failed scroll's param");
     });

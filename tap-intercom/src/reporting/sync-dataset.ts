@@ -4,6 +4,7 @@ import {
   recordMessage,
   schemaMessage,
   selectedFields,
+  streamLabel,
   type CatalogStream,
   type JsonSchema,
   type Logger,
@@ -115,11 +116,11 @@ function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext, bookmark: n
   } else if (ctx.config.startTime !== undefined) {
     start = ctx.config.startTime;
   } else {
-    throw new ConfigError(`${stream.tap_stream_id} needs "reporting_start_date" or "start_date" for its first sync`);
+    throw new ConfigError(`${streamLabel(stream.tap_stream_id)} needs "reporting_start_date" or "start_date" for its first sync`);
   }
   const floor = retentionFloor(ctx);
   if (start < floor) {
-    ctx.logger.child(stream.tap_stream_id).warn(
+    ctx.logger.forStream(stream.tap_stream_id).warn(
       `Intercom keeps reporting data for ${ctx.config.retentionDays} days (reporting_retention_days); starting at ${unixToRfc3339(floor)} instead of ${unixToRfc3339(start)}`,
     );
     start = floor;
@@ -129,7 +130,7 @@ function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext, bookmark: n
 
 export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDataset, stream: CatalogStream): Promise<void> {
   const streamId = stream.tap_stream_id;
-  const logger = ctx.logger.child(streamId);
+  const logger = ctx.logger.forStream(streamId);
   const fields = selectedAttributeFields(stream, dataset, ctx.config, logger);
   const windowKey = rowIdentityOf(dataset).kind === "window_row";
   const properties: Record<string, JsonSchema> = windowKey ? { ...WINDOW_KEY_PROPERTIES } : {};
