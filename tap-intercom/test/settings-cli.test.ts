@@ -213,7 +213,7 @@ describe("tap-intercom settings, token and terminal", function () {
       const run = await runTap(configFor(), { catalog });
       assert.equal(run.code, 0, run.stderr);
       const lines = run.stderr.trim().split("\n");
-      const truncation = lines.find((line) => /^WARN .*conversation_parts: /.test(line));
+      const truncation = lines.find((line) => /^WARN .*stream "conversation_parts": /.test(line));
       assert.ok(truncation, "the fixture truncates a conversation's parts");
       const summaryAt = lines.findIndex((line) => /this run had \d+ warnings? \(repeated from above\)/.test(line));
       assert.ok(summaryAt > lines.indexOf(truncation));

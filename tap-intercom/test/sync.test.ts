@@ -495,7 +495,7 @@ describe("tap-intercom against the fixture server", function () {
       const catalog = selectOnly(await discoverCatalog(limited()), ["conversations"]);
       const run = await runTap(limited(), { catalog });
       assert.equal(run.code, 1);
-      const warning = run.stderr.split("\n").find((line) => line.startsWith("WARN tap-intercom: conversations: skipped")) ?? "";
+      const warning = run.stderr.split("\n").find((line) => line.startsWith('WARN tap-intercom: stream "conversations": skipped')) ?? "";
       assert.ok(warning.endsWith(`answered 403 api_plan_restricted). ${HTTP_STATUS_ADVICE[403].check}`), warning);
     });
 
