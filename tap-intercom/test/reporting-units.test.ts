@@ -130,5 +130,8 @@ describe("reporting: pure parts", () => {
     assert.equal(readReportingConfig({ start_date: "2024-01-01T00:00:00Z", reporting_start_date: "2024-02-01T00:00:00Z" }).startTime, 1706745600);
     assert.throws(() => readReportingConfig({ reporting_window_seconds: 0 }), /"reporting_window_seconds" must be a positive integer/);
     assert.throws(() => readReportingConfig({ reporting_start_date: "soon" }), /RFC 3339/);
+    // The one strict reading of date-time settings (date-time.ts): a time without a zone is refused, not read as local time.
+    assert.throws(() => readReportingConfig({ reporting_end_date: "2024-01-05T00:00:00" }), /setting "reporting_end_date" must be an RFC 3339 date-time/);
+    assert.equal(readReportingConfig({ reporting_end_date: "2024-01-05" }).endTime, 1704412800);
   });
 });

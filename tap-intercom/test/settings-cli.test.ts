@@ -12,7 +12,8 @@ import { Logger } from "../../singer/src/index.js";
 import { IntercomClient } from "../src/http/client.js";
 import { HTTP_STATUS_ADVICE } from "../src/http/errors.js";
 import { ExportHttpError } from "../src/reporting/export-api.js";
-import { parseStrictDateTime, resolveConfig } from "../src/settings.js";
+import { parseStrictDateTime } from "../src/date-time.js";
+import { resolveConfig } from "../src/settings.js";
 import { progressFor, TtyProgress } from "../src/progress.js";
 import { discoverCatalog, runTap, selectOnly, writeJson } from "./support.js";
 
