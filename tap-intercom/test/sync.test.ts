@@ -5,6 +5,7 @@ import { PassThrough } from "node:stream";
 import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, type CatalogStream } from "../../singer/src/index.js";
 import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
 import { HTTP_STATUS_ADVICE } from "../src/http/errors.js";
+import { refusalOf } from "../src/stream-access.js";
 import { resolveConfig } from "../src/settings.js";
 import { sync } from "../src/tap.js";
 import { runCommand, TAP_BIN } from "../../test/helpers.js";
@@ -489,6 +490,23 @@ describe("tap-intercom against the fixture server", function () {
       const summary = run.stderr.split("\n").find((line) => line.includes("skipped streams (not synced)")) ?? "";
       for (const stream of refused) assert.match(summary, new RegExp(`[:,] ${stream}\\b`), `the summary lists ${stream}`);
       assert.equal(lastState(run.messages)?.["currently_syncing"], null);
+    });
+
+    it("asks GET /me once per run however many streams Intercom refuses with 401", async () => {
+      const client = new IntercomClient(resolveConfig(limited(), {}), new Logger("test", "error"));
+      try {
+        const refusal = await client.postJson({ path: "/tickets/search", stream: "tickets", body: { query: { field: "updated_at", operator: ">", value: 0 } } }).then(
+          () => assert.fail("the limited token is refused ticket search"),
+          (error: unknown) => error,
+        );
+        const before = server.stats().byRoute["GET /me"] ?? 0;
+        for (const stream of ["tickets", "ticket_parts", "tickets"]) {
+          assert.match((await refusalOf(refusal, stream, client)) ?? "", /lacks the permission .* while GET \/me accepts the token/);
+        }
+        assert.equal((server.stats().byRoute["GET /me"] ?? 0) - before, 1);
+      } finally {
+        client.close();
+      }
     });
 
     it("prints the advice table's 403 advice when the fixture answers 403 api_plan_restricted", async () => {
