@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { getMetadata } from "../../singer/src/index.js";
 import { converterFor, parseTimestamp } from "../src/reporting/cell-values.js";
 import { typedRecords, type FieldPlan } from "../src/reporting/csv-records.js";
-import { keyFieldsOf, parseDatasetList, type ReportingDataset } from "../src/reporting/datasets.js";
+import { parseDatasetList, rowIdentityOf, type ReportingDataset } from "../src/reporting/datasets.js";
 import { catalogStreamOf } from "../src/reporting/schema.js";
 import { readReportingConfig } from "../src/reporting/settings.js";
 import { exportWindows } from "../src/reporting/windows.js";
@@ -67,7 +67,7 @@ describe("reporting: pure parts", () => {
   });
 
   it("keys rows by the curated table, never by a guess from the dataset's name or a column of names", () => {
-    const key = keyFieldsOf;
+    const key = (d: ReportingDataset): string[] => rowIdentityOf(d).keyFields;
     assert.deepEqual(key(dataset("conversation", ["conversation_id", "conversation_started_at"])), ["conversation_id"]);
     assert.deepEqual(key(dataset("consolidated_conversation_part", ["conversation_id", "action_id", "action_time"])), ["conversation_id", "action_id"]);
     assert.deepEqual(key(dataset("conversation_state", ["conversation_id", "conversation_state", "conversation_state_started_at"])), [
