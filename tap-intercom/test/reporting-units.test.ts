@@ -6,6 +6,12 @@ import { parseDatasetList, rowIdentityOf, type ReportingDataset } from "../src/r
 import { catalogStreamOf } from "../src/reporting/schema.js";
 import { readReportingConfig } from "../src/reporting/settings.js";
 import { exportWindows } from "../src/reporting/windows.js";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { parse } from "csv-parse/sync";
+import { FetchError } from "node-fetch";
+import { isRetryableError } from "../src/http/retry.js";
+import { CsvRowError } from "../src/reporting/csv-records.js";
+import { isBrokenDownload } from "../src/reporting/export-window.js";
 
 function dataset(id: string, attributeIds: string[], time = attributeIds[attributeIds.length - 1] as string): ReportingDataset {
   return { id, default_time_attribute_id: time, attributes: attributeIds.map((a) => ({ id: a, name: a.replace(/_/g, " ") })) };
@@ -133,5 +139,26 @@ describe("reporting: pure parts", () => {
     // The one strict reading of date-time settings (date-time.ts): a time without a zone is refused, not read as local time.
     assert.throws(() => readReportingConfig({ reporting_end_date: "2024-01-05T00:00:00" }), /setting "reporting_end_date" must be an RFC 3339 date-time/);
     assert.equal(readReportingConfig({ reporting_end_date: "2024-01-05" }).endTime, 1704412800);
+  });
+
+  it("downloads again after a broken download (truncated gzip, a connection cut mid-body), never after a row the data refuses", () => {
+    const caught = (run: () => unknown): unknown => {
+      try {
+        run();
+      } catch (error) {
+        return error;
+      }
+      return assert.fail("it throws");
+    };
+    const gzip = gzipSync(Buffer.from("id,created_at\n1,2024-01-01\n".repeat(50)));
+    assert.ok(isBrokenDownload(caught(() => gunzipSync(gzip.subarray(0, gzip.length / 2)))), "a truncated gzip");
+    assert.ok(isBrokenDownload(new FetchError("Invalid response body while trying to fetch: Premature close", "system", { code: "ERR_STREAM_PREMATURE_CLOSE" })));
+    assert.ok(isBrokenDownload(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })));
+    // A malformed file takes a fresh job instead (isMalformedCsv), not the same file again.
+    assert.ok(!isBrokenDownload(caught(() => parse('a,b\n"1,2\n'))));
+    // The HTTP client's message patterns would take a refused cell for a cut connection: the download check leaves them out.
+    const refused = new CsvRowError(2, 'field "state": "terminated" is not an integer');
+    assert.ok(isRetryableError(refused));
+    assert.ok(!isBrokenDownload(refused));
   });
 });
