@@ -113,7 +113,7 @@ export class IntercomClient {
     /** Why the last attempt failed, when the next one must back off first. */
     let retryAfter: string | undefined;
     for (;;) {
-      if (this.closed) throw new ClientClosedError(label);
+      if (this.closed) throw new ClientClosedError(`${requestOwner(req.stream)}: ${label}`);
       // A retry waits without holding a slot, so other requests go on meanwhile.
       if (retryAfter !== undefined) await this.backoff(req.stream, label, retryAfter, failures);
       retryAfter = undefined;
