@@ -78,7 +78,7 @@ function runnableStreams(streams: CatalogStream[], config: TapConfig, current: u
   });
   for (const [reason, ids] of skipped) logger.warn(`skipping ${ids.join(", ")}: ${reason}`);
   if (typeof current === "string" && [...skipped.values()].some((ids) => ids.includes(current))) {
-    logger.warn(`the state's currently_syncing names "${current}", which cannot run; continuing with the other streams`);
+    logger.forStream(current).warn("the state's currently_syncing names it, and it cannot run; continuing with the other streams");
   }
   return runnable;
 }
