@@ -24,7 +24,11 @@ export async function checkToken(client: IntercomClient): Promise<{ email?: stri
   return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
 }
 
-/** Whether GET /me accepts the token, asked once per client (one per run) however many streams are refused. */
+/**
+ * Whether GET /me accepts the token, asked once per client (one per run) however many streams are
+ * refused. A token revoked later in the same run is then noticed by the next run's token check,
+ * not here: its 401s read as refusals of the streams that meet them.
+ */
 const tokenChecks = new WeakMap<IntercomClient, Promise<boolean>>();
 
 function tokenWorks(client: IntercomClient): Promise<boolean> {
