@@ -33,13 +33,14 @@ const DATE_TIME_DECLARATION = `declare const dateTime: unique symbol;
 export type ${DATE_TIME} = string & { readonly [dateTime]: true };
 `;
 
+/** Keywords that constrain a value: a schema with none of them allows any. */
+const CONSTRAINTS = new Set(["$defs", "type", "properties", "additionalProperties", "items", "$ref", "allOf", "anyOf", "oneOf", "enum", "const", "tsType"]);
+
 /**
  * The schema as its types describe it: date-time fields are `DateTime`, and objects list the
  * fields they name and no others (`additionalProperties: true` beside `properties` admits any
  * further field, which would let a renamed field compile), while an object that names no field is a map.
  */
-const CONSTRAINTS = new Set(["$defs", "type", "properties", "additionalProperties", "items", "$ref", "allOf", "anyOf", "oneOf", "enum", "const", "tsType"]);
-
 function forTypes(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(forTypes);
   if (schema === null || typeof schema !== "object") return schema;
