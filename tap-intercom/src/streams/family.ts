@@ -21,6 +21,7 @@ import { IntercomHttpError } from "../http/errors.js";
 import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { consumeConcurrentInOrder, prefetched } from "./concurrency.js";
+import { unchecked, type ParentRecord } from "./api-records.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
@@ -164,7 +165,7 @@ async function syncChildren(
       return pages;
     } catch (error) {
       if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
-        ctx.logger.forStream(decl.name).warn(`parent ${String(record["id"])} no longer exists (404); skipped`);
+        ctx.logger.forStream(decl.name).warn(`parent ${String(unchecked<ParentRecord>(record).id)} no longer exists (404); skipped`);
         return undefined;
       }
       throw error;
