@@ -299,11 +299,11 @@ export class Loader {
     if (!isBigint(message.version)) throw this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
     const stream = this.streams.get(message.stream);
     if (!stream) {
-      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION for stream "${message.stream}" before its SCHEMA is ignored`);
+      this.logger.forStream(message.stream).warn(`line ${lineNumber}: ACTIVATE_VERSION before the stream's SCHEMA is ignored`);
       return;
     }
     if (!this.settings.add_metadata_columns) {
-      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION ignored: it needs add_metadata_columns (rows carry no version)`);
+      this.logger.forStream(message.stream).warn(`line ${lineNumber}: ACTIVATE_VERSION ignored: it needs add_metadata_columns (rows carry no version)`);
       return;
     }
     await this.flushAll();
@@ -403,7 +403,7 @@ export class Loader {
   private startNextBatch(): void {
     this.uncommittedLargeCharacters = 0;
     for (const stream of this.streams.values()) {
-      if (stream.uncommitted > 0) this.logger.debug(`committing ${stream.uncommitted} rows of stream "${stream.name}"`);
+      if (stream.uncommitted > 0) this.logger.forStream(stream.name).debug(`committing ${stream.uncommitted} rows`);
       stream.uncommitted = 0;
       stream.oldestUncommittedAt = undefined;
       stream.batch = { merged: false };

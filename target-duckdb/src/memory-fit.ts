@@ -100,8 +100,8 @@ export class MemoryFit {
     const needed = memoryForColumns(columns);
     if (needed <= this.duckdbLimit) return;
     if (this.settings.given.has("memory_limit")) {
-      this.logger.warn(
-        `stream "${stream}" has ${columns} columns: DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table however few its rows, more than memory_limit ${this.settings.memory_limit} allows; ` +
+      this.logger.forStream(stream).warn(
+        `${columns} columns: DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table however few its rows, more than memory_limit ${this.settings.memory_limit} allows; ` +
           `it is kept as you set it, so loading may run out of memory: set memory_limit to at least ${suggestedMemoryMiB(columns)}MiB (or leave it unset, and the target raises it for the run)`,
       );
       return;
@@ -109,8 +109,8 @@ export class MemoryFit {
     const megabytes = Math.ceil(needed / 1024 / 1024);
     await this.connection.run(`SET memory_limit = '${megabytes}MiB'`);
     this.duckdbLimit = megabytes * 1024 * 1024;
-    this.logger.info(
-      `stream "${stream}" has ${columns} columns: DuckDB's memory limit raised from ${this.settings.memory_limit} to ${megabytes}MiB for this run (DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table, however few its rows)`,
+    this.logger.forStream(stream).info(
+      `${columns} columns: DuckDB's memory limit raised from ${this.settings.memory_limit} to ${megabytes}MiB for this run (DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table, however few its rows)`,
     );
   }
 

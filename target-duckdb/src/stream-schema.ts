@@ -85,8 +85,8 @@ export class SchemaChecks {
     }
     if (this.warnedNoKeys.has(message.stream)) return;
     this.warnedNoKeys.add(message.stream);
-    this.logger.warn(
-      `line ${lineNumber}, stream "${message.stream}": SCHEMA has no top-level "key_properties"${nested}: loading it without keys, every record appended as a new row (set primary_key_required to refuse such streams)`,
+    this.logger.forStream(message.stream).warn(
+      `line ${lineNumber}: SCHEMA has no top-level "key_properties"${nested}: loading it without keys, every record appended as a new row (set primary_key_required to refuse such streams)`,
     );
   }
 

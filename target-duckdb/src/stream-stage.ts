@@ -1,4 +1,5 @@
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import { InternalError } from "../../singer/src/index.js";
 import { quoteIdentifier } from "./sql.js";
 
 /**
@@ -44,7 +45,7 @@ export class StreamStage {
   /** Buffers one RECORD line; `receivedUs` is when it was read, in microseconds since the epoch. */
   append(line: string, receivedUs: number): void {
     const appender = this.appender;
-    if (!appender) throw new Error(`stage ${this.table} is closed`);
+    if (!appender) throw new InternalError(`stage ${this.table} is closed`);
     appender.appendVarchar(line);
     appender.appendDouble(receivedUs);
     appender.endRow();
