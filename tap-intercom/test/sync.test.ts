@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, type CatalogStream } from "../../singer/src/index.js";
 import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
@@ -465,6 +468,25 @@ describe("tap-intercom against the fixture server", function () {
         const coveredKeys = new Set(covered.map((r) => keyString(r, keysOf(name))));
         const repeated = recordsOf(resumed.messages, name).filter((r) => coveredKeys.has(keyString(r, keysOf(name))));
         assert.deepEqual(repeated.slice(0, 3), [], `${name}: nothing the last STATE covers is emitted again (${why})`);
+      }
+    });
+    it("leaves no temporary file behind when killed (SIGKILL) while the companies scroll parks its parents on disk", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "spill-kill-"));
+      const previous = process.env["TMPDIR"];
+      process.env["TMPDIR"] = dir;
+      try {
+        const truth = server.truth().streams;
+        // After the scroll's second page: the first page's parents are parked in the file by then.
+        const killed = await runTapUntilKilled(configFor(server), "companies", Math.min(120, (truth["companies"]?.count ?? 0) - 1), { at: "record" });
+        assert.notEqual(killed.code, 0);
+        assert.ok(recordsOf(killed.messages, "companies").length > 60, "killed mid-scroll");
+        // The tap's own spill directories are named tap-intercom-*; the test's config files tap-intercom-test-*.
+        const left = (await readdir(dir)).filter((name) => name.startsWith("tap-intercom-") && !name.startsWith("tap-intercom-test-"));
+        assert.deepEqual(left, [], "no spill file or directory remains");
+      } finally {
+        if (previous === undefined) delete process.env["TMPDIR"];
+        else process.env["TMPDIR"] = previous;
+        await rm(dir, { recursive: true, force: true });
       }
     });
   });
