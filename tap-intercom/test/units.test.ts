@@ -263,13 +263,13 @@ describe("tap-intercom units", () => {
     const holder = (value: unknown): StateHolder => new StateHolder(parseState(value), new SingerWriter(new PassThrough()));
     const DAY = 86400;
 
-    it("cuts a backfill into at most max_concurrency slices of at least two pages and a day each, the last one open, none above the ceiling", () => {
+    it("cuts a backfill into at most max_concurrency slices of at least a page and a day each, the last one open, none above the ceiling", () => {
       const ranges = planSlices({ lower: 0, first: 100 * DAY, last: 200 * DAY, ceiling: 1000 * DAY }, 10_000, 50, 8);
       assert.equal(ranges.length, 8);
       assert.equal(ranges[0]?.from, 0, "the first slice starts at the bookmark");
       assert.equal(ranges[7]?.to, undefined, "the last slice is open");
       for (let i = 1; i < ranges.length; i += 1) assert.equal(ranges[i]?.from, ranges[i - 1]?.to, "consecutive");
-      assert.equal(planSlices({ lower: 0, first: 100 * DAY, last: 200 * DAY, ceiling: 1000 * DAY }, 300, 50, 8).length, 3, "two pages each");
+      assert.equal(planSlices({ lower: 0, first: 100 * DAY, last: 200 * DAY, ceiling: 1000 * DAY }, 300, 50, 8).length, 6, "a page each");
       assert.equal(planSlices({ lower: 0, first: 100 * DAY, last: 102.5 * DAY, ceiling: 1000 * DAY }, 10_000, 50, 8).length, 2, "a day each");
       const capped = planSlices({ lower: 0, first: 100 * DAY, last: 300 * DAY, ceiling: 200 * DAY }, 10_000, 50, 4);
       assert.ok(capped.every((range) => range.to === undefined || range.to <= 200 * DAY), "boundaries at or below the ceiling");

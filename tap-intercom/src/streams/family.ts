@@ -63,7 +63,7 @@ function numeric(value: unknown): number {
 
 /**
  * The time slices of a search family (see slices.ts): those stored by an interrupted run, else cut
- * after the first page when it tells more records than two pages hold per slice (then the newest
+ * after the first page when it tells more records than two pages hold (then the newest
  * record's value, one request more, bounds the cut); the first page is handed to the first slice.
  */
 async function searchSlices(
@@ -88,7 +88,7 @@ async function searchSlices(
   const whole: SliceRange[] = [{ from: lowerBound, to: undefined }];
   const total = numeric(first["total_count"]);
   const earliest = searchRecords(parent, first)[0]?.[parent.replicationKey];
-  if (bookmarks.length === 0 || typeof earliest !== "number" || total < ctx.config.pageSize * 4 || ctx.config.maxConcurrency < 2) return { ranges: whole, first };
+  if (bookmarks.length === 0 || typeof earliest !== "number" || total <= ctx.config.pageSize * 2 || ctx.config.maxConcurrency < 2) return { ranges: whole, first };
   const newest = await newestSearchValue(ctx, parent, lowerBound);
   if (newest === undefined) return { ranges: whole, first };
   const ranges = planSlices({ lower: lowerBound, first: earliest, last: newest, ceiling }, total, ctx.config.pageSize, ctx.config.maxConcurrency);

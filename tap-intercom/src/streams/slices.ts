@@ -25,12 +25,12 @@ export interface SliceRange {
 }
 
 const DAY = 86_400;
-/** Pages a slice should hold at least, so slicing costs few requests more than paging the whole range. */
-const MIN_PAGES_PER_SLICE = 2;
+/** Pages a slice should hold at least: each slice costs at most one request more than paging the whole range. */
+const MIN_PAGES_PER_SLICE = 1;
 
 /**
  * How many slices and where, for a range whose first page told `total` records from `first` on and
- * whose newest record is at `last`: at most `maxSlices`, at least two pages each, at least a day
+ * whose newest record is at `last`: at most `maxSlices`, at least a page each, at least a day
  * wide (contact search compares by day: narrower slices would overlap), boundaries at or below
  * `ceiling` so only the last slice reaches the records a trailing index may still miss.
  */
