@@ -41,11 +41,12 @@ export async function* pagedResponses(
   stream: string,
   first: { path: string; query: Query },
   hasRecords: (response: ApiRecord) => boolean,
+  urgent = false,
 ): AsyncGenerator<ApiRecord> {
   let request: { path: string; query: Query } | undefined = first;
   const seenCursors = new Set<string>();
   while (request) {
-    const response: ApiRecord = await ctx.client.getJson<ApiRecord>({ ...request, stream });
+    const response: ApiRecord = await ctx.client.getJson<ApiRecord>({ ...request, stream, urgent });
     yield response;
     const next: { path: string; query: Query } | undefined = hasRecords(response) ? nextPageRequest(response, request.path, request.query) : undefined;
     if (next && seenCursors.has(JSON.stringify(next))) {
@@ -62,7 +63,8 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   const query: Query = { ...decl.query };
   if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
   const hasRecords = (response: ApiRecord): boolean => decl.paged && recordsAt(response, decl.recordsKey).length > 0;
-  for await (const response of pagedResponses(ctx, decl.name, { path, query }, hasRecords)) {
+  // A parent list's pages are one chain, each waiting for the one before: they go before child requests.
+  for await (const response of pagedResponses(ctx, decl.name, { path, query }, hasRecords, true)) {
     const records = recordsAt(response, decl.recordsKey);
     const kept = decl.filter ? records.filter(decl.filter) : records;
     yield decl.complete ? kept.map(decl.complete) : kept;
