@@ -11,7 +11,8 @@
  * smallest and largest max_concurrency; a medium sync at 1,000/min takes ten minutes a run).
  * `node dist/bench/tap-latency.js --full` runs the whole matrix: small and medium, 50 and 250 ms,
  * 1,000 and 10,000/min, max_concurrency 8, 24 and 32 (hours at medium and 1,000/min). Any subset:
- * `--scales small --latencies 50,250 --rates 10000 --concurrency 8,32`.
+ * `--scales small --latencies 50,250 --rates 10000 --concurrency 8,32`, or a list of settings:
+ * `--only small:50:1000:8,medium:250:10000:32` (scale:latency ms:requests per minute:max_concurrency).
  *
  * BENCH_TAP_BASELINE=<another checkout, built> runs that tap in the same rounds, for a before/after.
  */
@@ -47,6 +48,16 @@ function listArgument(name: string): string[] | undefined {
 }
 
 function chosenSettings(): Setting[] {
+  const only = listArgument("--only");
+  if (only) {
+    return only.map((item) => {
+      const [scale, latency, rate, concurrency] = item.split(":");
+      if ((scale !== "small" && scale !== "medium") || [latency, rate, concurrency].some((n) => !Number.isInteger(Number(n)))) {
+        throw new Error(`--only takes scale:latency:rate:max_concurrency items, e.g. small:50:1000:8, not ${item}`);
+      }
+      return { scale, latencyMs: Number(latency), perMinute: Number(rate), maxConcurrency: Number(concurrency) };
+    });
+  }
   const full = process.argv.includes("--full");
   const scales = listArgument("--scales");
   const latencies = listArgument("--latencies");

@@ -464,7 +464,8 @@ describe("tap-intercom against the fixture server", function () {
     it("resumes exactly once after kills at random points of a sync whose streams run concurrently and whose searches read time slices", async () => {
       const truth = server.truth().streams;
       const total = REST_STREAMS.reduce((sum, name) => sum + (truth[name]?.count ?? 0), 0);
-      const config = configFor(server, { page_size: 50 });
+      // max_concurrency 16: up to 4 slices per search stream.
+      const config = configFor(server, { page_size: 50, max_concurrency: 16 });
       // A child's bookmark holds its parent's keys.
       const bookmarkKey: Record<string, string> = { conversation_parts: "conversation_id", company_segments: "company_id", ticket_parts: "ticket_id" };
       const runs: TapMessage[][] = [];
@@ -519,7 +520,8 @@ describe("tap-intercom against the fixture server", function () {
     });
 
     it("resumes a search from a state whose time slices are partly done: each open slice from its position, nothing lost, nothing covered emitted again", async () => {
-      const config = configFor(server, { page_size: 50 });
+      // max_concurrency 32: up to 8 slices.
+      const config = configFor(server, { page_size: 50, max_concurrency: 32 });
       const catalog = selectOnly(await discoverCatalog(config), ["contacts"]);
       type Slices = { done?: boolean; value?: number }[];
       const slicesOf = (message: TapMessage): Slices | undefined => {

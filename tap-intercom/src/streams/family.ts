@@ -62,6 +62,16 @@ function numeric(value: unknown): number {
 }
 
 /**
+ * How many time slices a search backfill reads at once: each holds a page in memory, and a slice's
+ * page is followed by its children (several requests), so a quarter of the request slots keeps
+ * them busy; at the default max_concurrency (8) that is 2, the pages the tap held before slices
+ * (one handled, one prefetched).
+ */
+function maxSlices(maxConcurrency: number): number {
+  return Math.max(1, Math.ceil(maxConcurrency / 4));
+}
+
+/**
  * The time slices of a search family (see slices.ts): those stored by an interrupted run, else cut
  * after the first page when it tells more records than two pages hold (then the newest
  * record's value, one request more, bounds the cut); the first page is handed to the first slice.
@@ -88,10 +98,10 @@ async function searchSlices(
   const whole: SliceRange[] = [{ from: lowerBound, to: undefined }];
   const total = numeric(first["total_count"]);
   const earliest = searchRecords(parent, first)[0]?.[parent.replicationKey];
-  if (bookmarks.length === 0 || typeof earliest !== "number" || total <= ctx.config.pageSize * 2 || ctx.config.maxConcurrency < 2) return { ranges: whole, first };
+  if (bookmarks.length === 0 || typeof earliest !== "number" || total <= ctx.config.pageSize * 2 || maxSlices(ctx.config.maxConcurrency) < 2) return { ranges: whole, first };
   const newest = await newestSearchValue(ctx, parent, lowerBound);
   if (newest === undefined) return { ranges: whole, first };
-  const ranges = planSlices({ lower: lowerBound, first: earliest, last: newest, ceiling }, total, ctx.config.pageSize, ctx.config.maxConcurrency);
+  const ranges = planSlices({ lower: lowerBound, first: earliest, last: newest, ceiling }, total, ctx.config.pageSize, maxSlices(ctx.config.maxConcurrency));
   for (const bookmark of bookmarks) bookmark.slice(ranges, undefined);
   if (ranges.length > 1) ctx.logger.child(parent.name).debug(`reading ${total} records in ${ranges.length} time slices`);
   return { ranges, first };
@@ -127,8 +137,8 @@ export async function syncFamily(
   const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
   const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
   const deferred = new SpillQueue<ApiRecord>();
-  // Each slice may start max_concurrency children; the client's slots bound what is in flight in all.
-  const childLimit = ctx.config.maxConcurrency;
+  // The slices share max_concurrency for their children, so the responses held stay as many as without slices.
+  const childLimit = Math.max(1, Math.ceil(ctx.config.maxConcurrency / ranges.length));
 
   const readSlice = async (index: number): Promise<void> => {
     const range = ranges[index] as SliceRange;
@@ -140,7 +150,8 @@ export async function syncFamily(
     // Records are written once per key and value within the slice: values never repeat across slices.
     const written = new VersionWindow();
     const doneParents = new VersionWindow();
-    for await (const page of prefetched(source.pages)) {
+    // One slice requests its next page while handling this one; several keep the slots busy without.
+    for await (const page of ranges.length > 1 ? source.pages : prefetched(source.pages)) {
       // Only the records written need their truncated lists read whole.
       const output = parentMember.output;
       const toWrite = output ? page.filter((record) => wanted(parentMember, record)) : [];
