@@ -35,11 +35,13 @@ const MIN_PAGES_PER_SLICE = 1;
  * `ceiling` so only the last slice reaches the records a trailing index may still miss.
  */
 export function planSlices(range: { lower: number; first: number; last: number; ceiling: number }, total: number, pageSize: number, maxSlices: number): SliceRange[] {
+  // A search that compares by day may return records just below the lower bound.
+  const start = Math.max(range.first, range.lower);
   const end = Math.min(range.last, range.ceiling);
-  const span = end - range.first;
+  const span = end - start;
   const count = Math.max(1, Math.min(maxSlices, Math.floor(total / (pageSize * MIN_PAGES_PER_SLICE)), Math.floor(span / DAY)));
   const bounds = [range.lower];
-  for (let i = 1; i < count; i += 1) bounds.push(Math.floor(range.first + (span * i) / count));
+  for (let i = 1; i < count; i += 1) bounds.push(Math.floor(start + (span * i) / count));
   return bounds.map((from, i) => ({ from, to: bounds[i + 1] }));
 }
 
@@ -128,7 +130,7 @@ export class SlicedBookmark {
     }
     const open = this.ranges.slice(this.head);
     if (open.length <= 1) {
-      state.clearBookmark(this.stream, SLICES);
+      if (state.getBookmark(this.stream, SLICES) !== undefined) state.clearBookmark(this.stream, SLICES);
       return;
     }
     const slices: StoredSlice[] = open.map((range, offset) => {
