@@ -137,8 +137,9 @@ export async function syncFamily(
   const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
   const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
   const deferred = new SpillQueue<ApiRecord>();
-  // The slices share max_concurrency for their children, so the responses held stay as many as without slices.
-  const childLimit = Math.max(1, Math.ceil(ctx.config.maxConcurrency / ranges.length));
+  // Each slice may start max_concurrency children (the client's slots bound what is in flight in
+  // all): a slice whose children are fast takes the slots another leaves idle.
+  const childLimit = ctx.config.maxConcurrency;
 
   const readSlice = async (index: number): Promise<void> => {
     const range = ranges[index] as SliceRange;
