@@ -7,8 +7,9 @@
  * the whole tap process). Configurations run interleaved for BENCH_ROUNDS rounds (default 3); each
  * prints its median ratio and the spread (min-max) against its goal.
  *
- * `make bench` runs a reduced set (DEFAULT_SETTINGS: both scales, both rates, both latencies, the
- * smallest and largest max_concurrency; a medium sync at 1,000/min takes ten minutes a run).
+ * `make bench` runs a reduced set (DEFAULT_SETTINGS: small at both latencies and rates with
+ * max_concurrency 8 and 32, medium at 50 ms, 10,000/min, 32; a medium sync at 1,000/min takes about
+ * twelve minutes a run, at 250 ms and max_concurrency 8 about six).
  * `node dist/bench/tap-latency.js --full` runs the whole matrix: small and medium, 50 and 250 ms,
  * 1,000 and 10,000/min, max_concurrency 8, 24 and 32 (hours at medium and 1,000/min). Any subset:
  * `--scales small --latencies 50,250 --rates 10000 --concurrency 8,32`, or a list of settings:
@@ -162,7 +163,9 @@ async function main(): Promise<void> {
       const show = (values: number[], digits: number): string => `${median(values).toFixed(digits)} [${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}]`;
       process.stdout.write(
         `  ${label(name, setting)}: ${median(list.map((run) => run.requests))} requests, wall ${show(list.map((run) => run.wall), 1)} s, ` +
-          `CPU ${show(list.map((run) => run.cpu), 1)} s, floor ${median(list.map((run) => run.floor)).toFixed(1)} s, ratio ${show(ratios, 2)} ` +
+          `CPU ${show(list.map((run) => run.cpu), 1)} s, floor ${median(list.map((run) => run.floor)).toFixed(1)} s ` +
+          // A sync that fits in one 10-second window is not held to the per-minute rate: the latency term alone then says more.
+          `(latency term ${median(list.map((run) => (run.requests * setting.latencyMs) / 1000 / setting.maxConcurrency)).toFixed(1)} s), ratio ${show(ratios, 2)} ` +
           `(goal <= ${goalOf(setting).toFixed(2)}: ${median(ratios) <= goalOf(setting) ? "met" : "MISSED"})\n`,
       );
     }
