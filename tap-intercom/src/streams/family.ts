@@ -21,6 +21,7 @@ import { IntercomHttpError } from "../http/errors.js";
 import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { consumeConcurrentInOrder, prefetched } from "./concurrency.js";
+import { unchecked, type ParentRecord } from "./api-records.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration, SearchDeclaration } from "./declaration.js";
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
@@ -103,7 +104,7 @@ async function searchSlices(
   if (newest === undefined) return { ranges: whole, first };
   const ranges = planSlices({ lower: lowerBound, first: earliest, last: newest, ceiling }, total, ctx.config.pageSize, maxSlices(ctx.config.maxConcurrency));
   for (const bookmark of bookmarks) bookmark.slice(ranges, undefined);
-  if (ranges.length > 1) ctx.logger.child(parent.name).debug(`reading ${total} records in ${ranges.length} time slices`);
+  if (ranges.length > 1) ctx.logger.forStream(parent.name).debug(`reading ${total} records in ${ranges.length} time slices`);
   return { ranges, first };
 }
 
@@ -210,7 +211,7 @@ export async function syncFamily(
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
     if (child.truncations > 0) {
-      ctx.logger.child(child.declaration.name).warn(`${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
+      ctx.logger.forStream(child.declaration.name).warn(`${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
     }
   }
 }
@@ -235,7 +236,7 @@ async function syncChildren(
       return pages;
     } catch (error) {
       if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
-        ctx.logger.child(decl.name).warn(`parent ${String(record["id"])} no longer exists (404); skipped`);
+        ctx.logger.forStream(decl.name).warn(`parent ${String(unchecked<ParentRecord>(record).id)} no longer exists (404); skipped`);
         return undefined;
       }
       throw error;
@@ -247,7 +248,7 @@ async function syncChildren(
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;
-      ctx.logger.child(decl.name).warn(problem.warning);
+      ctx.logger.forStream(decl.name).warn(problem.warning);
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
     for (const record of records) await child.output.write(decl.enrich(record, parentRecord));
