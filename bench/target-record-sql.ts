@@ -49,6 +49,7 @@ import type { JsonSchema } from "../singer/src/index.js";
 import { columnsForSchema, type ColumnSpec } from "../target-duckdb/src/type-mapping.js";
 import { METADATA_COLUMNS } from "../target-duckdb/src/merge.js";
 import { quoteIdentifier, quoteString } from "../target-duckdb/src/sql.js";
+import { batchLoadPlan } from "../target-duckdb/src/batch-sql.js";
 
 const DATABASE = process.argv[2] ?? "proto.duckdb";
 const CHUNK_ROWS = Number(process.argv[3] ?? 100_000);
@@ -234,11 +235,29 @@ async function prepare(connection: DuckDBConnection, name: string, schema: JsonS
     "ln",
     "m.version",
   ];
-  const insertSql =
+  let insertSql =
     `INSERT INTO ${quoteIdentifier(name)} SELECT ${values.join(", ")} FROM ` +
     `(SELECT ln, json_transform(decode(line), ${quoteString(JSON.stringify(structure))}) AS m, json_type(decode(line), ${paths}) AS t FROM stage) ` +
     `WHERE CASE WHEN NOT coalesce(${process.env["PROTO_NOCHECK"] ? "true" : conditions.join("\n AND ")}, false) THEN error('flagged line ' || ln) END IS NULL ` +
     (keys.length > 0 ? `QUALIFY row_number() OVER (PARTITION BY ${keys.map((k) => `m.record.${quoteIdentifier(k)}`).join(", ")} ORDER BY ln DESC) = 1` : "");
+  if (process.env["PROTO_CHECK"] === "plan") {
+    // The BATCH path's checks and conversions (batch-sql.ts: fast patterns for nested values) over
+    // the record's top-level properties as JSON texts, one json_transform parse per line.
+    const plan = batchLoadPlan({ schema, columns, keyProperties: keys, metadata: false, validate: true });
+    const envelope = { type: "VARCHAR", stream: "VARCHAR", record: asText, time_extracted: "VARCHAR", version: "JSON" };
+    const envelopeOk = [
+      `_msg_type = 'RECORD'`,
+      `_msg_stream = ${quoteString(name)}`,
+      `(_msg_version IS NULL OR regexp_full_match(_msg_version::VARCHAR, ${quoteString(INTEGER)}) AND TRY_CAST(_msg_version AS BIGINT) IS NOT NULL)`,
+    ];
+    const keyOrder = keys.map((k) => `r.${quoteIdentifier(k)}`).join(", ");
+    insertSql =
+      `INSERT INTO ${quoteIdentifier(name)} SELECT ${plan.values.join(", ")}, CAST(_msg_time AS TIMESTAMPTZ), now(), now(), NULL, ln, CAST(_msg_version AS BIGINT) FROM ` +
+      `(SELECT ln, unnest(j.record), j.type AS _msg_type, j.stream AS _msg_stream, j.time_extracted AS _msg_time, j.version AS _msg_version ` +
+      `FROM (SELECT ln, json_transform(decode(line), ${quoteString(JSON.stringify(envelope))}) AS j FROM stage)) AS r ` +
+      `WHERE CASE WHEN NOT coalesce(${[...envelopeOk, ...(plan.valid ? [plan.valid] : [])].join(" AND ")}, false) THEN error('flagged line ' || ln) END IS NULL` +
+      (keys.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keyOrder} ORDER BY ln DESC) = 1` : "");
+  }
   const keyList = keys.map(quoteIdentifier).join(", ");
   const deleteSql =
     keys.length > 0
