@@ -84,27 +84,28 @@ function textOf(v: string): string {
 function matches(schema: JsonSchema, v: string, depth: number): string {
   const parts: string[] = [];
   const s = textOf(v);
-  const c = `left(${s}, 1)`;
-  const isNumber = `(${c} BETWEEN '0' AND '9' OR ${c} = '-')`;
+  // The code of the first character (comparing integers costs less than comparing one-character strings).
+  const c = `ascii(${s})`;
+  const isNumber = `(${c} BETWEEN 48 AND 57 OR ${c} = 45)`;
   const types = typesOf(schema);
   if (types !== undefined) {
     const alternatives = types.map((type) => {
       switch (type) {
         case "null":
-          return `${c} = 'n'`;
+          return `${c} = 110`;
         case "boolean":
-          return `${c} IN ('t', 'f')`;
+          return `${c} IN (116, 102)`;
         case "integer":
           // ajv counts 1.0 and 1e3 as integers.
           return `(${isNumber} AND ((NOT contains(${s}, '.') AND NOT contains(${s}, 'e') AND NOT contains(${s}, 'E')) OR (isfinite(TRY_CAST(${s} AS DOUBLE)) AND TRY_CAST(${s} AS DOUBLE) = trunc(TRY_CAST(${s} AS DOUBLE)))))`;
         case "number":
           return isNumber;
         case "string":
-          return `${c} = '"'`;
+          return `${c} = 34`;
         case "object":
-          return `${c} = '{'`;
+          return `${c} = 123`;
         case "array":
-          return `${c} = '['`;
+          return `${c} = 91`;
         default:
           return "false";
       }
@@ -119,7 +120,7 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
     // only a string spelled with escapes needs its value extracted.
     const exact = `(regexp_full_match(${text}, ${quoteString(pattern)}) AND TRY_CAST(left(${text}, 10) AS DATE) IS NOT NULL)`;
     const quoted = `"${pattern.slice(1, -1)}"`;
-    parts.push(`(${c} <> '"' OR CASE WHEN regexp_full_match(${s}, ${quoteString(quoted)}) THEN TRY_CAST(substr(${s}, 2, 10) AS DATE) IS NOT NULL ELSE ${exact} END)`);
+    parts.push(`(${c} <> 34 OR CASE WHEN regexp_full_match(${s}, ${quoteString(quoted)}) THEN TRY_CAST(substr(${s}, 2, 10) AS DATE) IS NOT NULL ELSE ${exact} END)`);
   }
   const properties = schema.properties ?? {};
   const required = schema.required ?? [];
@@ -137,12 +138,12 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
     const i = `i${depth}`;
     const cases = memberChecks.map((check, index) => `WHEN ${index + 1} THEN ${check}`);
     const paths = `[${members.map((name) => quoteString(jsonPath(name))).join(", ")}]`;
-    parts.push(`(${c} <> '{' OR list_bool_and(list_transform(json_extract(${v}, ${paths}), (${m}, ${i}) -> CASE ${i} ${cases.join(" ")} END)))`);
+    parts.push(`(${c} <> 123 OR list_bool_and(list_transform(json_extract(${v}, ${paths}), (${m}, ${i}) -> CASE ${i} ${cases.join(" ")} END)))`);
   }
   if (isObject(schema.items)) {
     const e = `e${depth}`;
     const element = matches(schema.items, e, depth + 1);
-    if (element !== "true") parts.push(`(${c} <> '[' OR coalesce(list_bool_and(list_transform(json_extract(${v}, '$[*]'), ${e} -> ${element})), true))`);
+    if (element !== "true") parts.push(`(${c} <> 91 OR coalesce(list_bool_and(list_transform(json_extract(${v}, '$[*]'), ${e} -> ${element})), true))`);
   }
   if (schema.anyOf && schema.anyOf.length > 0) parts.push(`(${schema.anyOf.map((branch) => matches(branch, v, depth)).join(" OR ")})`);
   return parts.length > 0 ? `(${parts.join(" AND ")})` : "true";
