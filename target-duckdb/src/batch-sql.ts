@@ -155,6 +155,12 @@ const STRING = String.raw`"(?:[^"\\]|\\.)*"`;
 const INTEGER = String.raw`-?(?:0|[1-9][0-9]*)`;
 const NUMBER = String.raw`${INTEGER}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?`;
 const SCALAR = `(?:${STRING}|${NUMBER}|true|false|null)`;
+/**
+ * The longest pattern built: each nesting level repeats its members' patterns, so deep schemas
+ * would grow them exponentially, and RE2 refuses to compile very large ones ("pattern too large").
+ * A longer pattern is left out: its values get the exact check.
+ */
+const MAX_PATTERN_LENGTH = 16_000;
 /** Keywords the fast pattern expresses (beside annotations); any other sends the value to the exact check. */
 const EXPRESSED = new Set(["type", "properties", "items", "additionalProperties"]);
 
@@ -223,7 +229,8 @@ export function fastPattern(schema: JsonSchema): string | undefined {
         break;
     }
   }
-  return alternatives.length > 0 ? alternatives.join("|") : undefined;
+  const pattern = alternatives.join("|");
+  return alternatives.length > 0 && pattern.length <= MAX_PATTERN_LENGTH ? pattern : undefined;
 }
 
 /** How a column's JSON value becomes the column's type, as json_transform does on the RECORD path. */

@@ -167,6 +167,21 @@ describe("target-duckdb BATCH messages", function () {
     assert.deepEqual(stateLines(result), [state(0).value]);
   });
 
+  it("loads and checks deeply nested objects (whose fast patterns would be too large to compile)", async () => {
+    const deep = (levels: number): Record<string, unknown> =>
+      levels === 0 ? nullable("integer") : nullable("object", { properties: { a: deep(levels - 1), b: deep(levels - 1) } });
+    const value = (levels: number, leaf: unknown): unknown => (levels === 0 ? leaf : { a: value(levels - 1, leaf), b: null });
+    const schema = { ...SCHEMA, schema: { ...SCHEMA.schema, properties: { ...SCHEMA.schema.properties, tree: deep(9) } } };
+    const ok = batchFile("deep.jsonl", ndjson([user(1, { plan: "free", tree: value(9, 7) })]));
+    let result = await runTarget(db.path, ndjson([schema, batch([ok]), state(1)]));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await query(db.path, "SELECT tree->>'$.a.a.a.a.a.a.a.a.a' FROM tap_intercom.users"), [["7"]]);
+    const bad = batchFile("deep-bad.jsonl", ndjson([user(2, { plan: "free", tree: value(9, "7") })]));
+    result = await runTarget(db.path, ndjson([schema, batch([bad]), state(2)]));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /field "tree(\.a){9}": BATCH file \S*deep-bad\.jsonl, line 1: record does not match the schema: must be null,integer/);
+  });
+
   it("stops on a missing file, naming the BATCH line and the file; the state before it is emitted, none after", async () => {
     const good = batchFile("good.jsonl", ndjson([user(1)]));
     const missing = pathToFileURL(join(dirname(db.path), "missing.jsonl")).href;
