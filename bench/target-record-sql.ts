@@ -24,7 +24,7 @@
  *   JS check or JSON.parse refuses them), schemas with keywords other than
  *   type/format/properties/items, more than one stream, schema changes, ACTIVATE_VERSION.
  *
- * Measured at 300k contacts (bench/target-duckdb.ts input, 3 interleaved rounds per line of the
+ * Measured at 300k contacts with the first SQL checks (bench/target-duckdb.ts input, 3 interleaved rounds per line of the
  * table, each with read_json and the current target; 2 shared vCPUs, load average 5-11; median
  * [min-max], CPU = user+sys seconds, RSS = peak):
  *
@@ -37,8 +37,16 @@
  * 630 MB (CPU ratio 2.27); prototype with checks 74.8 s, 33.3 CPU-s, 958 MB (2.66); without
  * checks 57.0 s, 19.9 CPU-s, 807 MB (1.59).
  *
- * So checking JSON types in SQL costs as much CPU as JSON.parse + ajv in JS (about 3 CPU-s per
- * 300k: a 70-path json_type list per row is not cheap), and 100k-row chunks staged through the
+ * PROTO_CHECK=plan (later): the same lines checked and typed by the BATCH path's SQL
+ * (batch-sql.ts batchLoadPlan, with its fast patterns for nested values) over one json_transform
+ * of each line into its top-level JSON texts. At 200k contacts, load average ~10: chunks of 100k
+ * lines 4.2-4.4 CPU-s, peak RSS 653-830 MB (no checks: 2.9-3.2 CPU-s, 710-734 MB); chunks of 20k
+ * lines 5.9 CPU-s, 557 MB; the target itself 5.2 CPU-s, 506 MB; read_json about 3.0-3.5 CPU-s.
+ * A line it flags fails the chunk ("flagged line N"), to be re-read by ajv for the field.
+ *
+ * So the first SQL checks (default mode) cost as much CPU as JSON.parse + ajv in JS (about 3 CPU-s per
+ * 300k: a 70-path json_type list per row is not cheap); the BATCH path's cheaper ones (plan) save
+ * about a sixth of the target's CPU; and 100k-row chunks staged through the
  * appender (whose buffer DuckDB keeps outside memory_limit) raise peak RSS far above the current
  * path. Usage: BENCH_DIR=<dir with contacts.singer> node dist/bench/target-record-sql.js <database> [chunk rows].
  */
