@@ -84,28 +84,27 @@ function textOf(v: string): string {
 function matches(schema: JsonSchema, v: string, depth: number): string {
   const parts: string[] = [];
   const s = textOf(v);
-  // The code of the first character (comparing integers costs less than comparing one-character strings).
-  const c = `ascii(${s})`;
-  const isNumber = `(${c} BETWEEN 48 AND 57 OR ${c} = 45)`;
+  const c = `left(${s}, 1)`;
+  const isNumber = `(${c} BETWEEN '0' AND '9' OR ${c} = '-')`;
   const types = typesOf(schema);
   if (types !== undefined) {
     const alternatives = types.map((type) => {
       switch (type) {
         case "null":
-          return `${c} = 110`;
+          return `${c} = 'n'`;
         case "boolean":
-          return `${c} IN (116, 102)`;
+          return `${c} IN ('t', 'f')`;
         case "integer":
           // ajv counts 1.0 and 1e3 as integers.
           return `(${isNumber} AND ((NOT contains(${s}, '.') AND NOT contains(${s}, 'e') AND NOT contains(${s}, 'E')) OR (isfinite(TRY_CAST(${s} AS DOUBLE)) AND TRY_CAST(${s} AS DOUBLE) = trunc(TRY_CAST(${s} AS DOUBLE)))))`;
         case "number":
           return isNumber;
         case "string":
-          return `${c} = 34`;
+          return `${c} = '"'`;
         case "object":
-          return `${c} = 123`;
+          return `${c} = '{'`;
         case "array":
-          return `${c} = 91`;
+          return `${c} = '['`;
         default:
           return "false";
       }
@@ -120,7 +119,7 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
     // only a string spelled with escapes needs its value extracted.
     const exact = `(regexp_full_match(${text}, ${quoteString(pattern)}) AND TRY_CAST(left(${text}, 10) AS DATE) IS NOT NULL)`;
     const quoted = `"${pattern.slice(1, -1)}"`;
-    parts.push(`(${c} <> 34 OR CASE WHEN regexp_full_match(${s}, ${quoteString(quoted)}) THEN TRY_CAST(substr(${s}, 2, 10) AS DATE) IS NOT NULL ELSE ${exact} END)`);
+    parts.push(`(${c} <> '"' OR CASE WHEN regexp_full_match(${s}, ${quoteString(quoted)}) THEN TRY_CAST(substr(${s}, 2, 10) AS DATE) IS NOT NULL ELSE ${exact} END)`);
   }
   const properties = schema.properties ?? {};
   const required = schema.required ?? [];
@@ -138,12 +137,12 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
     const i = `i${depth}`;
     const cases = memberChecks.map((check, index) => `WHEN ${index + 1} THEN ${check}`);
     const paths = `[${members.map((name) => quoteString(jsonPath(name))).join(", ")}]`;
-    parts.push(`(${c} <> 123 OR list_bool_and(list_transform(json_extract(${v}, ${paths}), (${m}, ${i}) -> CASE ${i} ${cases.join(" ")} END)))`);
+    parts.push(`(${c} <> '{' OR list_bool_and(list_transform(json_extract(${v}, ${paths}), (${m}, ${i}) -> CASE ${i} ${cases.join(" ")} END)))`);
   }
   if (isObject(schema.items)) {
     const e = `e${depth}`;
     const element = matches(schema.items, e, depth + 1);
-    if (element !== "true") parts.push(`(${c} <> 91 OR coalesce(list_bool_and(list_transform(json_extract(${v}, '$[*]'), ${e} -> ${element})), true))`);
+    if (element !== "true") parts.push(`(${c} <> '[' OR coalesce(list_bool_and(list_transform(json_extract(${v}, '$[*]'), ${e} -> ${element})), true))`);
   }
   if (schema.anyOf && schema.anyOf.length > 0) parts.push(`(${schema.anyOf.map((branch) => matches(branch, v, depth)).join(" OR ")})`);
   return parts.length > 0 ? `(${parts.join(" AND ")})` : "true";
