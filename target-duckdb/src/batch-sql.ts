@@ -171,9 +171,9 @@ function escapeRegex(text: string): string {
  * A regular expression that only JSON texts valid under `schema` fully match: a fast, sufficient
  * test for nested values. It matches the common shapes (known members in any order, arrays of
  * them, scalars of the allowed types; objects and arrays the schema leaves open when their
- * members are scalars) and nothing the exact check (matches) refuses; a valid value it does not match (an
- * escaped name, an unknown member holding an object, a required member, a format) goes to the
- * exact check. Undefined when the schema needs more than a pattern can say.
+ * members are scalars) and nothing the exact check (matches) refuses; a valid value it does not
+ * match (an escaped name, an unknown member holding an object, a required member, a format) goes
+ * to the exact check. Undefined when the schema needs more than a pattern can say.
  */
 export function fastPattern(schema: JsonSchema): string | undefined {
   for (const [keyword, value] of Object.entries(schema)) {
