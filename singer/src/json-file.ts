@@ -1,27 +1,25 @@
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { ConfigError } from "./errors.js";
 
 /** Reads and parses a JSON file, with errors that name the file and what it was for. */
 export async function readJsonFile(path: string, role: string): Promise<unknown> {
-  const text = await readText(path, role);
+  const text = (await readText(path, role, false)) as string;
   return parseJsonText(text, path, role);
 }
 
 /** Like readJsonFile, but a file that does not exist yet reads as `undefined`. */
 export async function readJsonFileIfExists(path: string, role: string): Promise<unknown> {
-  try {
-    await access(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-  }
-  return readJsonFile(path, role);
+  const text = await readText(path, role, true);
+  return text === undefined ? undefined : parseJsonText(text, path, role);
 }
 
-async function readText(path: string, role: string): Promise<string> {
+/** The file's text; undefined when it does not exist and `missingIsUndefined`. */
+async function readText(path: string, role: string, missingIsUndefined: boolean): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && missingIsUndefined) return undefined;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code ?? (error as Error).message;
     throw new ConfigError(`cannot read ${role} file ${path}: ${why}`);
   }

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { JsonSchema, Logger } from "../../singer/src/index.js";
 import { firstBadLine, unreadableReason, type BatchMessage } from "./batch-files.js";
 import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql.js";
-import { deleteMarkedStatement, type MergeTarget } from "./merge.js";
+import { deleteMarkedStatement, lastRowidStatement, replaceByKeyStatement, type MergeTarget } from "./merge.js";
 import { keyProblem, valueProblem } from "./record-checks.js";
 import type { RecordValidator } from "./record-validator.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
@@ -40,16 +40,24 @@ function firstLine(error: unknown): string {
  * checks as RECORD messages get.
  */
 export class BatchLoader {
-  private readonly plans = new Map<string, { signature: string; plan: BatchLoadPlan; lineChecked: string | undefined }>();
+  /** Each stream's plan, made once per SCHEMA (a new SCHEMA brings a new stream object). */
+  private readonly plans = new WeakMap<BatchStreamInfo, { plan: BatchLoadPlan; lineChecked: string | undefined }>();
+  /** DuckDB's thread count outside BATCH loads, read at the first load. */
+  private ownThreads: number | undefined;
 
   constructor(
     private readonly connection: DuckDBConnection,
     private readonly options: { metadata: boolean; logger: Logger },
   ) {}
 
-  /** Throws a BatchLoadError naming the first file that is missing or unreadable. */
-  async checkReadable(message: BatchMessage): Promise<void> {
-    if (message.files.length === 0) return;
+  /**
+   * Before anything is committed or loaded: throws a BatchLoadError when the stream cannot take
+   * BATCH files, or naming the first file that is missing or unreadable.
+   */
+  async checkLoadable(message: BatchMessage, stream: BatchStreamInfo): Promise<void> {
+    if (stream.target.hidesRowid) {
+      throw new BatchLoadError(`BATCH loading needs DuckDB's rowid, which the stream's column "rowid" hides: send RECORD messages for this stream`, "rowid");
+    }
     for (const file of message.files) {
       const reason = await unreadableReason(file);
       if (reason) throw new BatchLoadError(`BATCH file ${file} ${reason}`, "manifest");
@@ -60,8 +68,7 @@ export class BatchLoader {
   async load(message: BatchMessage, stream: BatchStreamInfo, batchedAt: string): Promise<number> {
     const { plan, lineChecked } = this.planFor(stream);
     const table = qualifiedName(stream.target.schema, stream.target.table);
-    const threads = await this.connection.runAndReadAll("SELECT current_setting('threads')");
-    const ownThreads = String(threads.getRowsJS()[0]?.[0]);
+    this.ownThreads ??= Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]?.[0]) || 1;
     // Nothing else runs in this process while DuckDB reads the files: let it use every core.
     await this.connection.run(`SET threads = ${availableParallelism()}`);
     let rows = 0;
@@ -69,15 +76,14 @@ export class BatchLoader {
       for (const file of message.files) rows += await this.loadFile(file, message, stream, plan, lineChecked, table, batchedAt);
     } finally {
       // After a failed statement the transaction refuses even this: the failure itself is what to report.
-      await this.connection.run(`SET threads = ${Number(ownThreads) || 1}`).catch(() => undefined);
+      await this.connection.run(`SET threads = ${this.ownThreads}`).catch(() => undefined);
     }
     return rows;
   }
 
   private planFor(stream: BatchStreamInfo): { plan: BatchLoadPlan; lineChecked: string | undefined } {
-    const signature = JSON.stringify([stream.schema, stream.columns, stream.keyProperties, stream.validate !== undefined]);
-    const cached = this.plans.get(stream.name);
-    if (cached?.signature === signature) return cached;
+    const cached = this.plans.get(stream);
+    if (cached) return cached;
     const plan = batchLoadPlan({ schema: stream.schema, columns: stream.columns, keyProperties: stream.keyProperties, metadata: this.options.metadata, validate: stream.validate !== undefined });
     // The plan checks the record's properties and required; an anyOf on the record itself is left to the line check.
     const unchecked = stream.validate ? (stream.schema.anyOf !== undefined ? "schema: anyOf" : uncheckedKeyword(stream.schema)) : undefined;
@@ -85,8 +91,8 @@ export class BatchLoader {
     const indirect = plan.ambiguous.find((name) => !direct.has(name));
     const lineChecked = unchecked ?? (indirect !== undefined ? `schema.${indirect}: missing and null are told apart, and the property has no column of its own` : undefined);
     if (lineChecked) this.options.logger.forStream(stream.name).info(`BATCH records are validated line by line in JavaScript (${lineChecked} is not checked in SQL)`);
-    const entry = { signature, plan, lineChecked };
-    this.plans.set(stream.name, entry);
+    const entry = { plan, lineChecked };
+    this.plans.set(stream, entry);
     return entry;
   }
 
@@ -113,7 +119,7 @@ export class BatchLoader {
       const refused = await this.explain(file, message, stream);
       if (refused) throw refused;
     }
-    const before = (await this.connection.runAndReadAll(`SELECT coalesce(max(rowid), -1) FROM ${table}`)).getRowsJS()[0]?.[0] as bigint;
+    const before = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS()[0]?.[0] as bigint;
     const receivedAt = new Date().toISOString();
     const where = plan.valid ? ` WHERE CASE WHEN ${plan.valid} THEN true ELSE error('a BATCH record does not match the schema') END` : "";
     const insert =
@@ -135,25 +141,9 @@ export class BatchLoader {
         if (refused) throw refused;
       }
     }
-    await this.replaceByKey(stream, table, before);
+    if (stream.target.keyProperties.length > 0) await this.connection.run(replaceByKeyStatement(stream.target), [before]);
     const deleteMarked = deleteMarkedStatement(stream.target);
     if (deleteMarked) await this.connection.run(deleteMarked);
     return rows;
-  }
-
-  /** Upsert: of the rows sharing a key, the last loaded stays (a later line of the file beats an earlier one, the file beats older rows). */
-  private async replaceByKey(stream: BatchStreamInfo, table: string, before: bigint): Promise<void> {
-    const keys = stream.target.keyProperties;
-    if (keys.length === 0) return;
-    const keyColumns = keys.map((key) => stream.columns.find((c) => c.path.length === 1 && c.path[0] === key)?.name ?? key);
-    if (stream.target.columns.some((c) => c.name.toLowerCase() === "rowid")) {
-      throw new BatchLoadError(`BATCH loading needs DuckDB's rowid, which the stream's column "rowid" hides: send RECORD messages for this stream`, "rowid");
-    }
-    const selected = keyColumns.map((name, i) => `${quoteIdentifier(name)} AS k${i}`).join(", ");
-    const matches = keyColumns.map((name, i) => `t.${quoteIdentifier(name)} IS NOT DISTINCT FROM b.k${i}`).join(" AND ");
-    await this.connection.run(
-      `DELETE FROM ${table} AS t USING (SELECT ${selected}, max(rowid) AS last FROM ${table} WHERE rowid > ? GROUP BY ALL) AS b WHERE ${matches} AND t.rowid < b.last`,
-      [before],
-    );
   }
 }

@@ -20,20 +20,11 @@ export interface MergeTarget {
   keyProperties: string[];
   metadata: boolean;
   hardDelete: boolean;
-}
-
-/** Statements that move a stage's rows into the target table; run them in one transaction. */
-export interface MergeStatements {
-  /** Removes target rows whose keys are in the batch (upsert), reading keys from the lines; absent without keys. */
-  deleteReplaced?: string;
-  /** The same from the stage's key text columns, much cheaper; absent when a key column is JSON (no exact text form). */
-  deleteReplacedByStagedKeys?: string;
-  /** Inserts the staged rows, the last record per key only; takes one parameter: the batch time (ISO string) when metadata is on. */
-  insert: string;
-  /** Inserts every staged row: the cheaper statement when the staged keys are known to be distinct. */
-  insertAll: string;
-  /** Drops rows marked deleted (hard_delete with metadata). */
-  deleteMarked?: string;
+  /**
+   * The table has keys and a column named rowid, which hides DuckDB's rowid pseudocolumn: the
+   * rows a batch replaces cannot be told by rowid, so each chunk deletes them before its insert.
+   */
+  hidesRowid: boolean;
 }
 
 type Structure = { [name: string]: Structure | ColumnType };
@@ -89,11 +80,11 @@ const METADATA_VALUES: Record<string, string> = {
   _sdc_table_version: "m.version",
 };
 
-export function mergeStatements(target: MergeTarget, stageSqlName: string): MergeStatements {
-  const table = qualifiedName(target.schema, target.table);
-  const parsed = (structure: Structure) =>
-    `(SELECT json_transform(line, ${quoteString(JSON.stringify(structure))}) AS m, received_us, rowid AS seq FROM ${stageSqlName}) AS src`;
-
+/**
+ * Inserts a stage's rows into the target table; takes one parameter, the batch time (ISO string),
+ * when metadata is on. Every staged row, unless `latestPerKey`: then only the last line of each key.
+ */
+export function insertStatement(target: MergeTarget, stageSqlName: string, latestPerKey: boolean): string {
   const groups = transformGroups(target.columns);
   const aliasOf = new Map(groups.flatMap((group) => group.columns.map((column) => [column, group.alias] as const)));
   const names = [...target.columns.map((c) => c.name), ...(target.metadata ? METADATA_COLUMNS.map((c) => c.name) : [])];
@@ -101,47 +92,45 @@ export function mergeStatements(target: MergeTarget, stageSqlName: string): Merg
     ...target.columns.map((c) => valueAt(c.path, aliasOf.get(c))),
     ...(target.metadata ? METADATA_COLUMNS.map((c) => METADATA_VALUES[c.name] as string) : []),
   ];
-  const keys = target.keyProperties;
-  const insertInto = `INSERT INTO ${table} (${names.map(quoteIdentifier).join(", ")}) SELECT ${values.join(", ")} FROM `;
-  let insert: string;
-  let insertAll: string;
-  if (groups.length === 1) {
-    insertAll = insertInto + parsed(structureOf(target.columns, target.metadata));
-    const latestPerKey =
-      keys.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.map((k) => valueAt([k])).join(", ")} ORDER BY seq DESC) = 1` : "";
-    insert = insertAll + latestPerKey;
-  } else {
-    // The last record per key is picked among the staged lines (narrow rows), before the wide parse:
-    // a window over thousands of parsed columns holds them all in memory.
-    const wideParsed = (rows: string) => {
-      const transforms = groups.map((g, i) => `json_transform(line, ${quoteString(JSON.stringify(structureOf(g.columns, i === 0 && target.metadata)))}) AS ${g.alias}`);
-      return `(SELECT ${transforms.join(", ")}, received_us, seq FROM ${rows}) AS src`;
-    };
-    insertAll = insertInto + wideParsed(`(SELECT line, received_us, rowid AS seq FROM ${stageSqlName})`);
-    if (keys.length === 0) insert = insertAll;
-    else {
-      const keyStructure = quoteString(JSON.stringify(structureOf(keyColumnsOf(target), false)));
-      const partition = keys.map((k) => `json_transform(line, ${keyStructure}).record.${quoteIdentifier(k)}`).join(", ");
-      insert = insertInto + wideParsed(`(SELECT line, received_us, rowid AS seq FROM ${stageSqlName} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY rowid DESC) = 1)`);
-    }
-  }
+  const insertInto = `INSERT INTO ${qualifiedName(target.schema, target.table)} (${names.map(quoteIdentifier).join(", ")}) SELECT ${values.join(", ")} FROM `;
+  const parsed = (lines: string) => {
+    const transforms = groups.map((g, i) => `json_transform(line, ${quoteString(JSON.stringify(structureOf(g.columns, i === 0 && target.metadata)))}) AS ${g.alias}`);
+    return `(SELECT ${transforms.join(", ")}, received_us, seq FROM ${lines}) AS src`;
+  };
+  const lines = `(SELECT line, received_us, rowid AS seq FROM ${stageSqlName})`;
+  if (!latestPerKey) return insertInto + parsed(lines);
+  // Wide tables pick the last line per key among the staged lines (narrow rows), before the parse: a window over parsed wide rows holds them all in memory.
+  if (groups.length > 1) return insertInto + parsed(`(SELECT * FROM ${lines} QUALIFY row_number() OVER (PARTITION BY ${stagedKeys(target).join(", ")} ORDER BY seq DESC) = 1)`);
+  return insertInto + parsed(lines) + ` QUALIFY row_number() OVER (PARTITION BY ${target.keyProperties.map((k) => valueAt([k])).join(", ")} ORDER BY seq DESC) = 1`;
+}
 
-  const statements: MergeStatements = { insert, insertAll };
-  if (keys.length > 0) {
-    const keyColumns = keyColumnsOf(target);
-    const batchKeys = keyColumns.map((c, i) => `${valueAt(c.path)} AS k${i}`).join(", ");
-    const matches = keysMatch(keyColumns);
-    statements.deleteReplaced =
-      `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${batchKeys} FROM ${parsed(structureOf(keyColumns, false))}) AS b ` +
-      `WHERE ${matches}`;
-    if (keyColumns.every((c) => c.type !== "JSON")) {
-      const stagedKeys = keyColumns.map((c, i) => `TRY_CAST(k${i} AS ${c.type}) AS k${i}`).join(", ");
-      statements.deleteReplacedByStagedKeys = `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${stagedKeys} FROM ${stageSqlName}) AS b WHERE ${matches}`;
-    }
-  }
-  const deleteMarked = deleteMarkedStatement(target);
-  if (deleteMarked) statements.deleteMarked = deleteMarked;
-  return statements;
+/** The key values of each staged line, parsed from it, as SQL expressions over the stage. */
+function stagedKeys(target: MergeTarget): string[] {
+  const keyStructure = quoteString(JSON.stringify(structureOf(keyColumnsOf(target), false)));
+  return target.keyProperties.map((k) => `json_transform(line, ${keyStructure}).record.${quoteIdentifier(k)}`);
+}
+
+/** For tables that hide rowid (see MergeTarget.hidesRowid): deletes the table's rows whose keys staged lines carry, before the stage's insert. */
+export function deleteStagedKeysStatement(target: MergeTarget, stageSqlName: string): string {
+  const keys = stagedKeys(target).map((expression, i) => `${expression} AS k${i}`);
+  return `DELETE FROM ${qualifiedName(target.schema, target.table)} AS t USING (SELECT DISTINCT ${keys.join(", ")} FROM ${stageSqlName}) AS b WHERE ${keysMatch(keyColumnsOf(target))}`;
+}
+
+/** The table's largest rowid, -1 when it is empty: read before a load's first insert, it tells the rows from before the load from the load's own. */
+export function lastRowidStatement(target: MergeTarget): string {
+  return `SELECT coalesce(max(rowid), -1) FROM ${qualifiedName(target.schema, target.table)}`;
+}
+
+/**
+ * Upsert, once a load's rows are in (a batch of RECORDs, a BATCH file): of the rows sharing a key,
+ * the last inserted stays, so a later record beats an earlier one and the load beats older rows.
+ * Takes the lastRowidStatement read before the load; for keyed tables that do not hide rowid.
+ */
+export function replaceByKeyStatement(target: MergeTarget): string {
+  const table = qualifiedName(target.schema, target.table);
+  const keyColumns = keyColumnsOf(target);
+  const keys = keyColumns.map((c, i) => `${quoteIdentifier(c.name)} AS k${i}`).join(", ");
+  return `DELETE FROM ${table} AS t USING (SELECT ${keys}, max(rowid) AS last FROM ${table} WHERE rowid > ? GROUP BY ALL) AS b WHERE ${keysMatch(keyColumns)} AND t.rowid < b.last`;
 }
 
 /**
@@ -153,7 +142,8 @@ export function deleteMarkedStatement(target: MergeTarget): string | undefined {
   return `DELETE FROM ${qualifiedName(target.schema, target.table)} WHERE _sdc_deleted_at IS NOT NULL`;
 }
 
-function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
+/** The columns of the target's key properties, in key order. */
+export function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
   return target.keyProperties.map((key) => {
     const column = target.columns.find((c) => c.path.length === 1 && c.path[0] === key);
     if (!column) throw new InternalError(`key property "${key}" has no column`);
@@ -162,25 +152,8 @@ function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
 }
 
 /** Rows `t` of the table whose keys equal the k0, k1… of rows `b`. */
-function keysMatch(keyColumns: ColumnSpec[]): string {
+export function keysMatch(keyColumns: ColumnSpec[]): string {
   return keyColumns.map((c, i) => `t.${quoteIdentifier(c.name)} IS NOT DISTINCT FROM b.k${i}`).join(" AND ");
-}
-
-/** The table's largest rowid (NULL when empty): read before a batch's first insert, it tells the rows from before the batch from the batch's own. */
-export function lastRowidStatement(target: MergeTarget): string {
-  return `SELECT max(rowid) FROM ${qualifiedName(target.schema, target.table)}`;
-}
-
-/**
- * Once per batch instead of once per chunk: removes the rows from before the batch (rowid at most
- * the parameter, given twice) whose keys rows of the batch (rowid above it) carry. Only for tables
- * with keys and without a column named rowid (it would hide the pseudocolumn).
- */
-export function deleteReplacedByBatchStatement(target: MergeTarget): string {
-  const table = qualifiedName(target.schema, target.table);
-  const keyColumns = keyColumnsOf(target);
-  const keys = keyColumns.map((c, i) => `${quoteIdentifier(c.name)} AS k${i}`).join(", ");
-  return `DELETE FROM ${table} AS t USING (SELECT DISTINCT ${keys} FROM ${table} WHERE rowid > ?) AS b WHERE ${keysMatch(keyColumns)} AND t.rowid <= ?`;
 }
 
 /** ACTIVATE_VERSION: rows of older versions are deleted (hard) or marked deleted (soft). */

@@ -5,10 +5,10 @@ import { displayPath, openDatabase } from "./database.js";
 import { Loader } from "./loader.js";
 import { Progress } from "./progress.js";
 import { runSummary, tableRowCounts } from "./summary.js";
-import type { TargetSettings } from "./settings.js";
+import type { ResolvedSettings } from "./settings.js";
 
 export interface RunOptions {
-  settings: TargetSettings;
+  settings: ResolvedSettings;
   input: Readable;
   /** Name of the input in error messages ("stdin" or the file). */
   source: string;

@@ -16,11 +16,14 @@ export interface TargetSettings {
   token: string;
 }
 
+/** The settings, and which of them the config files or the environment gave (the others took their defaults). */
+export type ResolvedSettings = TargetSettings & { readonly given: ReadonlySet<SettingName> };
+
 /** Meltano SDK load methods: merge on the key, append every record, or replace each table's rows with this run's. */
 export const LOAD_METHODS = ["upsert", "append-only", "overwrite"] as const;
 export type LoadMethod = (typeof LOAD_METHODS)[number];
 
-type SettingName = keyof TargetSettings;
+export type SettingName = keyof TargetSettings;
 
 const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | "number" | "boolean"; default: unknown }> = {
   path: {
@@ -78,7 +81,8 @@ const SETTINGS: Record<SettingName, JsonSchema & { type: "string" | "integer" | 
     default: "256MB",
     description:
       "DuckDB's memory limit (e.g. 1GB); an empty string keeps DuckDB's own default of 80% of RAM. Keeps the target's memory flat however large the tables grow; DuckDB spills to disk beyond it. " +
-      "Raised for the run when a table is so wide that its columns would take over half of it: DuckDB needs about 176 KiB per column however few the rows (the limit becomes 128MiB plus 860MiB for 5,000 columns).",
+      "Left unset, it is raised for the run when a table is so wide that its columns would take over half of it: DuckDB needs about 176 KiB per column however few the rows (the limit becomes 128MiB plus 860MiB for 5,000 columns). " +
+      "A memory_limit you set is kept as set; when a table is too wide for it, a warning (and, should DuckDB run out of memory, the error) says what value it needs.",
   },
   token: { type: "string", default: "", writeOnly: true, description: "MotherDuck access token, used with an md: path. Never logged." },
 };
@@ -136,7 +140,7 @@ export const about: About = {
 };
 
 /** Merges defaults, the merged config files and environment variables into checked settings. */
-export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): TargetSettings {
+export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ResolvedSettings {
   rejectUnknownSettings(fileConfig, KNOWN_KEYS, "target-duckdb");
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fileConfig)) {
@@ -158,11 +162,13 @@ export function resolveSettings(fileConfig: Record<string, unknown>, env: NodeJS
     }
   }
   const settings: Record<string, unknown> = {};
+  const given = new Set<SettingName>();
   for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+    if (raw[name] !== undefined && raw[name] !== null) given.add(name);
     const value = raw[name] ?? spec.default;
     settings[name] = checkSetting(name, spec, value);
   }
-  return settings as unknown as TargetSettings;
+  return { ...(settings as unknown as TargetSettings), given };
 }
 
 function checkSetting(name: string, spec: (typeof SETTINGS)[SettingName], value: unknown): unknown {

@@ -11,7 +11,6 @@ export class StreamStage {
   private appender: DuckDBAppender | undefined;
   private rowCount = 0;
   private textLength = 0;
-  private allKeysExact = true;
 
   private constructor(
     private readonly connection: DuckDBConnection,
@@ -19,11 +18,9 @@ export class StreamStage {
     readonly table: string,
   ) {}
 
-  /** `keyCount` text columns k0… hold each row's key values, so finding replaced rows needs no JSON parsing. */
-  static async create(connection: DuckDBConnection, index: number, keyCount: number): Promise<StreamStage> {
+  static async create(connection: DuckDBConnection, index: number): Promise<StreamStage> {
     const stage = new StreamStage(connection, `target_duckdb_stage_${index}`);
-    const keyColumns = Array.from({ length: keyCount }, (_, i) => `, k${i} VARCHAR`).join("");
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${stage.sqlName} (line VARCHAR, received_us DOUBLE${keyColumns})`);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${stage.sqlName} (line VARCHAR, received_us DOUBLE)`);
     await stage.open();
     return stage;
   }
@@ -45,32 +42,15 @@ export class StreamStage {
     this.appender = await this.connection.createAppender(this.table, "main", "temp");
   }
 
-  /**
-   * Buffers one RECORD line; `receivedUs` is when it was read, in microseconds since the epoch;
-   * `keys` the key values as exact text, or undefined when some value has no exact text form.
-   */
-  append(line: string, receivedUs: number, keys: readonly (string | null)[] | undefined, keyCount: number): void {
+  /** Buffers one RECORD line; `receivedUs` is when it was read, in microseconds since the epoch. */
+  append(line: string, receivedUs: number): void {
     const appender = this.appender;
     if (!appender) throw new InternalError(`stage ${this.table} is closed`);
     appender.appendVarchar(line);
     appender.appendDouble(receivedUs);
-    if (keys) {
-      for (const key of keys) {
-        if (key === null) appender.appendNull();
-        else appender.appendVarchar(key);
-      }
-    } else {
-      this.allKeysExact = false;
-      for (let i = 0; i < keyCount; i++) appender.appendNull();
-    }
     appender.endRow();
     this.rowCount += 1;
     this.textLength += line.length;
-  }
-
-  /** Whether the k… columns hold every staged row's keys exactly. */
-  get keysExact(): boolean {
-    return this.allKeysExact;
   }
 
   /** Hands every buffered row to the table, ready for merging. */
@@ -88,7 +68,6 @@ export class StreamStage {
   async reset(): Promise<void> {
     this.rowCount = 0;
     this.textLength = 0;
-    this.allKeysExact = true;
     if (!this.appender) await this.open();
   }
 

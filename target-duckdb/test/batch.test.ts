@@ -192,6 +192,15 @@ describe("target-duckdb BATCH messages", function () {
     assert.deepEqual(await query(db.path, "SELECT id FROM tap_intercom.users"), [["1"]]);
   });
 
+  it("refuses a BATCH for a keyed stream whose column rowid hides DuckDB's rowid before reading its files or committing what came before", async () => {
+    const withRowid = { ...SCHEMA, schema: { ...SCHEMA.schema, properties: { ...SCHEMA.schema.properties, rowid: nullable("integer") } } };
+    const missing = pathToFileURL(join(dirname(db.path), "missing.jsonl")).href;
+    const result = await runTarget(db.path, ndjson([withRowid, { type: "RECORD", stream: "users", record: user(1) }, state(1), batch([missing]), state(2)]));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /line 4, stream "users", field "rowid": BATCH loading needs DuckDB's rowid, which the stream's column "rowid" hides: send RECORD messages for this stream/);
+    assert.deepEqual(stateLines(result), []);
+  });
+
   it("stops on malformed JSON and on a corrupt gzip file, naming the file (and the line)", async () => {
     const malformed = batchFile("m.jsonl", ndjson([user(1)]) + '{"id": 2,\n');
     let result = await runTarget(db.path, ndjson([SCHEMA, batch([malformed]), state(1)]));
