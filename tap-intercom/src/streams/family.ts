@@ -25,6 +25,7 @@ import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declarati
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
+import { recordsAt } from "./response-path.js";
 import { isSorted, pagedResponses, sourceFor, type ScrollTiming } from "./sources.js";
 import { SpillQueue } from "./spill-queue.js";
 import { VersionWindow } from "./version-window.js";
@@ -156,7 +157,7 @@ async function syncChildren(
   keyOf: (record: ApiRecord) => string,
 ): Promise<void> {
   const decl = child.declaration;
-  const hasRecords = (response: ApiRecord): boolean => decl.paged === true && decl.records(response).length > 0;
+  const hasRecords = (response: ApiRecord): boolean => decl.paged === true && recordsAt(response, decl.recordsPath).length > 0;
   const fetchChildren = async (record: ApiRecord): Promise<ApiRecord[] | undefined> => {
     try {
       const pages: ApiRecord[] = [];
@@ -172,7 +173,7 @@ async function syncChildren(
   };
   await consumeConcurrentInOrder(parents, ctx.config.maxConcurrency, fetchChildren, async (pages, parentRecord) => {
     if (!pages?.[0]) return;
-    const records = pages.flatMap(decl.records);
+    const records = pages.flatMap((page) => recordsAt(page, decl.recordsPath));
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;

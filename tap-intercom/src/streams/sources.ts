@@ -3,6 +3,7 @@ import { IntercomHttpError } from "../http/errors.js";
 import { sleep } from "../http/pacer.js";
 import type { SyncContext } from "../providers.js";
 import type { ApiRecord, ListDeclaration, ParentDeclaration, ScrollDeclaration, SearchDeclaration } from "./declaration.js";
+import { recordsAt } from "./response-path.js";
 
 export interface Source {
   /** Pages of records; a scroll that restarts yields records again (the caller deduplicates). */
@@ -10,11 +11,6 @@ export interface Source {
 }
 
 type Query = Record<string, string | number | undefined>;
-
-function recordsAt(response: ApiRecord, key: string): ApiRecord[] {
-  const value = response[key];
-  return Array.isArray(value) ? (value as ApiRecord[]) : [];
-}
 
 /** The request for the page after `response`, or undefined at the end. */
 export function nextPageRequest(response: ApiRecord, path: string, query: Query): { path: string; query: Query } | undefined {
@@ -61,9 +57,9 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   const path = typeof decl.path === "function" ? decl.path(ctx.config) : decl.path;
   const query: Query = { ...decl.query };
   if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
-  const hasRecords = (response: ApiRecord): boolean => decl.paged && recordsAt(response, decl.recordsKey).length > 0;
+  const hasRecords = (response: ApiRecord): boolean => decl.paged && recordsAt(response, decl.recordsPath).length > 0;
   for await (const response of pagedResponses(ctx, decl.name, { path, query }, hasRecords)) {
-    const records = recordsAt(response, decl.recordsKey);
+    const records = recordsAt(response, decl.recordsPath);
     const kept = decl.filter ? records.filter(decl.filter) : records;
     yield decl.complete ? kept.map(decl.complete) : kept;
   }
@@ -98,7 +94,7 @@ async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBoun
       stream: decl.name,
       urgent: true,
     });
-    const records = recordsAt(response, decl.recordsKey);
+    const records = recordsAt(response, decl.recordsPath);
     yield records;
     const next = records.length > 0 ? nextPageRequest(response, decl.path, {}) : undefined;
     const cursor = next?.query["starting_after"];
@@ -147,7 +143,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
           noRetry: scrollParam !== undefined,
           urgent: true,
         });
-        const records = recordsAt(response, decl.recordsKey);
+        const records = recordsAt(response, decl.recordsPath);
         if (records.length === 0) return;
         if (typeof response["scroll_param"] === "string") scrollParam = response["scroll_param"];
         yield records;
