@@ -21,17 +21,56 @@ export function typeNameFor(file: string): string {
 /** The nested shapes several schemas share, each declared once in `shared.ts`. */
 const SHARED_DEFS = "shared/defs.json";
 
-const OPTIONS = { bannerComment: BANNER, additionalProperties: true, strictIndexSignatures: false, format: true, cwd: SCHEMA_DIR } as const;
+const OPTIONS = { bannerComment: BANNER, additionalProperties: false, strictIndexSignatures: false, format: true, cwd: SCHEMA_DIR } as const;
+
+/**
+ * The marker of `format: date-time` fields, declared in shared.ts: RFC 3339 text in the tap's
+ * records, Unix seconds as Intercom sends them (`Sent` in schemas/sent.ts maps one to the other).
+ */
+const DATE_TIME = "DateTime";
+const DATE_TIME_DECLARATION = `declare const dateTime: unique symbol;
+/** A \`format: date-time\` field: RFC 3339 text in the tap's records (Intercom sends Unix seconds: \`Sent\` in schemas/sent.ts). */
+export type ${DATE_TIME} = string & { readonly [dateTime]: true };
+`;
+
+/** Keywords that constrain a value: a schema with none of them allows any. */
+const CONSTRAINTS = new Set(["$defs", "type", "properties", "additionalProperties", "items", "$ref", "allOf", "anyOf", "oneOf", "enum", "const", "tsType"]);
+
+/**
+ * The schema as its types describe it: date-time fields are `DateTime`, and objects list the
+ * fields they name and no others (`additionalProperties: true` beside `properties` admits any
+ * further field, which would let a renamed field compile), while an object that names no field is a map.
+ */
+function forTypes(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(forTypes);
+  if (schema === null || typeof schema !== "object") return schema;
+  const node = schema as Record<string, unknown>;
+  if (node["format"] === "date-time") {
+    const types = ([] as unknown[]).concat(node["type"] ?? "string");
+    return { ...node, tsType: types.map((t) => (t === "null" ? "null" : DATE_TIME)).join(" | ") };
+  }
+  // A schema that constrains nothing (`{ description }`) allows any value, not only an object.
+  if (!Object.keys(node).some((key) => CONSTRAINTS.has(key))) return { ...node, tsType: "unknown" };
+  const out: Record<string, unknown> = {};
+  const map = ([] as unknown[]).concat(node["type"]).includes("object") && node["properties"] === undefined;
+  if (map && node["additionalProperties"] === undefined) out["additionalProperties"] = true;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "additionalProperties" && value === true && !map) continue;
+    out[key] = key === "properties" || key === "$defs" ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, forTypes(v)])) : forTypes(value);
+  }
+  return out;
+}
 
 /** `shared.ts`: one type per shared shape, named by its title; and the title of each shape. */
 async function sharedTypes(): Promise<{ ts: string; titles: Map<string, string> }> {
-  const shared = JSON.parse(await readFile(join(SCHEMA_DIR, SHARED_DEFS), "utf8")) as { $defs: Record<string, JSONSchema> };
+  const shared = forTypes(JSON.parse(await readFile(join(SCHEMA_DIR, SHARED_DEFS), "utf8"))) as { $defs: Record<string, JSONSchema> };
   const names = Object.keys(shared.$defs);
   const titles = new Map(names.map((n) => [n, String(shared.$defs[n]?.title ?? n)]));
   // A root that names every shape, so each is emitted; the root type itself is dropped.
   const root = { title: "SharedShapes", type: "object", properties: Object.fromEntries(names.map((n) => [n, { $ref: `#/$defs/${n}` }])), $defs: shared.$defs } as JSONSchema;
   const ts = await compile(root, "SharedShapes", OPTIONS);
-  return { ts: withoutCopies(ts.replace(/export interface SharedShapes \{[^}]*\}\n\n?/, ""), [...titles.values()]), titles };
+  const body = withoutCopies(ts.replace(/export interface SharedShapes \{[^}]*\}\n\n?/, ""), [...titles.values()]);
+  return { ts: body.replace(`${BANNER}\n`, `${BANNER}\n\n${DATE_TIME_DECLARATION}`), titles };
 }
 
 interface Declaration {
@@ -86,7 +125,7 @@ function withoutCopies(ts: string, titles: string[]): string {
 /** The generated file with the shared shapes' declarations taken out and imported from shared.ts instead. */
 function importShared(ts: string, titles: string[]): string {
   const body = withoutCopies(withoutDeclarations(ts, ({ name }) => titles.includes(name)), titles);
-  const used = titles.filter((title) => new RegExp(`\\b${title}\\b`).test(body)).sort();
+  const used = [...titles, DATE_TIME].filter((title) => new RegExp(`\\b${title}\\b`).test(body)).sort();
   return used.length === 0 ? body : body.replace(`${BANNER}\n`, `${BANNER}\n\nimport type { ${used.join(", ")} } from "./shared.js";\n`);
 }
 
@@ -99,7 +138,7 @@ export async function generateTypes(): Promise<Map<string, string>> {
   out.set(join(TYPES_DIR, "shared.ts"), shared.ts);
   for (const file of files) {
     const text = await readFile(join(SCHEMA_DIR, file), "utf8");
-    const schema = JSON.parse(text) as JSONSchema;
+    const schema = forTypes(JSON.parse(text)) as JSONSchema;
     const name = typeNameFor(file);
     const ts = importShared(await compile({ ...schema, title: name }, name, OPTIONS), [...shared.titles.values()]);
     const stem = basename(file, ".json");

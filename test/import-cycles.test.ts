@@ -54,4 +54,19 @@ describe("source layout", () => {
     const found = cycles(await importGraph()).map((cycle) => cycle.map((file) => relative(REPO_ROOT, file)).join(" -> "));
     assert.deepEqual(found, []);
   });
+
+  it("throws no bare Error in src: a named class says the kind (config, input, HTTP, load, internal); `make lint` checks it too", async () => {
+    const bare: string[] = [];
+    for (const file of (await Promise.all(SOURCE_DIRS.map((dir) => sourceFiles(join(REPO_ROOT, dir))))).flat()) {
+      const source = ts.createSourceFile(file, await readFile(file, "utf8"), ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node): void => {
+        if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && node.expression.text === "Error") {
+          bare.push(`${relative(REPO_ROOT, file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    assert.deepEqual(bare, []);
+  });
 });

@@ -75,7 +75,7 @@ describe("reporting export rows with an empty key cell", function () {
     assert.deepEqual(both.map((r) => r.sla_name), ["(empty in the export; window 2024-01-01T00:00:00Z, #1)", "(empty in the export; window 2024-01-01T00:00:00Z, #2)"]);
     assert.throws(
       () => cells.fill({ sla_name: "VIP", sla_started_at: null }, 7),
-      /report_conversation_sla_status_log: window \[2024-01-01T00:00:00Z, 2024-01-02T00:00:00Z\): CSV row 7: key attribute "sla_started_at" is empty, and only a text key can take a stand-in value/,
+      /stream "report_conversation_sla_status_log": window \[2024-01-01T00:00:00Z, 2024-01-02T00:00:00Z\): CSV row 7: key attribute "sla_started_at" is empty, and only a text key can take a stand-in value/,
     );
   });
 });

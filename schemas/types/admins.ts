@@ -24,13 +24,15 @@ export interface AdminsRecord {
     | null
     | string
     | {
+        /**
+         * Always avatar (GET /me example, 2.14 yaml:53-55).
+         */
+        type?: null | string;
         image_url?: null | string;
-        [k: string]: unknown;
       };
   team_priority_level?: null | {
     primary_team_ids?: null | number[];
     secondary_team_ids?: null | number[];
-    [k: string]: unknown;
   };
   /**
    * The admin's role (API 2.16+).
@@ -39,7 +41,5 @@ export interface AdminsRecord {
     type?: null | string;
     id?: null | string;
     name?: null | string;
-    [k: string]: unknown;
   };
-  [k: string]: unknown;
 }

@@ -32,7 +32,6 @@ export interface TeamsRecord {
      * The secondary admin ids for the team
      */
     secondary_admin_ids?: null | (null | number)[];
-    [k: string]: unknown;
   };
   /**
    * The assignment limit for the team. This field is only present when the team's distribution type is load balanced.
@@ -42,5 +41,4 @@ export interface TeamsRecord {
    * Describes how assignments are distributed among the team members
    */
   distribution_method?: null | string;
-  [k: string]: unknown;
 }

@@ -20,7 +20,5 @@ export type TicketStatesRecord = TicketState & {
   ticket_types?: null | {
     type?: null | string;
     data?: null | TicketType[];
-    [k: string]: unknown;
   };
-  [k: string]: unknown;
 };

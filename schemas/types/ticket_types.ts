@@ -10,5 +10,4 @@ export type TicketTypesRecord = TicketType & {
    * The id representing the ticket type.
    */
   id: string;
-  [k: string]: unknown;
 };

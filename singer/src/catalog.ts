@@ -1,4 +1,4 @@
-import { ConfigError } from "./errors.js";
+import { ConfigError, streamLabel } from "./errors.js";
 import type { JsonSchema } from "./messages.js";
 
 export type Breadcrumb = string[];
@@ -164,10 +164,10 @@ export function parseCatalog(value: unknown, source = "catalog"): Catalog {
     const id = entry["tap_stream_id"] ?? entry["stream"];
     if (typeof id !== "string") throw new ConfigError(`${source}: streams[${index}] has no "tap_stream_id"`);
     if (typeof entry["schema"] !== "object" || entry["schema"] === null) {
-      throw new ConfigError(`${source}: stream "${id}" has no "schema" object`);
+      throw new ConfigError(`${source}: ${streamLabel(id)} has no "schema" object`);
     }
     if (entry["metadata"] !== undefined && !Array.isArray(entry["metadata"])) {
-      throw new ConfigError(`${source}: stream "${id}" has a "metadata" that is not an array`);
+      throw new ConfigError(`${source}: ${streamLabel(id)} has a "metadata" that is not an array`);
     }
     return {
       ...entry,

@@ -11,9 +11,8 @@ export function runMain(main: () => Promise<void>, logger: Logger): void {
       process.exitCode = process.exitCode ?? 0;
     },
     (error: unknown) => {
-      const err = error instanceof Error ? error : new Error(String(error));
-      logger.error(err.message);
-      if (process.env["LOG_LEVEL"]?.toLowerCase() === "debug" && err.stack) logger.debug(err.stack);
+      logger.error(error instanceof Error ? error.message : String(error));
+      if (process.env["LOG_LEVEL"]?.toLowerCase() === "debug" && error instanceof Error && error.stack) logger.debug(error.stack);
       process.exitCode = 1;
     },
   );

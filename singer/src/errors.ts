@@ -18,12 +18,17 @@ export class SingerInputError extends Error {
   }
 }
 
+/** How every error and log line names a stream: `stream "users"` (Logger.forStream's prefix, formatLocation's part). */
+export function streamLabel(name: string): string {
+  return `stream "${name}"`;
+}
+
 /** "stdin, line 4, stream \"users\", field \"id\": ", or "" when nothing is known. */
 export function formatLocation(where: { lineNumber?: number; stream?: string; field?: string; source?: string }): string {
   const parts: string[] = [];
   if (where.source !== undefined) parts.push(where.source);
   if (where.lineNumber !== undefined) parts.push(`line ${where.lineNumber}`);
-  if (where.stream !== undefined) parts.push(`stream "${where.stream}"`);
+  if (where.stream !== undefined) parts.push(streamLabel(where.stream));
   if (where.field !== undefined) parts.push(`field "${where.field}"`);
   return parts.length > 0 ? `${parts.join(", ")}: ` : "";
 }
@@ -33,5 +38,21 @@ export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";
+  }
+}
+
+/** A broken invariant of this program (a bug to report), not a problem the input or the settings can fix. */
+export class InternalError extends Error {
+  constructor(message: string) {
+    super(`internal error, please report it: ${message}`);
+    this.name = "InternalError";
+  }
+}
+
+/** The output was closed before everything was written (the reading side, a target or a pipe, ended early). */
+export class OutputClosedError extends Error {
+  constructor(message = "the output closed before everything was written (did the target stop?)") {
+    super(message);
+    this.name = "OutputClosedError";
   }
 }

@@ -4,6 +4,8 @@
  * are written only at debug level or once `enableMetrics()` was called (the `metrics` setting).
  */
 
+import { streamLabel } from "./errors.js";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 /** The shortest start of a secret that a cut text may not end with. */
@@ -43,6 +45,11 @@ export class Logger {
     child.core = this.core;
     child.prefix = `${this.prefix}${prefix}: `;
     return child as unknown as Logger;
+  }
+
+  /** The logger for lines about one stream (a reporting dataset is one too): they start `stream "contacts": `, as errors name it. */
+  forStream(name: string): Logger {
+    return this.child(streamLabel(name));
   }
 
   /** Registers a value that must never appear in output; it is replaced by `***`. */

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
+import { OutputClosedError } from "./errors.js";
 import type { SingerMessage } from "./messages.js";
 
 /**
@@ -40,7 +41,7 @@ export class NdjsonWriter {
           throw error as Error;
         }),
         once(this.output, "close", { signal: ac.signal }).then(() => {
-          throw this.closedError ?? new Error("output stream closed");
+          throw this.closedError ?? new OutputClosedError();
         }),
       ]);
     } finally {

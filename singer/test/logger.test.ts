@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Logger } from "../src/index.js";
+import { formatLocation, Logger, streamLabel } from "../src/index.js";
 
 function capture(level: "debug" | "info" | "warn" = "debug"): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
@@ -14,6 +14,14 @@ describe("Logger.child", () => {
     contacts.child("window 2024-01-01").warn("no data");
     logger.info("sync done");
     assert.deepEqual(lines, ["INFO tap-x: contacts: 120 records in 1.0s", "WARN tap-x: contacts: window 2024-01-01: no data", "INFO tap-x: sync done"]);
+  });
+
+  it("names a stream in a log line as errors name it: forStream's prefix is formatLocation's stream part", () => {
+    const { logger, lines } = capture();
+    logger.forStream("contacts").info("120 records in 1.0s");
+    assert.deepEqual(lines, [`INFO tap-x: ${streamLabel("contacts")}: 120 records in 1.0s`]);
+    assert.equal(lines[0], 'INFO tap-x: stream "contacts": 120 records in 1.0s');
+    assert.equal(formatLocation({ lineNumber: 3, stream: "contacts" }), 'line 3, stream "contacts": ');
   });
 
   it("keeps a child's warnings, with its prefix, in the run's warnings", () => {

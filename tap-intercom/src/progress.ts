@@ -1,3 +1,5 @@
+import type { Logger } from "../../singer/src/index.js";
+
 /**
  * Progress of a long stream on stderr, only when stderr is a terminal: a whole line every few
  * seconds (records, rate, elapsed), never a line redrawn in place, so the target's log lines on
@@ -14,7 +16,7 @@ export class TtyProgress implements Progress {
   private readonly counts = new Map<string, { records: number; started: number; lastLine: number }>();
 
   constructor(
-    private readonly output: NodeJS.WriteStream = process.stderr,
+    private readonly logger: Logger,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -33,7 +35,7 @@ export class TtyProgress implements Progress {
     entry.lastLine = at;
     const seconds = (at - entry.started) / 1000;
     const rate = seconds > 0 ? entry.records / seconds : 0;
-    this.output.write(`INFO tap-intercom: ${stream}: ${entry.records} records so far, ${rate.toFixed(1)}/s, ${seconds.toFixed(0)}s elapsed\n`);
+    this.logger.forStream(stream).info(`${entry.records} records so far, ${rate.toFixed(1)}/s, ${seconds.toFixed(0)}s elapsed`);
   }
 
   finish(stream: string): void {
@@ -43,6 +45,7 @@ export class TtyProgress implements Progress {
 
 export const noProgress: Progress = { start: () => undefined, add: () => undefined, finish: () => undefined };
 
-export function progressFor(stream: NodeJS.WriteStream = process.stderr): Progress {
-  return stream.isTTY ? new TtyProgress(stream) : noProgress;
+/** Progress lines through `logger` when `stream` (where the logger writes) is a terminal. */
+export function progressFor(logger: Logger, stream: NodeJS.WriteStream = process.stderr): Progress {
+  return stream.isTTY ? new TtyProgress(logger) : noProgress;
 }

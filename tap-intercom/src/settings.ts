@@ -6,6 +6,7 @@
  */
 import { Ajv } from "ajv";
 import { ConfigError, rejectUnknownSettings, settingsFromEnv, withoutMeltanoKeys, type About, type JsonSchema } from "../../singer/src/index.js";
+import { DATE_TIME_FORM, parseStrictDateTime } from "./date-time.js";
 import { readReportingConfig, REPORTING_SETTINGS, type ReportingConfig } from "./reporting/settings.js";
 import { BATCH_SETTINGS, batchConfigOf, type BatchConfig } from "./batch-output.js";
 
@@ -129,28 +130,6 @@ export interface TapConfig {
 
 function defaultOf<T>(name: string): T {
   return settingsProperties[name]?.["default"] as T;
-}
-
-const DATE_TIME_FORM = "an RFC 3339 date-time such as 2024-01-05T00:00:00Z (Z or an offset like +02:00), or a date such as 2024-01-05 (midnight UTC)";
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$/;
-
-/**
- * Unix seconds of an RFC 3339 / ISO 8601 date-time with a zone, or of a bare date at midnight
- * UTC; undefined for anything else (local times, `01/02/2024`, `Jan 5 2024`, `2024`).
- */
-export function parseStrictDateTime(text: string): number | undefined {
-  const match = DATE_ONLY.exec(text) ?? DATE_TIME.exec(text);
-  if (!match) return undefined;
-  const [, year, month, day, hour = "00", minute = "00", second = "00"] = match;
-  const ms = Date.parse(match.length > 4 ? text.replace(" ", "T") : `${text}T00:00:00Z`);
-  if (Number.isNaN(ms)) return undefined;
-  // Date.parse rolls 2024-02-30 over into March: the fields must be what was written.
-  const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second)));
-  if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) {
-    return undefined;
-  }
-  return Math.floor(ms / 1000);
 }
 
 function describeProblem(error: { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string }, config: Record<string, unknown>): string {

@@ -24,11 +24,23 @@ export async function checkToken(client: IntercomClient): Promise<{ email?: stri
   return client.getJson<{ email?: string; app?: { name?: string; id_code?: string } }>({ path: "/me", stream: "token check" });
 }
 
-async function tokenWorks(client: IntercomClient): Promise<boolean> {
-  return checkToken(client).then(
-    () => true,
-    () => false,
-  );
+/**
+ * Whether GET /me accepts the token, asked once per client (one per run) however many streams are
+ * refused. A token revoked later in the same run is then noticed by the next run's token check,
+ * not here: its 401s read as refusals of the streams that meet them.
+ */
+const tokenChecks = new WeakMap<IntercomClient, Promise<boolean>>();
+
+function tokenWorks(client: IntercomClient): Promise<boolean> {
+  let works = tokenChecks.get(client);
+  if (!works) {
+    works = checkToken(client).then(
+      () => true,
+      () => false,
+    );
+    tokenChecks.set(client, works);
+  }
+  return works;
 }
 
 /** The catalog selected these streams by name and Intercom refused them: the run fails, after every other stream. */

@@ -1,5 +1,5 @@
 /** Discovery, sync and the connection test, across every stream provider. */
-import { resumeOrder, type Catalog, type CatalogStream, type Logger, type SingerState, type SingerWriter } from "../../singer/src/index.js";
+import { InternalError, resumeOrder, streamLabel, type Catalog, type CatalogStream, type Logger, type SingerState, type SingerWriter } from "../../singer/src/index.js";
 import { IntercomClient } from "./http/client.js";
 import { IntercomHttpError } from "./http/errors.js";
 import { progressFor } from "./progress.js";
@@ -60,7 +60,7 @@ export async function testConnection(config: TapConfig, logger: Logger): Promise
 
 function ownerOf(stream: CatalogStream): StreamProvider {
   const provider = providerOf(stream.tap_stream_id);
-  if (!provider) throw new Error(`no provider for stream "${stream.tap_stream_id}" in the catalog`);
+  if (!provider) throw new InternalError(`no provider for ${streamLabel(stream.tap_stream_id)} in the catalog`);
   return provider;
 }
 
@@ -78,7 +78,7 @@ function runnableStreams(streams: CatalogStream[], config: TapConfig, current: u
   });
   for (const [reason, ids] of skipped) logger.warn(`skipping ${ids.join(", ")}: ${reason}`);
   if (typeof current === "string" && [...skipped.values()].some((ids) => ids.includes(current))) {
-    logger.warn(`the state's currently_syncing names "${current}", which cannot run; continuing with the other streams`);
+    logger.forStream(current).warn("the state's currently_syncing names it, and it cannot run; continuing with the other streams");
   }
   return runnable;
 }
@@ -102,7 +102,7 @@ export async function sync(run: {
   const client = run.client ?? new IntercomClient(config, logger);
   const output = new StoppableWriter(writer);
   const state = new StateHolder(run.state, output);
-  const progress = progressFor();
+  const progress = progressFor(logger);
   const started = Date.now();
   /** Skipped stream → why, when the warnings above do not say. */
   const skipped = new Map<string, string | undefined>();
@@ -120,7 +120,7 @@ export async function sync(run: {
           const reason = await refusalOf(error, stream.tap_stream_id, client);
           if (reason === undefined) throw error;
           skipped.set(stream.tap_stream_id, undefined);
-          logger.warn(`${stream.tap_stream_id}: skipped, Intercom refused it: ${reason}`);
+          logger.forStream(stream.tap_stream_id).warn(`skipped, Intercom refused it: ${reason}`);
         }
       },
     });

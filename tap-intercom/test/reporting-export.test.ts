@@ -226,7 +226,7 @@ describe("reporting export: the tap against the fixture's export API", function 
       // Each warning once as it happens (the end-of-run summary repeats it with a "  - " prefix).
       const warnings = stderr.split("\n").filter((line) => line.includes("does not fit the type guessed") && !line.includes("  - "));
       assert.equal(warnings.length, 1, stderr);
-      assert.match(warnings[0] ?? "", /WARN tap-intercom: report_ticket_time_in_state: window \[.*\): row \d+, column "state_change_count": "1,0\d4" does not fit/);
+      assert.match(warnings[0] ?? "", /WARN tap-intercom: stream "report_ticket_time_in_state": window \[.*\): row \d+, column "state_change_count": "1,0\d4" does not fit/);
       const schemas = messages.filter((m) => m.type === "SCHEMA");
       assert.deepEqual(schemas[0]?.schema?.properties["state_change_count"]?.type, ["null", "integer"]);
       assert.deepEqual(schemas.at(-1)?.schema?.properties["state_change_count"]?.type, ["null", "string"]);
@@ -267,7 +267,7 @@ describe("reporting export: the tap against the fixture's export API", function 
         const failed = await runTap(configFor(server, 4, { reporting_job_timeout_seconds: 0.5 }), healthy.messages.filter((m) => m.type === "STATE").pop()?.value);
         server.setFaults({});
         assert.notEqual(failed.code, 0);
-        assert.match(failed.stderr, /ERROR tap-intercom: report_conversation: window \[2024-01-03T00:00:00Z, 2024-01-04T00:00:00Z\): /);
+        assert.match(failed.stderr, /ERROR tap-intercom: stream "report_conversation": window \[2024-01-03T00:00:00Z, 2024-01-04T00:00:00Z\): /);
         assert.match(failed.stderr, pattern);
         assert.equal(bookmarkOf(failed.messages), iso(START + 2 * DAY));
         const rerun = await runTap(configFor(server, 4), failed.messages.filter((m) => m.type === "STATE").pop()?.value);
@@ -283,7 +283,7 @@ describe("reporting export: the tap against the fixture's export API", function 
       const retentionDays = Math.ceil((Date.now() / 1000 - (START + 3 * DAY)) / DAY);
       const { code, stderr, messages } = await runTap(configFor(server, 6, { reporting_retention_days: retentionDays }));
       assert.equal(code, 0, stderr);
-      assert.match(stderr, /report_conversation: Intercom keeps reporting data for \d+ days \(reporting_retention_days\); starting at 2024-01-0[45]T00:00:00Z instead of 2024-01-01T00:00:00Z/);
+      assert.match(stderr, /stream "report_conversation": Intercom keeps reporting data for \d+ days \(reporting_retention_days\); starting at 2024-01-0[45]T00:00:00Z instead of 2024-01-01T00:00:00Z/);
       const first = messages.find((m) => m.type === "RECORD")?.record?.["conversation_started_at"] as string;
       assert.ok(Date.parse(first) >= (START + 3 * DAY) * 1000);
     });
@@ -309,7 +309,7 @@ describe("reporting export: the tap against the fixture's export API", function 
       const rerun = await runTap(config, messages.filter((m) => m.type === "STATE").pop()?.value);
       assert.equal(rerun.code, 0, rerun.stderr);
       const all = [...committedRecords(messages), ...rerun.messages.filter((m) => m.type === "RECORD")];
-      const expected = server.reportRows("load_test", START, START + 3 * DAY).map((r) => r["row_id"]);
+      const expected = Array.from(server.exportRows("load_test", START, START + 3 * DAY), (r) => r["row_id"]);
       assert.deepEqual(all.map((m) => m.record?.["row_id"]), expected);
     });
   });

@@ -2,10 +2,16 @@ import assert from "node:assert/strict";
 import { getMetadata } from "../../singer/src/index.js";
 import { converterFor, parseTimestamp } from "../src/reporting/cell-values.js";
 import { typedRecords, type FieldPlan } from "../src/reporting/csv-records.js";
-import { keyFieldsOf, parseDatasetList, type ReportingDataset } from "../src/reporting/datasets.js";
+import { parseDatasetList, rowIdentityOf, type ReportingDataset } from "../src/reporting/datasets.js";
 import { catalogStreamOf } from "../src/reporting/schema.js";
 import { readReportingConfig } from "../src/reporting/settings.js";
 import { exportWindows } from "../src/reporting/windows.js";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { parse } from "csv-parse/sync";
+import { FetchError } from "node-fetch";
+import { isRetryableError } from "../src/http/retry.js";
+import { CsvRowError } from "../src/reporting/csv-records.js";
+import { isBrokenDownload } from "../src/reporting/export-window.js";
 
 function dataset(id: string, attributeIds: string[], time = attributeIds[attributeIds.length - 1] as string): ReportingDataset {
   return { id, default_time_attribute_id: time, attributes: attributeIds.map((a) => ({ id: a, name: a.replace(/_/g, " ") })) };
@@ -67,7 +73,7 @@ describe("reporting: pure parts", () => {
   });
 
   it("keys rows by the curated table, never by a guess from the dataset's name or a column of names", () => {
-    const key = keyFieldsOf;
+    const key = (d: ReportingDataset): string[] => rowIdentityOf(d).keyFields;
     assert.deepEqual(key(dataset("conversation", ["conversation_id", "conversation_started_at"])), ["conversation_id"]);
     assert.deepEqual(key(dataset("consolidated_conversation_part", ["conversation_id", "action_id", "action_time"])), ["conversation_id", "action_id"]);
     assert.deepEqual(key(dataset("conversation_state", ["conversation_id", "conversation_state", "conversation_state_started_at"])), [
@@ -130,5 +136,29 @@ describe("reporting: pure parts", () => {
     assert.equal(readReportingConfig({ start_date: "2024-01-01T00:00:00Z", reporting_start_date: "2024-02-01T00:00:00Z" }).startTime, 1706745600);
     assert.throws(() => readReportingConfig({ reporting_window_seconds: 0 }), /"reporting_window_seconds" must be a positive integer/);
     assert.throws(() => readReportingConfig({ reporting_start_date: "soon" }), /RFC 3339/);
+    // The one strict reading of date-time settings (date-time.ts): a time without a zone is refused, not read as local time.
+    assert.throws(() => readReportingConfig({ reporting_end_date: "2024-01-05T00:00:00" }), /setting "reporting_end_date" must be an RFC 3339 date-time/);
+    assert.equal(readReportingConfig({ reporting_end_date: "2024-01-05" }).endTime, 1704412800);
+  });
+
+  it("downloads again after a broken download (truncated gzip, a connection cut mid-body), never after a row the data refuses", () => {
+    const caught = (run: () => unknown): unknown => {
+      try {
+        run();
+      } catch (error) {
+        return error;
+      }
+      return assert.fail("it throws");
+    };
+    const gzip = gzipSync(Buffer.from("id,created_at\n1,2024-01-01\n".repeat(50)));
+    assert.ok(isBrokenDownload(caught(() => gunzipSync(gzip.subarray(0, gzip.length / 2)))), "a truncated gzip");
+    assert.ok(isBrokenDownload(new FetchError("Invalid response body while trying to fetch: Premature close", "system", { code: "ERR_STREAM_PREMATURE_CLOSE" })));
+    assert.ok(isBrokenDownload(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })));
+    // A malformed file takes a fresh job instead (isMalformedCsv), not the same file again.
+    assert.ok(!isBrokenDownload(caught(() => parse('a,b\n"1,2\n'))));
+    // The HTTP client's message patterns would take a refused cell for a cut connection: the download check leaves them out.
+    const refused = new CsvRowError(2, 'field "state": "terminated" is not an integer');
+    assert.ok(isRetryableError(refused));
+    assert.ok(!isBrokenDownload(refused));
   });
 });

@@ -12,7 +12,8 @@ import { Logger } from "../../singer/src/index.js";
 import { IntercomClient } from "../src/http/client.js";
 import { HTTP_STATUS_ADVICE } from "../src/http/errors.js";
 import { ExportHttpError } from "../src/reporting/export-api.js";
-import { parseStrictDateTime, resolveConfig } from "../src/settings.js";
+import { parseStrictDateTime } from "../src/date-time.js";
+import { resolveConfig } from "../src/settings.js";
 import { progressFor, TtyProgress } from "../src/progress.js";
 import { discoverCatalog, runTap, selectOnly, writeJson } from "./support.js";
 
@@ -177,7 +178,7 @@ describe("tap-intercom settings, token and terminal", function () {
       const quiet = await runTap(configFor(), { catalog });
       assert.equal(quiet.code, 0, quiet.stderr);
       assert.doesNotMatch(quiet.stderr, /METRIC/);
-      assert.match(quiet.stderr, /admins: \d+ records in/);
+      assert.match(quiet.stderr, /stream "admins": \d+ records in/);
       const loud = await runTap(configFor({ metrics: true }), { catalog });
       assert.match(loud.stderr, /^INFO METRIC: \{"type":"timer","metric":"http_request_duration","value":[\d.]+,"tags":\{"stream":"admins"/m);
     });
@@ -186,8 +187,9 @@ describe("tap-intercom settings, token and terminal", function () {
       const written: string[] = [];
       let now = 0;
       const tty = { isTTY: true, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
-      assert.ok(progressFor(tty) instanceof TtyProgress);
-      const progress = new TtyProgress(tty, 10_000, () => now);
+      const logger = new Logger("tap-intercom", "info", (line) => tty.write(line + "\n"));
+      assert.ok(progressFor(logger, tty) instanceof TtyProgress);
+      const progress = new TtyProgress(logger, 10_000, () => now);
       progress.start("contacts");
       for (let i = 0; i < 30; i++) {
         now += 1000;
@@ -198,7 +200,7 @@ describe("tap-intercom settings, token and terminal", function () {
       for (const text of written) {
         assert.ok(!text.includes("\r") && !text.includes("\x1b"), JSON.stringify(text));
         assert.ok(text.endsWith("\n"));
-        assert.match(text, /contacts: \d+ records so far/);
+        assert.match(text, /^INFO tap-intercom: stream "contacts": \d+ records so far/);
       }
     });
 
@@ -212,7 +214,7 @@ describe("tap-intercom settings, token and terminal", function () {
       const run = await runTap(configFor(), { catalog });
       assert.equal(run.code, 0, run.stderr);
       const lines = run.stderr.trim().split("\n");
-      const truncation = lines.find((line) => /^WARN .*conversation_parts: /.test(line));
+      const truncation = lines.find((line) => /^WARN .*stream "conversation_parts": /.test(line));
       assert.ok(truncation, "the fixture truncates a conversation's parts");
       const summaryAt = lines.findIndex((line) => /this run had \d+ warnings? \(repeated from above\)/.test(line));
       assert.ok(summaryAt > lines.indexOf(truncation));

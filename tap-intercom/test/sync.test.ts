@@ -5,6 +5,7 @@ import { PassThrough } from "node:stream";
 import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, type CatalogStream } from "../../singer/src/index.js";
 import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
 import { HTTP_STATUS_ADVICE } from "../src/http/errors.js";
+import { refusalOf } from "../src/stream-access.js";
 import { apiVersionAtLeast, DEFAULT_API_VERSION, resolveConfig } from "../src/settings.js";
 import { declarationOf, declarations } from "../src/streams/declarations.js";
 import { sync } from "../src/tap.js";
@@ -493,19 +494,36 @@ describe("tap-intercom against the fixture server", function () {
       const refused = declarations.filter((d) => REST_STREAMS.includes(d.name) && ["tickets", "conversations"].includes(d.kind === "child" ? d.parent : d.name)).map((d) => d.name);
       assertExactlyOnce(server, run.messages, REST_STREAMS.filter((s) => !refused.includes(s)));
       for (const stream of refused) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream}: nothing emitted`);
-      assert.equal(run.stderr.match(/WARN tap-intercom: tickets: skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");
-      assert.match(run.stderr, /tickets: skipped, Intercom refused it: the access token lacks the permission to read tickets \(POST \/tickets\/search answered 401/);
-      assert.match(run.stderr, /conversations: skipped, Intercom refused it: the workspace's Intercom plan does not include it \(POST \/conversations\/search answered 403 api_plan_restricted\)/);
+      assert.equal(run.stderr.match(/WARN tap-intercom: stream "tickets": skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");
+      assert.match(run.stderr, /stream "tickets": skipped, Intercom refused it: the access token lacks the permission to read tickets \(POST \/tickets\/search answered 401/);
+      assert.match(run.stderr, /stream "conversations": skipped, Intercom refused it: the workspace's Intercom plan does not include it \(POST \/conversations\/search answered 403 api_plan_restricted\)/);
       const summary = run.stderr.split("\n").find((line) => line.includes("skipped streams (not synced)")) ?? "";
       for (const stream of refused) assert.match(summary, new RegExp(`[:,] ${stream}\\b`), `the summary lists ${stream}`);
       assert.equal(lastState(run.messages)?.["currently_syncing"], null);
+    });
+
+    it("asks GET /me once per run however many streams Intercom refuses with 401", async () => {
+      const client = new IntercomClient(resolveConfig(limited(), {}), new Logger("test", "error"));
+      try {
+        const refusal = await client.postJson({ path: "/tickets/search", stream: "tickets", body: { query: { field: "updated_at", operator: ">", value: 0 } } }).then(
+          () => assert.fail("the limited token is refused ticket search"),
+          (error: unknown) => error,
+        );
+        const before = server.stats().byRoute["GET /me"] ?? 0;
+        for (const stream of ["tickets", "ticket_parts", "tickets"]) {
+          assert.match((await refusalOf(refusal, stream, client)) ?? "", /lacks the permission .* while GET \/me accepts the token/);
+        }
+        assert.equal((server.stats().byRoute["GET /me"] ?? 0) - before, 1);
+      } finally {
+        client.close();
+      }
     });
 
     it("prints the advice table's 403 advice when the fixture answers 403 api_plan_restricted", async () => {
       const catalog = selectOnly(await discoverCatalog(limited()), ["conversations"]);
       const run = await runTap(limited(), { catalog });
       assert.equal(run.code, 1);
-      const warning = run.stderr.split("\n").find((line) => line.startsWith("WARN tap-intercom: conversations: skipped")) ?? "";
+      const warning = run.stderr.split("\n").find((line) => line.startsWith('WARN tap-intercom: stream "conversations": skipped')) ?? "";
       assert.ok(warning.endsWith(`answered 403 api_plan_restricted). ${HTTP_STATUS_ADVICE[403].check}`), warning);
     });
 
@@ -668,7 +686,7 @@ describe("tap-intercom against the fixture server", function () {
       assertExactlyOnce(server, run.messages, ["companies"]);
       const { byStatus } = server.stats();
       assert.ok((byStatus["500"] ?? 0) > 0, "the scroll failed at least once");
-      assert.match(run.stderr, /companies: the scroll broke .*HTTP 500.*; restarting it/);
+      assert.match(run.stderr, /stream "companies": the scroll broke .*HTTP 500.*; restarting it/);
       // Intercom cannot continue a failed scroll: asking for its scroll_param again only gets a 404.
       assert.equal(byStatus["404"], undefined, "no request for a failed scroll's param");
     });

@@ -287,9 +287,12 @@ describe("tap-intercom units", () => {
 
   it("shows progress only on a terminal (its lines: tap-intercom/test/settings-cli.test.ts)", () => {
     const tty = { isTTY: true, write: () => true } as unknown as NodeJS.WriteStream;
-    assert.ok(progressFor(tty) instanceof TtyProgress);
+    const logger = new Logger("t", "info", () => assert.fail("no progress on a pipe"));
+    assert.ok(progressFor(logger, tty) instanceof TtyProgress);
     const pipe = { isTTY: false, write: () => assert.fail("no progress on a pipe") } as unknown as NodeJS.WriteStream;
-    progressFor(pipe).start("contacts");
+    const progress = progressFor(logger, pipe);
+    progress.start("contacts");
+    progress.add("contacts", 5);
   });
 
   it("never writes the token in logs", () => {

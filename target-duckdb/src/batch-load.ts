@@ -84,7 +84,7 @@ export class BatchLoader {
     const direct = new Set(stream.columns.filter((c) => c.path.length === 1).map((c) => c.path[0]));
     const indirect = plan.ambiguous.find((name) => !direct.has(name));
     const lineChecked = unchecked ?? (indirect !== undefined ? `schema.${indirect}: missing and null are told apart, and the property has no column of its own` : undefined);
-    if (lineChecked) this.options.logger.info(`stream "${stream.name}": BATCH records are validated line by line in JavaScript (${lineChecked} is not checked in SQL)`);
+    if (lineChecked) this.options.logger.forStream(stream.name).info(`BATCH records are validated line by line in JavaScript (${lineChecked} is not checked in SQL)`);
     const entry = { signature, plan, lineChecked };
     this.plans.set(stream.name, entry);
     return entry;

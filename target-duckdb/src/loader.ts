@@ -443,8 +443,8 @@ export class Loader {
     }
     if (this.warnedNoKeys.has(message.stream)) return;
     this.warnedNoKeys.add(message.stream);
-    this.logger.warn(
-      `line ${lineNumber}, stream "${message.stream}": SCHEMA has no top-level "key_properties"${nested}: loading it without keys, every record appended as a new row (set primary_key_required to refuse such streams)`,
+    this.logger.forStream(message.stream).warn(
+      `line ${lineNumber}: SCHEMA has no top-level "key_properties"${nested}: loading it without keys, every record appended as a new row (set primary_key_required to refuse such streams)`,
     );
   }
 
@@ -459,8 +459,8 @@ export class Loader {
     const megabytes = Math.ceil(needed / 1024 / 1024);
     await this.connection.run(`SET memory_limit = '${megabytes}MiB'`);
     this.duckdbMemoryLimit = megabytes * 1024 * 1024;
-    this.logger.info(
-      `stream "${stream}" has ${columns} columns: DuckDB's memory limit raised from ${this.settings.memory_limit} to ${megabytes}MiB for this run (DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table, however few its rows)`,
+    this.logger.forStream(stream).info(
+      `${columns} columns: DuckDB's memory limit raised from ${this.settings.memory_limit} to ${megabytes}MiB for this run (DuckDB needs about ${MEMORY_PER_COLUMN / 1024} KiB per column of a table, however few its rows)`,
     );
   }
 
@@ -489,11 +489,11 @@ export class Loader {
     if (!isBigint(message.version)) throw this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
     const stream = this.streams.get(message.stream);
     if (!stream) {
-      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION for stream "${message.stream}" before its SCHEMA is ignored`);
+      this.logger.forStream(message.stream).warn(`line ${lineNumber}: ACTIVATE_VERSION before the stream's SCHEMA is ignored`);
       return;
     }
     if (!this.settings.add_metadata_columns) {
-      this.logger.warn(`line ${lineNumber}: ACTIVATE_VERSION ignored: it needs add_metadata_columns (rows carry no version)`);
+      this.logger.forStream(message.stream).warn(`line ${lineNumber}: ACTIVATE_VERSION ignored: it needs add_metadata_columns (rows carry no version)`);
       return;
     }
     await this.flushAll();
@@ -593,7 +593,7 @@ export class Loader {
   private startNextBatch(): void {
     this.uncommittedLargeCharacters = 0;
     for (const stream of this.streams.values()) {
-      if (stream.uncommitted > 0) this.logger.debug(`committing ${stream.uncommitted} rows of stream "${stream.name}"`);
+      if (stream.uncommitted > 0) this.logger.forStream(stream.name).debug(`committing ${stream.uncommitted} rows`);
       stream.uncommitted = 0;
       stream.oldestUncommittedAt = undefined;
       stream.batchKeys?.startBatch();

@@ -1,3 +1,4 @@
+import { InternalError } from "../../singer/src/index.js";
 import { qualifiedName, quoteIdentifier, quoteString } from "./sql.js";
 import type { ColumnSpec, ColumnType } from "./type-mapping.js";
 
@@ -155,7 +156,7 @@ export function deleteMarkedStatement(target: MergeTarget): string | undefined {
 function keyColumnsOf(target: MergeTarget): ColumnSpec[] {
   return target.keyProperties.map((key) => {
     const column = target.columns.find((c) => c.path.length === 1 && c.path[0] === key);
-    if (!column) throw new Error(`key property "${key}" has no column`);
+    if (!column) throw new InternalError(`key property "${key}" has no column`);
     return column;
   });
 }

@@ -1,4 +1,5 @@
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import { InternalError } from "../../singer/src/index.js";
 import { quoteIdentifier } from "./sql.js";
 
 /**
@@ -50,7 +51,7 @@ export class StreamStage {
    */
   append(line: string, receivedUs: number, keys: readonly (string | null)[] | undefined, keyCount: number): void {
     const appender = this.appender;
-    if (!appender) throw new Error(`stage ${this.table} is closed`);
+    if (!appender) throw new InternalError(`stage ${this.table} is closed`);
     appender.appendVarchar(line);
     appender.appendDouble(receivedUs);
     if (keys) {

@@ -7,7 +7,7 @@ import https from "node:https";
 import fetch, { type RequestInit, type Response } from "node-fetch";
 import type { Logger } from "../../../singer/src/index.js";
 import type { TapConfig } from "../settings.js";
-import { httpAdvice, IntercomHttpError, requestOwner } from "./errors.js";
+import { ClientClosedError, httpAdvice, IntercomHttpError, requestOwner } from "./errors.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { RateLimitPacer, readRateLimit, sleep, type Sleep } from "./pacer.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryableError, isRetryableStatus, type RetryPolicy } from "./retry.js";
@@ -113,7 +113,7 @@ export class IntercomClient {
     /** Why the last attempt failed, when the next one must back off first. */
     let retryAfter: string | undefined;
     for (;;) {
-      if (this.closed) throw new Error(`${label}: the run has stopped`);
+      if (this.closed) throw new ClientClosedError(`${requestOwner(req.stream)}: ${label}`);
       // A retry waits without holding a slot, so other requests go on meanwhile.
       if (retryAfter !== undefined) await this.backoff(req.stream, label, retryAfter, failures);
       retryAfter = undefined;
@@ -156,7 +156,7 @@ export class IntercomClient {
             if (rateLimitWaits > this.retry.maxRateLimitWaits) throw this.failure(req, label, response.status, body, "rate limited too many times");
             // A reset time already past (our clock behind Intercom's) still waits a moment.
             const resetAt = Math.max(readRateLimit(response.headers, Date.now())?.resetAtMs ?? Date.now() + 10_000, Date.now() + 1000);
-            this.logger.child(req.stream).warn(`429 on ${label}; waiting ${Math.ceil((resetAt - Date.now()) / 1000)}s for the rate limit to reset`, { repeatInSummary: false });
+            this.logger.child(requestOwner(req.stream)).warn(`429 on ${label}; waiting ${Math.ceil((resetAt - Date.now()) / 1000)}s for the rate limit to reset`, { repeatInSummary: false });
             this.pacer.blockUntil(resetAt);
             continue;
           }
@@ -226,7 +226,7 @@ export class IntercomClient {
   private async backoff(stream: string, label: string, why: string, retry: number): Promise<void> {
     this.stats.retries += 1;
     const delay = backoffDelayMs(this.retry, retry);
-    this.logger.child(stream).warn(`${why} on ${label}; retry ${retry}/${this.retry.maxRetries} in ${delay} ms`, { repeatInSummary: false });
+    this.logger.child(requestOwner(stream)).warn(`${why} on ${label}; retry ${retry}/${this.retry.maxRetries} in ${delay} ms`, { repeatInSummary: false });
     await this.wait(delay);
   }
 

@@ -1,3 +1,5 @@
+import { streamLabel } from "../../../singer/src/index.js";
+
 /** What a person should know and check when Intercom answers with one status. */
 export interface HttpAdvice {
   /** What the status means here. */
@@ -42,7 +44,7 @@ export function httpAdvice(status: number | undefined): string | undefined {
 
 /** Stream ids are snake_case; other request labels ("token check", "discovery:…") are shown as they are. */
 export function requestOwner(stream: string): string {
-  return /^[a-z0-9_]+$/.test(stream) ? `stream "${stream}"` : stream;
+  return /^[a-z0-9_]+$/.test(stream) ? streamLabel(stream) : stream;
 }
 
 /** A request that failed for good: names the stream and the request, never the token. */
@@ -66,6 +68,14 @@ export class IntercomHttpError extends Error {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** A request asked of a client already closed: the run has stopped (another stream failed, or the run ended). */
+export class ClientClosedError extends Error {
+  constructor(readonly request: string) {
+    super(`${request}: the run has stopped`);
+    this.name = "ClientClosedError";
   }
 }
 

@@ -23,13 +23,18 @@ export function isRetryableStatus(status: number): boolean {
 
 const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ESOCKETTIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET", "ERR_STREAM_PREMATURE_CLOSE"]);
 
+/** A failure of the connection (reset, refused, timed out, closed early), by its code or as node-fetch reports one. */
+export function isNetworkError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code ?? (error as { errno?: string }).errno;
+  return (code !== undefined && RETRYABLE_CODES.has(String(code))) || error.name === "FetchError";
+}
+
 /** Network-level failures worth another try: resets, refused connections, timeouts, truncated bodies. */
 export function isRetryableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code ?? (error as { errno?: string }).errno;
   if (error.name === "AbortError" || error.name === "TimeoutError") return true;
-  if (code && RETRYABLE_CODES.has(String(code))) return true;
-  if (error.name === "FetchError") return true;
+  if (isNetworkError(error)) return true;
   if (error instanceof SyntaxError) return true; // a 200 whose body is not JSON (cut short)
   return /premature close|socket hang up|terminated|invalid response body/i.test(error.message);
 }

@@ -83,7 +83,13 @@ export function timeAttributeOf(dataset: ReportingDataset): ReportingAttribute {
 export const WINDOW_START_FIELD = "_window_start";
 export const WINDOW_ROW_FIELD = "_window_row";
 
-export type RowIdentity = { kind: "attributes"; attributes: ReportingAttribute[] } | { kind: "window_row" };
+export interface RowIdentity {
+  kind: "attributes" | "window_row";
+  /** The key's attributes, which every export of the dataset must include (none for the window-row key). */
+  attributes: ReportingAttribute[];
+  /** The stream's key_properties. */
+  keyFields: string[];
+}
 
 /**
  * How rows of a dataset are told apart: the attributes of its curated key (known-datasets.ts)
@@ -95,21 +101,10 @@ export function rowIdentityOf(dataset: ReportingDataset): RowIdentity {
   const known = KNOWN_DATASETS[dataset.id];
   if (known && known.key.length > 0) {
     const attributes = known.key.map((id) => dataset.attributes.find((a) => a.id === id));
-    if (attributes.every((a): a is ReportingAttribute => a !== undefined)) return { kind: "attributes", attributes };
+    if (attributes.every((a): a is ReportingAttribute => a !== undefined)) {
+      const names = fieldNames(dataset);
+      return { kind: "attributes", attributes, keyFields: attributes.map((a) => names.get(a) as string) };
+    }
   }
-  return { kind: "window_row" };
-}
-
-/** The key attributes a dataset's exports must always include (none for the window-row key). */
-export function keyAttributesOf(dataset: ReportingDataset): ReportingAttribute[] {
-  const identity = rowIdentityOf(dataset);
-  return identity.kind === "attributes" ? identity.attributes : [];
-}
-
-/** The stream's key_properties. */
-export function keyFieldsOf(dataset: ReportingDataset): string[] {
-  const identity = rowIdentityOf(dataset);
-  if (identity.kind === "window_row") return [WINDOW_START_FIELD, WINDOW_ROW_FIELD];
-  const names = fieldNames(dataset);
-  return identity.attributes.map((a) => names.get(a) as string);
+  return { kind: "window_row", attributes: [], keyFields: [WINDOW_START_FIELD, WINDOW_ROW_FIELD] };
 }

@@ -1,3 +1,4 @@
+import { streamLabel } from "../../../singer/src/index.js";
 import type { ExportWindow } from "./windows.js";
 import { describeWindow } from "./windows.js";
 
@@ -7,7 +8,7 @@ export class ReportingExportError extends Error {
   readonly window: ExportWindow | undefined;
 
   constructor(stream: string, window: ExportWindow | undefined, message: string, options?: { cause?: unknown }) {
-    super(`${stream}: ${window ? `window ${describeWindow(window)}: ` : ""}${message}`, options);
+    super(`${streamLabel(stream)}: ${window ? `window ${describeWindow(window)}: ` : ""}${message}`, options);
     this.name = "ReportingExportError";
     this.stream = stream;
     this.window = window;

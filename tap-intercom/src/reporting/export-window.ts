@@ -2,6 +2,7 @@
 import { pipeline } from "node:stream";
 import type { Readable } from "node:stream";
 import type { Logger } from "../../../singer/src/index.js";
+import { isNetworkError } from "../http/retry.js";
 import { csvParser, describeCsvError, typedRecords, CsvRowError, type CsvRecord, type FieldPlan } from "./csv-records.js";
 import { decodingStages, describeZlibError } from "./decode.js";
 import { ReportingExportError } from "./errors.js";
@@ -34,11 +35,16 @@ function csvRows(body: Readable, stages: Awaited<ReturnType<typeof decodingStage
 /** How many times one window's file is downloaded before the window fails. */
 export const MAX_DOWNLOAD_ATTEMPTS = 10;
 
-/** A download that broke off, arrived corrupt or went away mid-body: worth downloading again. */
-function isBrokenDownload(error: unknown): boolean {
-  if (describeZlibError(error) !== undefined) return true;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? "";
-  return ["ECONNRESET", "EPIPE", "ETIMEDOUT", "ERR_STREAM_PREMATURE_CLOSE"].includes(code) || (error as Error | undefined)?.name === "FetchError";
+/**
+ * A download that broke off, arrived corrupt or went away mid-body: worth downloading again.
+ * The connection failures are the HTTP client's (isNetworkError), but not the rest of its
+ * isRetryableError: these errors come from reading a body whose response already arrived, where
+ * the request's timeout no longer applies (no AbortError), nothing is JSON (no SyntaxError), and
+ * its message patterns ("terminated", …) would also match a CsvRowError quoting a cell, which a
+ * new download cannot fix.
+ */
+export function isBrokenDownload(error: unknown): boolean {
+  return describeZlibError(error) !== undefined || isNetworkError(error);
 }
 
 /** A malformed file: a fresh job may produce a good one. */

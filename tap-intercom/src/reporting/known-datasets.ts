@@ -18,6 +18,8 @@
  *               export the tap reads as the `content_data` pseudo-dataset (content-data.ts).
  */
 
+import { CONTENT_COLUMNS } from "./content-columns.js";
+
 type Kind = "date-time" | "integer" | "number" | "string";
 
 export interface KnownDataset {
@@ -33,14 +35,7 @@ export const KNOWN_DATASETS: Record<string, KnownDataset> = {
   content_data: {
     key: ["receipt_id"],
     source: "[openapi] receipt_id: \"ID for this receipt\", one per delivery of a message to a user",
-    types: {
-      received_at: "date-time",
-      ...Object.fromEntries(
-        ["reply", "completion", "series_completion", "series_disengagement", "series_exit", "goal_success", "open", "click", "dismisall", "unsubscribe", "hard_bounce"].map(
-          (event) => [`first_${event}`, "date-time" as const],
-        ),
-      ),
-    },
+    types: Object.fromEntries(CONTENT_COLUMNS.filter((column) => column.time).map((column) => [column.id, "date-time" as const])),
   },
   conversation: {
     key: ["conversation_id"],

@@ -1,5 +1,5 @@
 /** The provider of the Reporting Data Export streams: one `report_<dataset>` stream per dataset. */
-import { ConfigError, type CatalogStream, type Logger } from "../../../singer/src/index.js";
+import { ConfigError, streamLabel, type CatalogStream, type Logger } from "../../../singer/src/index.js";
 import type { IntercomClient } from "../http/client.js";
 import { IntercomResponseError } from "../http/errors.js";
 import type { DiscoverContext, StreamProvider, SyncContext } from "../providers.js";
@@ -64,11 +64,11 @@ export const reportingProvider: StreamProvider = {
     const config = ctx.config.reporting;
     const id = stream.tap_stream_id;
     if (config.appId === undefined || config.clientId === undefined) {
-      throw new ConfigError(`${id}: reporting streams need the "app_id" and "client_id" settings`);
+      throw new ConfigError(`${streamLabel(id)}: reporting streams need the "app_id" and "client_id" settings`);
     }
     const datasetId = datasetIdOf(id) as string;
     const dataset = (await listDatasets(ctx.client, config, ctx.config.apiVersion)).find((d) => d.id === datasetId);
-    if (!dataset) throw new IntercomResponseError(`${id}: Intercom no longer lists reporting dataset "${datasetId}"`);
+    if (!dataset) throw new IntercomResponseError(`${streamLabel(id)}: Intercom no longer lists reporting dataset "${datasetId}"`);
     await syncExport(ctx, stream, dataset, apiFor(ctx.client, config, id, ctx.config.apiVersion), config);
   },
 };

@@ -3,8 +3,6 @@ import { ConfigError, standardMetadata, writeMetadata, type CatalogStream, type 
 import {
   fieldNames,
   findAttribute,
-  keyAttributesOf,
-  keyFieldsOf,
   rowIdentityOf,
   streamIdOf,
   timeAttributeOf,
@@ -12,6 +10,7 @@ import {
   WINDOW_START_FIELD,
   type ReportingAttribute,
   type ReportingDataset,
+  type RowIdentity,
 } from "./datasets.js";
 import { KNOWN_DATASETS } from "./known-datasets.js";
 
@@ -81,10 +80,10 @@ export const WINDOW_KEY_PROPERTIES: Record<string, JsonSchema> = {
   [WINDOW_ROW_FIELD]: { type: ["integer"], description: "The row's position in its export window's file, from 1 (window-row key)" },
 };
 
-/** Attribute ids chosen by `reporting_attribute_ids`, always with the key and time attributes. */
-export function configuredAttributes(dataset: ReportingDataset, chosen: string[] | undefined): ReportingAttribute[] {
+/** Attribute ids chosen by `reporting_attribute_ids`, always with the key (`identity`, the dataset's) and time attributes. */
+export function configuredAttributes(dataset: ReportingDataset, identity: RowIdentity, chosen: string[] | undefined): ReportingAttribute[] {
   if (chosen === undefined) return dataset.attributes;
-  const wanted = new Set<ReportingAttribute>([...keyAttributesOf(dataset), timeAttributeOf(dataset)]);
+  const wanted = new Set<ReportingAttribute>([...identity.attributes, timeAttributeOf(dataset)]);
   for (const id of chosen) {
     const attribute = findAttribute(dataset, id);
     if (!attribute) throw new ConfigError(`reporting_attribute_ids: dataset "${dataset.id}" has no attribute "${id}"`);
@@ -101,13 +100,14 @@ export function catalogStreamOf(dataset: ReportingDataset, chosenAttributeIds?: 
   const names = fieldNames(dataset);
   const nameOf = (attribute: ReportingAttribute): string => names.get(attribute) as string;
   const timeAttribute = timeAttributeOf(dataset);
+  const identity = rowIdentityOf(dataset);
   const properties: Record<string, JsonSchema> = {};
-  if (rowIdentityOf(dataset).kind === "window_row") Object.assign(properties, WINDOW_KEY_PROPERTIES);
-  for (const attribute of configuredAttributes(dataset, chosenAttributeIds)) {
+  if (identity.kind === "window_row") Object.assign(properties, WINDOW_KEY_PROPERTIES);
+  for (const attribute of configuredAttributes(dataset, identity, chosenAttributeIds)) {
     properties[nameOf(attribute)] = attributeType(dataset, attribute).schema;
   }
   const schema: JsonSchema = { type: "object", properties };
-  const keyProperties = keyFieldsOf(dataset);
+  const keyProperties = identity.keyFields;
   const replicationKey = nameOf(timeAttribute);
   let metadata = standardMetadata(schema, {
     keyProperties,

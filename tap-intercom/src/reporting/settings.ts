@@ -1,5 +1,5 @@
 import { ConfigError, type JsonSchema } from "../../../singer/src/index.js";
-import { rfc3339ToUnix } from "./windows.js";
+import { DATE_TIME_FORM, parseStrictDateTime } from "../date-time.js";
 
 /** The settings of the Reporting Data Export streams, as JSON Schema properties for `--about`. */
 export const REPORTING_SETTINGS: Record<string, JsonSchema> = {
@@ -153,11 +153,9 @@ function nonNegativeInteger(config: Record<string, unknown>, key: string, fallba
 function dateSetting(config: Record<string, unknown>, key: string): number | undefined {
   const text = optionalString(config, key);
   if (text === undefined) return undefined;
-  try {
-    return rfc3339ToUnix(text);
-  } catch {
-    throw new ConfigError(`setting "${key}" must be an RFC 3339 date-time, got ${JSON.stringify(text)}`);
-  }
+  const seconds = parseStrictDateTime(text);
+  if (seconds === undefined) throw new ConfigError(`invalid config: setting "${key}" must be ${DATE_TIME_FORM} (got ${JSON.stringify(text)})`);
+  return seconds;
 }
 
 /** Reads and checks the reporting settings of a merged tap config. */

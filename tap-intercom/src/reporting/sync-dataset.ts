@@ -4,6 +4,7 @@ import {
   recordMessage,
   schemaMessage,
   selectedFields,
+  streamLabel,
   type CatalogStream,
   type JsonSchema,
   type Logger,
@@ -12,14 +13,13 @@ import {
 import type { FieldPlan } from "./csv-records.js";
 import {
   fieldNames,
-  keyAttributesOf,
-  keyFieldsOf,
   rowIdentityOf,
   timeAttributeOf,
   WINDOW_ROW_FIELD,
   WINDOW_START_FIELD,
   type ReportingAttribute,
   type ReportingDataset,
+  type RowIdentity,
 } from "./datasets.js";
 import { EmptyKeyCells } from "./empty-keys.js";
 import type { ExportJobApi } from "./export-api.js";
@@ -56,8 +56,8 @@ interface SelectedField {
 }
 
 /** The catalog's selected fields that the dataset still has and `reporting_attribute_ids` allows. */
-function selectedAttributeFields(stream: CatalogStream, dataset: ReportingDataset, config: ReportingConfig, logger: Logger): SelectedField[] {
-  const allowed = new Set(configuredAttributes(dataset, config.attributeIds[dataset.id]));
+function selectedAttributeFields(stream: CatalogStream, dataset: ReportingDataset, identity: RowIdentity, config: ReportingConfig, logger: Logger): SelectedField[] {
+  const allowed = new Set(configuredAttributes(dataset, identity, config.attributeIds[dataset.id]));
   const byField = new Map<string, ReportingAttribute>();
   for (const [attribute, field] of fieldNames(dataset)) byField.set(field, attribute);
   const chosen: SelectedField[] = [];
@@ -75,7 +75,7 @@ function selectedAttributeFields(stream: CatalogStream, dataset: ReportingDatase
     if (!allowed.has(attribute)) continue;
     choose(field, attribute);
   }
-  for (const required of [...keyAttributesOf(dataset), timeAttributeOf(dataset)]) {
+  for (const required of [...identity.attributes, timeAttributeOf(dataset)]) {
     if (!chosen.some((c) => c.attribute === required)) choose(fieldNames(dataset).get(required) as string, required);
   }
   return chosen;
@@ -115,11 +115,11 @@ function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext, bookmark: n
   } else if (ctx.config.startTime !== undefined) {
     start = ctx.config.startTime;
   } else {
-    throw new ConfigError(`${stream.tap_stream_id} needs "reporting_start_date" or "start_date" for its first sync`);
+    throw new ConfigError(`${streamLabel(stream.tap_stream_id)} needs "reporting_start_date" or "start_date" for its first sync`);
   }
   const floor = retentionFloor(ctx);
   if (start < floor) {
-    ctx.logger.child(stream.tap_stream_id).warn(
+    ctx.logger.forStream(stream.tap_stream_id).warn(
       `Intercom keeps reporting data for ${ctx.config.retentionDays} days (reporting_retention_days); starting at ${unixToRfc3339(floor)} instead of ${unixToRfc3339(start)}`,
     );
     start = floor;
@@ -129,14 +129,15 @@ function startTimeOf(stream: CatalogStream, ctx: DatasetSyncContext, bookmark: n
 
 export async function syncDataset(ctx: DatasetSyncContext, dataset: ReportingDataset, stream: CatalogStream): Promise<void> {
   const streamId = stream.tap_stream_id;
-  const logger = ctx.logger.child(streamId);
-  const fields = selectedAttributeFields(stream, dataset, ctx.config, logger);
-  const windowKey = rowIdentityOf(dataset).kind === "window_row";
+  const logger = ctx.logger.forStream(streamId);
+  const identity = rowIdentityOf(dataset);
+  const fields = selectedAttributeFields(stream, dataset, identity, ctx.config, logger);
+  const windowKey = identity.kind === "window_row";
   const properties: Record<string, JsonSchema> = windowKey ? { ...WINDOW_KEY_PROPERTIES } : {};
   for (const { field, schema } of fields) properties[field] = schema;
   const names = fieldNames(dataset);
   const replicationKey = names.get(timeAttributeOf(dataset)) as string;
-  const keyProperties = keyFieldsOf(dataset);
+  const keyProperties = identity.keyFields;
   const schemaMessageNow = (): SingerMessage => schemaMessage(streamId, { ...stream.schema, properties }, keyProperties, [replicationKey]);
   await ctx.emit(schemaMessageNow());
 

@@ -29,17 +29,21 @@ import ticketParts from "../../../schemas/ticket_parts.json" with { type: "json"
 import ticketStates from "../../../schemas/ticket_states.json" with { type: "json" };
 import ticketTypes from "../../../schemas/ticket_types.json" with { type: "json" };
 import tickets from "../../../schemas/tickets.json" with { type: "json" };
+import type { ConversationAttributesRecord, ConversationsRecord, Note, SegmentsRecord, TagsRecord } from "../../../schemas/types/index.js";
 import type { JsonSchema } from "../../../singer/src/index.js";
 import { apiVersionAtLeast } from "../settings.js";
+import { unchecked, type ParentRecord } from "./api-records.js";
 import type { ApiRecord, StreamDeclaration } from "./declaration.js";
-import { valueAt } from "./response-path.js";
 import { inlineRefs } from "./schema-refs.js";
 
 const schema = (json: unknown): JsonSchema => inlineRefs(json as JsonSchema);
 /** `GET /<collection>/{id}<suffix>` for a parent record. */
-const parentPath = (collection: string, suffix = "") => (parent: ApiRecord): string => `/${collection}/${encodeURIComponent(String(parent["id"]))}${suffix}`;
+const parentPath = (collection: string, suffix = "") => (parent: ApiRecord): string => `/${collection}/${encodeURIComponent(String(unchecked<ParentRecord>(parent).id))}${suffix}`;
 /** A child record with its parent's id and updated_at as `<prefix>_id` and `<prefix>_updated_at`. */
-const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): ApiRecord => ({ ...child, [`${prefix}_id`]: parent["id"], [`${prefix}_updated_at`]: parent["updated_at"] });
+const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): ApiRecord => {
+  const { id, updated_at } = unchecked<ParentRecord>(parent);
+  return { ...child, [`${prefix}_id`]: id, [`${prefix}_updated_at`]: updated_at };
+};
 /** A full-table list answering `{type: "list", data: [...]}`. */
 const dataList = (name: string, json: unknown, path: string, extra: { paged?: boolean; since?: string } = {}): StreamDeclaration => ({
   kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsPath: ["data"], paged: extra.paged ?? false, ...(extra.since ? { since: extra.since } : {}),
@@ -64,7 +68,7 @@ export const declarations: StreamDeclaration[] = [
     query: { include_count: "true" },
     recordsPath: ["segments"],
     paged: true,
-    filter: (segment) => segment["person_type"] !== "company",
+    filter: (segment) => unchecked<SegmentsRecord>(segment).person_type !== "company",
   },
   {
     kind: "list",
@@ -77,7 +81,7 @@ export const declarations: StreamDeclaration[] = [
     query: { type: "company", include_count: "true" },
     recordsPath: ["segments"],
     paged: true,
-    filter: (segment) => segment["person_type"] === "company",
+    filter: (segment) => unchecked<SegmentsRecord>(segment).person_type === "company",
   },
   {
     kind: "list",
@@ -111,8 +115,10 @@ export const declarations: StreamDeclaration[] = [
     recordsPath: ["data"],
     paged: false,
     // That endpoint sends no full_name: the value of a conversation attribute lives in custom_attributes.<name>.
-    complete: (attribute) =>
-      typeof attribute["full_name"] === "string" ? attribute : { ...attribute, full_name: `custom_attributes.${String(attribute["name"])}` },
+    complete: (attribute) => {
+      const { full_name, name } = unchecked<ConversationAttributesRecord>(attribute);
+      return typeof full_name === "string" ? attribute : { ...attribute, full_name: `custom_attributes.${String(name)}` };
+    },
   },
   {
     kind: "scroll",
@@ -150,12 +156,12 @@ export const declarations: StreamDeclaration[] = [
     // a note_list (2.14 yaml:4334); /contacts/{id}/companies pages by 50 and answers `data` in its
     // example, `companies` in its schema (2.14 yaml:4157, 16596).
     embeddedLists: [
-      { field: "tags", recordsPaths: [["data"]], item: (tag) => ({ type: "tag", id: tag["id"], url: `/tags/${String(tag["id"])}` }) },
-      { field: "notes", recordsPaths: [["data"]], item: (note) => ({ type: "note", id: note["id"], url: `/notes/${String(note["id"])}` }) },
+      { field: "tags", recordsPaths: [["data"]], item: (tag) => ({ type: "tag", id: unchecked<TagsRecord>(tag).id, url: `/tags/${String(unchecked<TagsRecord>(tag).id)}` }) },
+      { field: "notes", recordsPaths: [["data"]], item: (note) => ({ type: "note", id: unchecked<Note>(note).id, url: `/notes/${String(unchecked<Note>(note).id)}` }) },
       {
         field: "companies",
         recordsPaths: [["data"], ["companies"]],
-        item: (company) => ({ type: "company", id: company["id"], url: `/companies/${String(company["id"])}` }),
+        item: (company) => ({ type: "company", id: unchecked<ParentRecord>(company).id, url: `/companies/${String(unchecked<ParentRecord>(company).id)}` }),
       },
     ],
   },
@@ -180,19 +186,23 @@ export const declarations: StreamDeclaration[] = [
     parent: "conversations",
     path: parentPath("conversations"),
     recordsPath: ["conversation_parts", "conversation_parts"],
-    enrich: (part, conversation) => ({
-      ...part,
-      conversation_id: conversation["id"],
-      conversation_updated_at: conversation["updated_at"],
-      conversation_total_parts: valueAt(conversation, ["statistics", "count_conversation_parts"]) ?? null,
-    }),
-    inspect: (response, conversation, returned) => {
-      const expected = valueAt(response, ["statistics", "count_conversation_parts"]);
+    enrich: (part, parent) => {
+      const conversation = unchecked<ConversationsRecord>(parent);
+      return {
+        ...part,
+        conversation_id: conversation.id,
+        conversation_updated_at: conversation.updated_at,
+        conversation_total_parts: conversation.statistics?.count_conversation_parts ?? null,
+      };
+    },
+    inspect: (response, parent, returned) => {
+      const conversation = unchecked<ConversationsRecord>(parent);
+      const expected = unchecked<ConversationsRecord>(response).statistics?.count_conversation_parts;
       if (typeof expected !== "number" || expected <= returned) return undefined;
       return {
-        warning: `conversation ${String(conversation["id"])} has ${expected} parts but Intercom returned ${returned} (it returns at most 500): ${expected - returned} parts are missing; the report_consolidated_conversation_part stream (Reporting Data Export) holds every part`,
+        warning: `conversation ${String(conversation.id)} has ${expected} parts but Intercom returned ${returned} (it returns at most 500): ${expected - returned} parts are missing; the report_consolidated_conversation_part stream (Reporting Data Export) holds every part`,
         metric: "conversation_parts_truncated",
-        tags: { conversation_id: conversation["id"], expected, returned },
+        tags: { conversation_id: conversation.id, expected, returned },
       };
     },
     skipNotFound: true,

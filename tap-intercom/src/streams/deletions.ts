@@ -15,12 +15,12 @@ export async function writeDeletions(ctx: SyncContext, decl: ParentDeclaration, 
   const feed = decl.deletions;
   if (!feed) return;
   if (!apiVersionAtLeast(ctx.config.apiVersion, feed.since)) {
-    ctx.logger.child(decl.name).info(`Intercom ${ctx.config.apiVersion} lists no deleted ${decl.name} (${feed.path} needs api_version ${feed.since}); rows deleted in Intercom stay in the warehouse`);
+    ctx.logger.forStream(decl.name).info(`Intercom ${ctx.config.apiVersion} lists no deleted ${decl.name} (${feed.path} needs api_version ${feed.since}); rows deleted in Intercom stay in the warehouse`);
     return;
   }
   // Without the field a deletion record would blank the row instead of marking it (a catalog saved before the field existed, or one that deselects it).
   if (!output.selects(DELETED_AT_FIELD)) {
-    ctx.logger.child(decl.name).warn(`deletions not read: the catalog does not select ${DELETED_AT_FIELD} (run discovery again, or select it)`);
+    ctx.logger.forStream(decl.name).warn(`deletions not read: the catalog does not select ${DELETED_AT_FIELD} (run discovery again, or select it)`);
     return;
   }
   const since = ctx.state.getBookmark<unknown>(decl.name, DELETED_AT_BOOKMARK);
@@ -42,5 +42,5 @@ export async function writeDeletions(ctx: SyncContext, decl: ParentDeclaration, 
     }
   }
   if (latest !== undefined) ctx.state.setBookmark(decl.name, DELETED_AT_BOOKMARK, latest);
-  ctx.logger.child(decl.name).info(`${written} deleted in Intercom since ${bound === undefined ? "ever" : new Date(bound * 1000).toISOString()}, written with ${DELETED_AT_FIELD}`);
+  ctx.logger.forStream(decl.name).info(`${written} deleted in Intercom since ${bound === undefined ? "ever" : new Date(bound * 1000).toISOString()}, written with ${DELETED_AT_FIELD}`);
 }

@@ -59,7 +59,7 @@ async function readWholeList(ctx: SyncContext, stream: string, job: Truncated): 
     }
   } catch (error) {
     if (error instanceof IntercomHttpError && error.status === 404) {
-      ctx.logger.child(stream).warn(`${job.url} answered 404 (deleted meanwhile?); ${job.list.field} keeps its first page only`);
+      ctx.logger.forStream(stream).warn(`${job.url} answered 404 (deleted meanwhile?); ${job.list.field} keeps its first page only`);
       return undefined;
     }
     throw error;

@@ -21,6 +21,7 @@ import { IntercomHttpError } from "../http/errors.js";
 import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { consumeConcurrentInOrder, prefetched } from "./concurrency.js";
+import { unchecked, type ParentRecord } from "./api-records.js";
 import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
@@ -142,7 +143,7 @@ export async function syncFamily(
   for (const member of members) member.output?.finish();
   for (const child of childMembers) {
     if (child.truncations > 0) {
-      ctx.logger.child(child.declaration.name).warn(`${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
+      ctx.logger.forStream(child.declaration.name).warn(`${child.truncations} parents returned fewer child records than they hold (API cap); see the warnings above`);
     }
   }
 }
@@ -165,7 +166,7 @@ async function syncChildren(
       return pages;
     } catch (error) {
       if (decl.skipNotFound && error instanceof IntercomHttpError && error.status === 404) {
-        ctx.logger.child(decl.name).warn(`parent ${String(record["id"])} no longer exists (404); skipped`);
+        ctx.logger.forStream(decl.name).warn(`parent ${String(unchecked<ParentRecord>(record).id)} no longer exists (404); skipped`);
         return undefined;
       }
       throw error;
@@ -177,7 +178,7 @@ async function syncChildren(
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;
-      ctx.logger.child(decl.name).warn(problem.warning);
+      ctx.logger.forStream(decl.name).warn(problem.warning);
       ctx.logger.metric("counter", problem.metric, 1, { stream: decl.name, ...problem.tags });
     }
     for (const record of records) await child.output.write(decl.enrich(record, parentRecord));

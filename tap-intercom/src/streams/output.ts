@@ -124,6 +124,6 @@ export class StreamOutput {
   finish(): void {
     this.ctx.progress.finish(this.name);
     this.ctx.logger.metric("counter", "record_count", this.count, { stream: this.name });
-    this.ctx.logger.child(this.name).info(`${this.count} records in ${((Date.now() - this.started) / 1000).toFixed(1)}s`);
+    this.ctx.logger.forStream(this.name).info(`${this.count} records in ${((Date.now() - this.started) / 1000).toFixed(1)}s`);
   }
 }

@@ -6,7 +6,7 @@
 import type { ApiRecord, RecordsPath } from "./declaration.js";
 
 /** The value at `path` in `value`, or undefined where a key is missing. */
-export function valueAt(value: unknown, path: readonly string[]): unknown {
+function valueAt(value: unknown, path: readonly string[]): unknown {
   let current = value;
   for (const key of path) {
     if (!current || typeof current !== "object" || Array.isArray(current)) return undefined;

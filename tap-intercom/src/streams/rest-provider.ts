@@ -1,5 +1,5 @@
 /** The provider of every declared REST stream. */
-import type { CatalogStream } from "../../../singer/src/index.js";
+import { InternalError, streamLabel, type CatalogStream } from "../../../singer/src/index.js";
 import type { StreamProvider, SyncContext } from "../providers.js";
 import { apiVersionAtLeast, type TapConfig } from "../settings.js";
 import type { ChildDeclaration, ParentDeclaration, StreamDeclaration } from "./declaration.js";
@@ -54,7 +54,7 @@ export const restProvider: StreamProvider = {
   /** `ctx.catalog` holds the selected streams: a child is synced by its parent when both are selected. */
   async sync(ctx, stream) {
     const declaration = declarationOf(stream.tap_stream_id);
-    if (!declaration) throw new Error(`unknown stream "${stream.tap_stream_id}"`);
+    if (!declaration) throw new InternalError(`${streamLabel(stream.tap_stream_id)} has no declaration`);
     if (declaration.kind === "child") {
       if (ctx.catalog.some((s) => s.tap_stream_id === declaration.parent)) return;
       const parent = declarationOf(declaration.parent) as ParentDeclaration;

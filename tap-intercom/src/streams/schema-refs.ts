@@ -6,7 +6,7 @@
  * non-null).
  */
 import sharedDefs from "../../../schemas/shared/defs.json" with { type: "json" };
-import type { JsonSchema } from "../../../singer/src/index.js";
+import { InternalError, type JsonSchema } from "../../../singer/src/index.js";
 
 const DEFS = (sharedDefs as { $defs: Record<string, JsonSchema> }).$defs;
 const REF = /^(?:shared\/defs\.json)?#\/\$defs\/([\w-]+)$/;
@@ -16,7 +16,7 @@ const SHAPE_ONLY = new Set(["title", "$schema"]);
 function definition(ref: string): JsonSchema {
   const name = REF.exec(ref)?.[1];
   const found = name === undefined ? undefined : DEFS[name];
-  if (!found) throw new Error(`schema reference ${ref} names no shape in schemas/shared/defs.json`);
+  if (!found) throw new InternalError(`schema reference ${ref} names no shape in schemas/shared/defs.json`);
   return found;
 }
 
@@ -33,7 +33,7 @@ function merged(schemas: JsonSchema[]): JsonSchema {
 
 /** The schema with shared shapes inlined, as a target can read it. */
 export function inlineRefs(schema: JsonSchema, depth = 0): JsonSchema {
-  if (depth > 64) throw new Error("schema references nest too deeply (a cycle in schemas/shared/defs.json?)");
+  if (depth > 64) throw new InternalError("schema references nest too deeply (a cycle in schemas/shared/defs.json?)");
   let current: JsonSchema = schema;
   if (typeof current.$ref === "string") {
     const { $ref, ...siblings } = current;

@@ -45,7 +45,7 @@ export async function* pagedResponses(
     yield response;
     const next: { path: string; query: Query } | undefined = hasRecords(response) ? nextPageRequest(response, request.path, request.query) : undefined;
     if (next && seenCursors.has(JSON.stringify(next))) {
-      ctx.logger.child(stream).warn("the API returned a page cursor already followed; stopping pagination");
+      ctx.logger.forStream(stream).warn("the API returned a page cursor already followed; stopping pagination");
       return;
     }
     if (next) seenCursors.add(JSON.stringify(next));
@@ -100,7 +100,7 @@ async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBoun
     const cursor = next?.query["starting_after"];
     if (typeof cursor !== "string") return;
     if (seen.has(cursor)) {
-      ctx.logger.child(decl.name).warn("the search returned a cursor already followed; stopping");
+      ctx.logger.forStream(decl.name).warn("the search returned a cursor already followed; stopping");
       return;
     }
     seen.add(cursor);
@@ -152,7 +152,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
     } catch (error) {
       if (isScrollLocked(error) && scrollParam === undefined) {
         if (lockWaited >= timing.lockWaitMs) throw error;
-        ctx.logger.child(decl.name).warn(`another scroll is open on this workspace; waiting ${timing.lockPollMs / 1000}s for it to clear`);
+        ctx.logger.forStream(decl.name).warn(`another scroll is open on this workspace; waiting ${timing.lockPollMs / 1000}s for it to clear`);
         await sleep(timing.lockPollMs);
         lockWaited += timing.lockPollMs;
         continue;
@@ -160,7 +160,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
       const broken = error instanceof IntercomHttpError && (error.status === undefined || error.status >= 500 || error.status === 404 || error.status === 400 || error.status === 410);
       if (!broken || scrollParam === undefined || restarts >= timing.maxRestarts) throw error;
       restarts += 1;
-      ctx.logger.child(decl.name).warn(`the scroll broke (${(error as Error).message}); restarting it (${restarts}/${timing.maxRestarts})`);
+      ctx.logger.forStream(decl.name).warn(`the scroll broke (${(error as Error).message}); restarting it (${restarts}/${timing.maxRestarts})`);
     }
   }
 }
