@@ -34,8 +34,11 @@ export interface StreamProvider {
   sync(ctx: SyncContext, stream: CatalogStream): Promise<void>;
   /** The stream whose sync also syncs this one (a child stream's parent), if any. */
   parentOf?(tapStreamId: string): string | undefined;
-  /** Whether its streams may sync at the same time as each other (otherwise one after another). */
-  concurrentStreams?: boolean;
+  /**
+   * How many of its streams may sync at the same time: `true` all of them, a number at most that
+   * many (the export jobs Intercom keeps pending at once), absent one after another.
+   */
+  concurrentStreams?: true | number;
   /** Why a selected stream cannot run with these settings (it is skipped with a warning), if it cannot. */
   cannotRun?(config: TapConfig, stream: CatalogStream): string | undefined;
   /**

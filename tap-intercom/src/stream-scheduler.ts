@@ -9,9 +9,11 @@
  * the earliest started stream still running; a resumed run starts that stream alone and lets the
  * others start once it has written a record (or ended), so the interrupted stream resumes first.
  *
- * Streams of a provider that does not declare `concurrentStreams` run one after another (the
- * reporting exports: one job at a time). After a stream fails, nothing more is written: the other
- * streams stop at their next message and the first failure is thrown.
+ * A provider may bound how many of its streams run at once (`concurrentStreams`: the reporting
+ * exports as many as Intercom keeps export jobs pending, the content export one); its streams then
+ * run in a lane of that many, beside every other stream: an export polling its job only sleeps, so
+ * it holds no request slot from the REST streams. After a stream fails, nothing more is written:
+ * the other streams stop at their next message and the first failure is thrown.
  */
 import type { CatalogStream, SingerMessage } from "../../singer/src/index.js";
 import type { MessageWriter, StreamProvider } from "./providers.js";
@@ -96,13 +98,18 @@ export async function runStreams(options: {
   const parallel: ScheduledStream[] = [];
   for (const item of streams) {
     if (item === first) continue;
-    if (item.provider.concurrentStreams) parallel.push(item);
+    if (item.provider.concurrentStreams === true) parallel.push(item);
     else lanes.set(item.provider, [...(lanes.get(item.provider) ?? []), item]);
   }
   const laneRuns = [...lanes.entries()].map(async ([provider, lane]) => {
-    // A resumed stream of a one-at-a-time provider ends before the rest of its lane starts.
+    // A resumed stream of a bounded provider ends before the rest of its lane starts.
     if (first?.provider === provider) await firstDone;
-    for (const item of lane) await runOne(item);
+    const width = Math.max(1, Math.min(lane.length, typeof provider.concurrentStreams === "number" ? provider.concurrentStreams : 1));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < lane.length && !failure) await runOne(lane[next++] as ScheduledStream);
+    };
+    await Promise.all(Array.from({ length: width }, worker));
   });
   // The first failure ends the run at once; the other streams can write nothing more and end at their next request.
   let failed!: () => void;

@@ -236,6 +236,39 @@ describe("reporting export: the tap against the fixture's export API", function 
     });
   });
 
+  it("runs up to 5 datasets' export jobs at once beside the REST streams, which are not held up by the polling; each stream's SCHEMA before its records", async () => {
+    await withServer({ exportJobSeconds: 2 }, async (server) => {
+      const datasets = ["conversation", "call", "tickets_report", "conversation_rating_sent", "conversation_state", "admin_status_change"];
+      const config = configFor(server, 2, { reporting_datasets: datasets, reporting_window_seconds: 2 * DAY });
+      const { configPath } = await prepareReportingRun(dir, config);
+      const discovered = await runCommand(TAP_BIN, ["--config", configPath, "--discover"]);
+      const catalog = JSON.parse(discovered.stdout) as { streams: { tap_stream_id: string; metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[] }[] };
+      const chosen = catalog.streams.filter((s) => s.tap_stream_id.startsWith("report_") || ["admins", "tags", "teams"].includes(s.tap_stream_id));
+      for (const stream of chosen) {
+        const root = stream.metadata.find((m) => m.breadcrumb.length === 0);
+        if (root) root.metadata["selected"] = true;
+      }
+      const result = await runCommand(TAP_BIN, ["--config", configPath, "--catalog", writeJson("mixed.json", { streams: chosen })]);
+      assert.equal(result.code, 0, result.stderr);
+      const messages = parseMessages(result.stdout);
+      // 6 datasets, one job each: at most 5 pending at once (2.16 yaml:3779), more than one at a time.
+      assert.equal(server.mostActiveExportJobs("reporting"), 5);
+      const schemaAt = new Map<string, number>();
+      messages.forEach((m, i) => {
+        if (m.type === "SCHEMA" && m.stream && !schemaAt.has(m.stream)) schemaAt.set(m.stream, i);
+        if (m.type === "RECORD" && m.stream) assert.ok((schemaAt.get(m.stream) ?? Infinity) < i, `${m.stream}: SCHEMA before its records`);
+      });
+      for (const datasetId of datasets) {
+        const rows = server.reportRows(datasetId, START, START + 2 * DAY).length;
+        assert.equal(keysByStream(messages).get(`report_${datasetId}`)?.size ?? 0, rows, `${datasetId}: every row once`);
+      }
+      // The REST streams finish while the export jobs (2 s each) are still running.
+      const firstReportRecord = messages.findIndex((m) => m.type === "RECORD" && m.stream?.startsWith("report_"));
+      const lastRestRecord = messages.map((m) => m.type === "RECORD" && !m.stream?.startsWith("report_")).lastIndexOf(true);
+      assert.ok(lastRestRecord >= 0 && lastRestRecord < firstReportRecord, "the REST streams' records come before the exports' first record");
+    });
+  });
+
   it("waits out Intercom's limit of 5 pending export jobs", async () => {
     await withServer({ exportJobSeconds: 2 }, async (server) => {
       for (let i = 0; i < 5; i++) {

@@ -51,17 +51,19 @@ export async function runTap(config: Record<string, unknown>, extra: { state?: u
 /**
  * Runs the tap and kills it (SIGKILL) once it has written `afterRecords` RECORDs of `stream` (of any
  * stream when undefined): right after the next STATE, or right after that record with `at:
- * "record"`; returns what it wrote up to then.
+ * "record"`, or right after the first message `until` accepts (then `stream` and `afterRecords` do
+ * not count); returns what it wrote up to then.
  */
 export async function runTapUntilKilled(
   config: Record<string, unknown>,
   stream: string | undefined,
   afterRecords: number,
-  options: { state?: unknown; at?: "state" | "record" } = {},
+  options: { state?: unknown; at?: "state" | "record"; catalog?: unknown; until?: (message: TapMessage) => boolean } = {},
 ): Promise<TapRun> {
   const { state, at = "state" } = options;
   const args = ["--config", await writeJson(config, "config.json")];
   if (state !== undefined) args.push("--state", await writeJson(state, "state.json"));
+  if (options.catalog !== undefined) args.push("--catalog", await writeJson(options.catalog, "catalog.json"));
   const child = spawn(TAP_BIN, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const messages: TapMessage[] = [];
   let stderr = "";
@@ -74,7 +76,8 @@ export async function runTapUntilKilled(
     const message = JSON.parse(line) as TapMessage;
     messages.push(message);
     if (message.type === "RECORD" && (stream === undefined || message.stream === stream)) seen += 1;
-    if (seen >= afterRecords && (at === "record" || message.type === "STATE")) {
+    const reached = options.until ? options.until(message) : seen >= afterRecords && (at === "record" || message.type === "STATE");
+    if (reached) {
       killed = true;
       child.kill("SIGKILL");
     }

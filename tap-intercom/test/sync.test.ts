@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, type CatalogStream } from "../../singer/src/index.js";
 import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
@@ -74,6 +77,27 @@ function assertExactlyOnce(server: FixtureServer, messages: TapMessage[], stream
 /** Keys of a stream over several runs, as a set. */
 function keySet(runs: TapMessage[][], stream: string): Set<string> {
   return new Set(runs.flatMap((messages) => recordsOf(messages, stream).map((r) => keyString(r, keysOf(stream)))));
+}
+
+/**
+ * Which records a stream's bookmark says were processed: at or below its value (the boundary keys
+ * at it), and in each stored time slice [from, to) below its position, or all of it when done.
+ */
+function coveredBy(bookmark: Record<string, unknown> | undefined, keyField: string): (record: Record<string, unknown>) => boolean {
+  const field = Object.keys(bookmark ?? {}).find((key) => typeof bookmark?.[key] === "number");
+  if (!bookmark || !field) return () => false;
+  const at = (value: unknown, keys: unknown): ((v: number, key: string) => boolean) => {
+    const boundary = new Set(Array.isArray(keys) ? (keys as string[]) : []);
+    return (v, key) => typeof value === "number" && (v < value || (v === value && boundary.has(key)));
+  };
+  const below = at(bookmark[field], bookmark["boundary_keys"]);
+  const slices = (Array.isArray(bookmark["slices"]) ? bookmark["slices"] : []) as { from: number; to: number | null; value?: number; boundary_keys?: string[]; done?: boolean }[];
+  return (record) => {
+    const value = Date.parse(String(record[field])) / 1000;
+    const key = JSON.stringify([String(record[keyField])]);
+    if (below(value, key)) return true;
+    return slices.some((slice) => value >= slice.from && (slice.to === null || value < slice.to) && (slice.done === true || at(slice.value, slice.boundary_keys)(value, key)));
+  };
 }
 
 describe("tap-intercom against the fixture server", function () {
@@ -411,7 +435,16 @@ describe("tap-intercom against the fixture server", function () {
       ["conversation_parts", "conversations", 400],
     ] as const) {
       it(`loses nothing when killed mid-${stream} and resumed from its last STATE, resuming the interrupted stream first`, async () => {
-        const killed = await runTapUntilKilled(configFor(server, { page_size: 50 }), stream, after);
+        // Killed at the first STATE, after `after` records of the stream, that holds the parent's bookmark
+        // (the conversations are read in time slices at once: several pages of parts may come first).
+        let seen = 0;
+        const killed = await runTapUntilKilled(configFor(server, { page_size: 50 }), stream, after, {
+          until: (message) => {
+            if (message.type === "RECORD" && message.stream === stream) seen += 1;
+            const bookmarks = (message.value as { bookmarks?: Record<string, unknown> } | undefined)?.bookmarks;
+            return message.type === "STATE" && seen >= after && bookmarks?.[parent] !== undefined;
+          },
+        });
         assert.notEqual(killed.code, 0);
         const state = lastState(killed.messages) as { currently_syncing: unknown; bookmarks: Record<string, unknown> };
         // Streams run concurrently: currently_syncing names the earliest started one still running.
@@ -421,7 +454,10 @@ describe("tap-intercom against the fixture server", function () {
         const resumed = await runTap(configFor(server, { page_size: 50 }), { state });
         assert.equal(resumed.code, 0, resumed.stderr);
         const firstRecord = resumed.messages.find((m) => m.type === "RECORD");
-        assert.equal(firstRecord?.stream, current, "the stream named by currently_syncing is synced first");
+        // A time slice may have saved its parents while its children were still being read: then the
+        // children it owes come first, within the interrupted family.
+        const family: Record<string, string[]> = { conversations: ["conversations", "conversation_parts"] };
+        assert.ok((family[current] ?? [current]).includes(String(firstRecord?.stream)), `the stream named by currently_syncing (${current}) is synced first, got ${String(firstRecord?.stream)}`);
         const truth = server.truth().streams;
         for (const name of REST_STREAMS) {
           const got = keySet([killed.messages, resumed.messages], name);
@@ -435,46 +471,134 @@ describe("tap-intercom against the fixture server", function () {
         assert.ok(again < (truth[stream]?.count ?? 0), "the resumed run starts from the bookmark");
       });
     }
-    it("resumes exactly once after a kill at a random point of a sync whose streams run concurrently", async () => {
+    it("resumes exactly once after kills at random points of a sync whose streams run concurrently and whose searches read time slices", async () => {
       const truth = server.truth().streams;
       const total = REST_STREAMS.reduce((sum, name) => sum + (truth[name]?.count ?? 0), 0);
-      const after = 1 + Math.floor(Math.random() * total * 0.9);
-      const why = `killed after ${after} of ${total} records`;
-      const killed = await runTapUntilKilled(configFor(server, { page_size: 50 }), undefined, after, { at: "record" });
-      assert.notEqual(killed.code, 0, why);
-      const streamsAtKill = new Set(killed.messages.filter((m) => m.type === "RECORD").map((m) => m.stream));
-      assert.ok(streamsAtKill.size > 1 || after < 50, `several streams wrote before the kill (${why})`);
-      const stateIndex = killed.messages.map((m) => m.type).lastIndexOf("STATE");
-      const state = (killed.messages[stateIndex]?.value ?? {}) as { bookmarks?: Record<string, Record<string, unknown>> };
-      const resumed = await runTap(configFor(server, { page_size: 50 }), { state });
-      assert.equal(resumed.code, 0, resumed.stderr);
-      assert.deepEqual(schemaViolations(killed.messages), [], `each stream's SCHEMA before its records (${why})`);
-      assert.deepEqual(schemaViolations(resumed.messages), [], "each stream's SCHEMA before its records in the resumed run");
+      // max_concurrency 16: up to 4 slices per search stream.
+      const config = configFor(server, { page_size: 50, max_concurrency: 16 });
       // A child's bookmark holds its parent's keys.
-      const bookmarkKey: Record<string, string> = { conversation_parts: "conversation_id", company_segments: "company_id" };
+      const bookmarkKey: Record<string, string> = { conversation_parts: "conversation_id", company_segments: "company_id", ticket_parts: "ticket_id" };
+      const runs: TapMessage[][] = [];
+      let state: { bookmarks?: Record<string, Record<string, unknown>> } | undefined;
+      let sliced = false;
+      const states: (typeof state & object)[] = [];
+      // Two kills: the second one interrupts a run resumed from the first one's state.
+      for (let kill = 0; kill < 2; kill += 1) {
+        const after = kill === 0 ? 400 + Math.floor(Math.random() * total * 0.5) : 1 + Math.floor(Math.random() * total * 0.3);
+        const why = `kill ${kill + 1} after ${after} records (of ${total} in all)`;
+        const killed = await runTapUntilKilled(config, undefined, after, { at: "record", state });
+        assert.notEqual(killed.code, 0, why);
+        if (kill === 0) {
+          const streamsAtKill = new Set(killed.messages.filter((m) => m.type === "RECORD").map((m) => m.stream));
+          assert.ok(streamsAtKill.size > 1 || after < 50, `several streams wrote before the kill (${why})`);
+        }
+        assert.deepEqual(schemaViolations(killed.messages), [], `each stream's SCHEMA before its records (${why})`);
+        const stateIndex = killed.messages.map((m) => m.type).lastIndexOf("STATE");
+        const next = (killed.messages[stateIndex]?.value ?? state ?? {}) as typeof state & object;
+        sliced ||= killed.messages.some((m) => m.type === "STATE" && Array.isArray((m.value as typeof state)?.bookmarks?.["contacts"]?.["slices"]));
+        runs.push(killed.messages);
+        states.push(next);
+        state = next;
+      }
+      const resumed = await runTap(config, { state });
+      sliced ||= resumed.messages.some((m) => m.type === "STATE" && Array.isArray((m.value as typeof state)?.bookmarks?.["contacts"]?.["slices"]));
+      assert.ok(sliced, "the contacts search was read in time slices, each with its position in STATE");
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.deepEqual(schemaViolations(resumed.messages), [], "each stream's SCHEMA before its records in the resumed run");
       for (const name of REST_STREAMS) {
         const expected = truth[name]?.ids ?? [];
-        const got = keySet([killed.messages, resumed.messages], name);
+        const got = keySet([...runs, resumed.messages], name);
         assert.deepEqual(
           { lost: expected.filter((id) => !got.has(id)).slice(0, 5), unknown: [...got].filter((id) => !expected.includes(id)).slice(0, 5) },
           { lost: [], unknown: [] },
-          `${name}: nothing lost (${why})`,
+          `${name}: nothing lost`,
         );
         const again = countBy(recordsOf(resumed.messages, name).map((r) => keyString(r, keysOf(name))));
         assert.deepEqual([...again].filter(([, n]) => n > 1).slice(0, 5), [], `${name}: once in the resumed run`);
-        // What the last STATE covers was emitted before it and is not emitted again.
-        const bookmark = state.bookmarks?.[name];
-        const field = Object.keys(bookmark ?? {}).find((key) => typeof bookmark?.[key] === "number");
-        if (!bookmark || !field) continue;
-        const saved = bookmark[field] as number;
-        const boundary = new Set((bookmark["boundary_keys"] as string[] | undefined) ?? []);
-        const covered = recordsOf(killed.messages.slice(0, stateIndex), name).filter((r) => {
-          const value = Date.parse(String(r[field])) / 1000;
-          return value < saved || (value === saved && boundary.has(JSON.stringify([String(r[bookmarkKey[name] ?? "id"])])));
+        // Nothing the last STATE covers is emitted again.
+        const covered = coveredBy(state?.bookmarks?.[name], bookmarkKey[name] ?? "id");
+        const repeated = recordsOf(resumed.messages, name).filter((r) => covered(r));
+        assert.deepEqual(repeated.slice(0, 3), [], `${name}: nothing the last STATE covers is emitted again`);
+        // What each STATE covers (its bookmark, each open slice's position, the done slices) was emitted before it.
+        const all = recordsOf([...runs, resumed.messages].flat(), name);
+        states.forEach((saved, kill) => {
+          const before = keySet(runs.slice(0, kill + 1), name);
+          const claimed = all.filter(coveredBy(saved.bookmarks?.[name], bookmarkKey[name] ?? "id")).map((r) => keyString(r, keysOf(name)));
+          assert.deepEqual(claimed.filter((key) => !before.has(key)).slice(0, 5), [], `${name}: the STATE of kill ${kill + 1} covers only records emitted before it`);
         });
-        const coveredKeys = new Set(covered.map((r) => keyString(r, keysOf(name))));
-        const repeated = recordsOf(resumed.messages, name).filter((r) => coveredKeys.has(keyString(r, keysOf(name))));
-        assert.deepEqual(repeated.slice(0, 3), [], `${name}: nothing the last STATE covers is emitted again (${why})`);
+      }
+    });
+
+    it("resumes a search from a state whose time slices are partly done: each open slice from its position, nothing lost, nothing covered emitted again", async () => {
+      // max_concurrency 32: up to 8 slices.
+      const config = configFor(server, { page_size: 50, max_concurrency: 32 });
+      const catalog = selectOnly(await discoverCatalog(config), ["contacts"]);
+      type Slices = { done?: boolean; value?: number }[];
+      const slicesOf = (message: TapMessage): Slices | undefined => {
+        const slices = (message.value as { bookmarks?: Record<string, { slices?: unknown }> } | undefined)?.bookmarks?.["contacts"]?.slices;
+        return message.type === "STATE" && Array.isArray(slices) ? (slices as Slices) : undefined;
+      };
+      // Killed once a slice after the first open one is done while another is still open.
+      const killed = await runTapUntilKilled(config, undefined, 0, {
+        catalog,
+        until: (message) => {
+          const slices = slicesOf(message);
+          return slices !== undefined && slices.some((slice) => slice.done) && slices.some((slice) => !slice.done && slice.value !== undefined);
+        },
+      });
+      assert.notEqual(killed.code, 0);
+      const state = lastState(killed.messages) as { bookmarks: Record<string, Record<string, unknown>> };
+      const stored = state.bookmarks["contacts"]?.["slices"] as Slices;
+      assert.ok(stored.length > 2 && stored.some((slice) => slice.done), `the state holds partly done slices: ${JSON.stringify(stored)}`);
+      const resumed = await runTap(config, { state, catalog });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const truth = server.truth().streams["contacts"]?.ids ?? [];
+      const got = keySet([killed.messages, resumed.messages], "contacts");
+      assert.deepEqual(truth.filter((id) => !got.has(id)).slice(0, 5), [], "nothing lost");
+      const covered = coveredBy(state.bookmarks["contacts"], "id");
+      assert.deepEqual(recordsOf(resumed.messages, "contacts").filter(covered).slice(0, 3), [], "nothing the state covers is emitted again");
+      assert.equal(recordsOf(resumed.messages, "contacts").length + recordsOf(killed.messages, "contacts").length, truth.length, "each contact once over both runs");
+      assert.equal(lastState(resumed.messages)?.["bookmarks"] && (lastState(resumed.messages) as typeof state).bookmarks["contacts"]?.["slices"], undefined, "the finished sync leaves no slices");
+    });
+
+    it("resumes an earlier version's state (a bookmark without slices) mid-backfill, reading the rest in time slices, each contact once", async () => {
+      const config = configFor(server, { page_size: 50, max_concurrency: 32 });
+      const catalog = selectOnly(await discoverCatalog(config), ["contacts"]);
+      const all = recordsOf((await runTap(config, { catalog })).messages, "contacts");
+      const seconds = (r: Record<string, unknown>): number => Date.parse(String(r["updated_at"])) / 1000;
+      const sorted = [...all].sort((a, b) => seconds(a) - seconds(b));
+      const middle = seconds(sorted[Math.floor(sorted.length / 3)] as Record<string, unknown>);
+      const atMiddle = sorted.filter((r) => seconds(r) === middle).map((r) => JSON.stringify([String(r["id"])]));
+      // What the tap wrote before slices: the ISO form some older states hold, and half the keys at that second done.
+      const done = atMiddle.slice(0, Math.ceil(atMiddle.length / 2));
+      const state = { bookmarks: { contacts: { updated_at: new Date(middle * 1000).toISOString(), boundary_keys: done } } };
+      const resumed = await runTap(config, { state, catalog });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const expected = sorted.filter((r) => seconds(r) > middle || (seconds(r) === middle && !done.includes(JSON.stringify([String(r["id"])]))));
+      assert.deepEqual(recordsOf(resumed.messages, "contacts").map((r) => r["id"]).sort(), expected.map((r) => r["id"]).sort());
+      assert.ok(
+        resumed.messages.some((m) => m.type === "STATE" && Array.isArray((m.value as { bookmarks?: Record<string, { slices?: unknown }> } | undefined)?.bookmarks?.["contacts"]?.slices)),
+        "the rest was read in time slices",
+      );
+    });
+
+    it("leaves no temporary file behind when killed (SIGKILL) while the companies scroll parks its parents on disk", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "spill-kill-"));
+      const previous = process.env["TMPDIR"];
+      process.env["TMPDIR"] = dir;
+      try {
+        const truth = server.truth().streams;
+        // After the scroll's second page: the first page's parents are parked in the file by then.
+        const killed = await runTapUntilKilled(configFor(server), "companies", Math.min(120, (truth["companies"]?.count ?? 0) - 1), { at: "record" });
+        assert.notEqual(killed.code, 0);
+        assert.ok(recordsOf(killed.messages, "companies").length > 60, "killed mid-scroll");
+        // The tap's own spill directories are named tap-intercom-*; the test's config files tap-intercom-test-*.
+        const left = (await readdir(dir)).filter((name) => name.startsWith("tap-intercom-") && !name.startsWith("tap-intercom-test-"));
+        assert.deepEqual(left, [], "no spill file or directory remains");
+      } finally {
+        if (previous === undefined) delete process.env["TMPDIR"];
+        else process.env["TMPDIR"] = previous;
+        await rm(dir, { recursive: true, force: true });
       }
     });
   });

@@ -9,6 +9,7 @@ import { StateHolder } from "../src/state-holder.js";
 import { Bookmark } from "../src/streams/bookmark.js";
 import { consumeConcurrentInOrder } from "../src/streams/concurrency.js";
 import { SpillQueue } from "../src/streams/spill-queue.js";
+import { planSlices, rangesOf, SlicedBookmark, storedSlices } from "../src/streams/slices.js";
 import { VersionWindow } from "../src/streams/version-window.js";
 import { customAttributesSchema } from "../src/streams/discover.js";
 import { recordsAt } from "../src/streams/response-path.js";
@@ -268,6 +269,57 @@ describe("tap-intercom units", () => {
         sort: { field: "updated_at", order: "ascending" },
         pagination: { per_page: 150, starting_after: "cur" },
       });
+    });
+  });
+
+  describe("time slices", () => {
+    const holder = (value: unknown): StateHolder => new StateHolder(parseState(value), new SingerWriter(new PassThrough()));
+    const DAY = 86400;
+
+    it("cuts a backfill into at most max_concurrency slices of at least a page and a day each, the last one open, none above the ceiling", () => {
+      const ranges = planSlices({ lower: 0, first: 100 * DAY, last: 200 * DAY, ceiling: 1000 * DAY }, 10_000, 50, 8);
+      assert.equal(ranges.length, 8);
+      assert.equal(ranges[0]?.from, 0, "the first slice starts at the bookmark");
+      assert.equal(ranges[7]?.to, undefined, "the last slice is open");
+      for (let i = 1; i < ranges.length; i += 1) assert.equal(ranges[i]?.from, ranges[i - 1]?.to, "consecutive");
+      assert.equal(planSlices({ lower: 0, first: 100 * DAY, last: 200 * DAY, ceiling: 1000 * DAY }, 300, 50, 8).length, 6, "a page each");
+      assert.equal(planSlices({ lower: 0, first: 100 * DAY, last: 102.5 * DAY, ceiling: 1000 * DAY }, 10_000, 50, 8).length, 2, "a day each");
+      const capped = planSlices({ lower: 0, first: 100 * DAY, last: 300 * DAY, ceiling: 200 * DAY }, 10_000, 50, 4);
+      assert.ok(capped.every((range) => range.to === undefined || range.to <= 200 * DAY), "boundaries at or below the ceiling");
+    });
+
+    it("saves the first open slice's position as the bookmark and the open slices beside it, passing a slice only once every earlier one is done", () => {
+      const state = holder({ bookmarks: { contacts: { updated_at: 10, boundary_keys: ['["a"]'] } } });
+      const sliced = new SlicedBookmark("contacts", "updated_at", new Bookmark("contacts", "updated_at", state, undefined, 0, 10_000), 10_000);
+      sliced.slice([{ from: 10, to: 100 }, { from: 100, to: 200 }, { from: 200, to: undefined }], undefined);
+      assert.equal(sliced.wants(0, 10, '["a"]'), false, "the stored boundary key is done");
+      sliced.advance(0, 50, '["b"]');
+      sliced.advance(1, 150, '["c"]');
+      sliced.complete(1);
+      sliced.save(state);
+      assert.deepEqual(state.value.bookmarks["contacts"], {
+        updated_at: 50,
+        boundary_keys: ['["b"]'],
+        slices: [
+          { from: 10, to: 100, value: 50, boundary_keys: ['["b"]'] },
+          { from: 100, to: 200, value: 150, boundary_keys: ['["c"]'], done: true },
+          { from: 200, to: null },
+        ],
+      });
+      // Resumed from that state: the done slice is skipped, the others go on from their positions.
+      const again = new SlicedBookmark("contacts", "updated_at", new Bookmark("contacts", "updated_at", state, undefined, 0, 10_000), 10_000);
+      again.slice(rangesOf(storedSlices(state, "contacts") ?? []), storedSlices(state, "contacts"));
+      assert.equal(again.isDone(1), true);
+      assert.equal(again.wants(0, 50, '["b"]'), false);
+      assert.equal(again.wants(0, 60, '["d"]'), true);
+      assert.equal(again.lowerBound(2), 200);
+      again.complete(0);
+      again.save(state);
+      assert.equal(state.value.bookmarks["contacts"]?.["updated_at"], 150, "past both done slices");
+      again.advance(2, 250, '["e"]');
+      again.complete(2);
+      again.save(state);
+      assert.deepEqual(state.value.bookmarks["contacts"], { updated_at: 250, boundary_keys: ['["e"]'] }, "no slices once all are done");
     });
   });
 

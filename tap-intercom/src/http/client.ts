@@ -63,7 +63,9 @@ export class IntercomClient {
     this.pacer = options.pacer ?? new RateLimitPacer();
     this.wait = options.sleep ?? sleep;
     this.slots = new ConcurrencyLimit(config.maxConcurrency);
-    const agentOptions = { keepAlive: true, maxSockets: Math.max(4, config.maxConcurrency + 2) };
+    // An export download releases its slot once its headers arrive but keeps its socket while its
+    // body streams: room for the 5 reporting and 1 content downloads that may run at once.
+    const agentOptions = { keepAlive: true, maxSockets: Math.max(4, config.maxConcurrency + 2) + 6 };
     this.agent = config.baseUrl.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
 

@@ -53,6 +53,10 @@ export const reportingProvider: StreamProvider = {
 
   owns: (tapStreamId) => datasetIdOf(tapStreamId) !== undefined,
 
+  // Intercom keeps at most 5 reporting export jobs pending ("Exceeded rate limit of 5 pending
+  // reporting dataset export jobs", 2.16 yaml:3779): one dataset per job, at most 5 at once.
+  concurrentStreams: 5,
+
   bookmarkKeys: () => EXPORT_BOOKMARK_KEYS,
 
   cannotRun(config) {

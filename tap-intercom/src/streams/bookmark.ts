@@ -14,6 +14,38 @@ import type { StateHolder } from "../state-holder.js";
 
 export const BOUNDARY_KEYS = "boundary_keys";
 export const RECENT_KEYS = "recent_keys";
+/** A search backfill's time slices not yet folded into the bookmark (see slices.ts). */
+export const SLICES = "slices";
+
+/** A saved position: the highest value processed, the keys processed at it, and those processed above the ceiling. */
+export interface Position {
+  value: number | undefined;
+  keys: string[];
+  recent: Record<string, number>;
+}
+
+/** The position a stream's bookmark holds in the state (nothing for a stream not synced yet). */
+export function storedPosition(state: StateHolder, stream: string, field: string): Position {
+  const stored = state.getBookmark<unknown>(stream, field);
+  const keys = state.getBookmark<unknown>(stream, BOUNDARY_KEYS);
+  const recent = state.getBookmark<unknown>(stream, RECENT_KEYS);
+  return {
+    value: typeof stored === "number" ? stored : typeof stored === "string" && stored !== "" ? toSeconds(stored) : undefined,
+    keys: Array.isArray(keys) ? keys.map(String) : [],
+    recent: Object.fromEntries(
+      recent && typeof recent === "object" ? Object.entries(recent).filter((entry): entry is [string, number] => typeof entry[1] === "number") : [],
+    ),
+  };
+}
+
+/** Writes a position as a stream's bookmark. */
+export function savePosition(state: StateHolder, stream: string, field: string, position: Position): void {
+  if (position.value === undefined) return;
+  state.setBookmark(stream, field, position.value);
+  state.setBookmark(stream, BOUNDARY_KEYS, position.keys);
+  if (Object.keys(position.recent).length > 0) state.setBookmark(stream, RECENT_KEYS, position.recent);
+  else state.clearBookmark(stream, RECENT_KEYS);
+}
 
 export class Bookmark {
   private value: number | undefined;
@@ -25,22 +57,19 @@ export class Bookmark {
   private readonly startKeys: Set<string>;
   private readonly startRecent: Map<string, number>;
 
+  /** `start`: the state to read the stream's stored position from, or a position. */
   constructor(
     private readonly stream: string,
     private readonly field: string,
-    state: StateHolder,
+    start: StateHolder | Position,
     private readonly startDate: number | undefined,
     private readonly lookbackSeconds: number,
     private readonly ceiling?: number,
   ) {
-    const stored = state.getBookmark<unknown>(stream, field);
-    this.startValue = typeof stored === "number" ? stored : typeof stored === "string" && stored !== "" ? toSeconds(stored) : undefined;
-    const keys = state.getBookmark<unknown>(stream, BOUNDARY_KEYS);
-    this.startKeys = new Set(Array.isArray(keys) ? keys.map(String) : []);
-    const recent = state.getBookmark<unknown>(stream, RECENT_KEYS);
-    this.startRecent = new Map(
-      recent && typeof recent === "object" ? Object.entries(recent).filter((entry): entry is [string, number] => typeof entry[1] === "number") : [],
-    );
+    const position = "recent" in start ? start : storedPosition(start, stream, field);
+    this.startValue = position.value;
+    this.startKeys = new Set(position.keys);
+    this.startRecent = new Map(Object.entries(position.recent));
     this.value = this.startValue;
     this.keysAtValue = new Set(this.startKeys);
   }
@@ -70,18 +99,26 @@ export class Bookmark {
     if (this.ceiling !== undefined && value >= this.ceiling) this.processed.set(key, Math.max(value, this.processed.get(key) ?? value));
   }
 
-  /** Writes the bookmark into the state, capped at the ceiling. */
-  save(state: StateHolder): void {
-    if (this.value === undefined) return;
+  /** The position reached, capped at the ceiling; undefined before any value. */
+  position(): Position | undefined {
+    if (this.value === undefined) return undefined;
     const capped = this.ceiling !== undefined && this.value > this.ceiling;
     const saved = capped ? (this.ceiling as number) : this.value;
-    const boundary = capped ? [...this.processed].filter(([, value]) => value === saved).map(([key]) => key) : [...this.keysAtValue];
+    const keys = capped ? [...this.processed].filter(([, value]) => value === saved).map(([key]) => key) : [...this.keysAtValue];
     const recent = new Map([...this.startRecent].filter(([, value]) => value > saved));
     for (const [key, value] of this.processed) if (value > saved) recent.set(key, value);
-    state.setBookmark(this.stream, this.field, saved);
-    state.setBookmark(this.stream, BOUNDARY_KEYS, boundary);
-    if (recent.size > 0) state.setBookmark(this.stream, RECENT_KEYS, Object.fromEntries(recent));
-    else state.clearBookmark(this.stream, RECENT_KEYS);
+    return { value: saved, keys, recent: Object.fromEntries(recent) };
+  }
+
+  /** Writes the position into the state as the stream's bookmark. */
+  save(state: StateHolder): void {
+    const position = this.position();
+    if (position) savePosition(state, this.stream, this.field, position);
+  }
+
+  /** The previous run's keys processed above its ceiling (the filter of `wants`). */
+  recentAbove(value: number): Record<string, number> {
+    return Object.fromEntries([...this.startRecent].filter(([, recent]) => recent > value));
   }
 }
 
@@ -92,9 +129,43 @@ export function bookmarkShapes(field: string): Record<string, BookmarkShape> {
     [BOUNDARY_KEYS]: { description: "a list", test: (value) => Array.isArray(value) },
     [RECENT_KEYS]: {
       description: "an object of Unix seconds",
-      test: (value) => typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "number"),
+      test: isRecentKeys,
     },
+    [SLICES]: { description: "a list of time slices (from, to, value, boundary_keys, recent_keys, done)", test: isStoredSlices },
   };
+}
+
+function isRecentKeys(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "number");
+}
+
+/** One stored time slice: [from, to) (to null: open), the position reached in it, whether it is done. */
+export interface StoredSlice {
+  from: number;
+  to: number | null;
+  value?: number;
+  boundary_keys?: string[];
+  recent_keys?: Record<string, number>;
+  done?: boolean;
+}
+
+export function isStoredSlices(value: unknown): value is StoredSlice[] {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((slice: unknown) => {
+      if (typeof slice !== "object" || slice === null) return false;
+      const { from, to, value: reached, boundary_keys: keys, recent_keys: recent, done } = slice as Record<string, unknown>;
+      return (
+        typeof from === "number" &&
+        (to === null || typeof to === "number") &&
+        (reached === undefined || typeof reached === "number") &&
+        (keys === undefined || Array.isArray(keys)) &&
+        (recent === undefined || isRecentKeys(recent)) &&
+        (done === undefined || typeof done === "boolean")
+      );
+    })
+  );
 }
 
 /** Unix seconds from a number or an ISO 8601 string. */

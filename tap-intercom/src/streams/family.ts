@@ -22,18 +22,19 @@ import type { SyncContext } from "../providers.js";
 import { Bookmark } from "./bookmark.js";
 import { consumeConcurrentInOrder, prefetched } from "./concurrency.js";
 import { unchecked, type ParentRecord } from "./api-records.js";
-import type { ApiRecord, ChildDeclaration, ParentDeclaration } from "./declaration.js";
+import type { ApiRecord, ChildDeclaration, ParentDeclaration, SearchDeclaration } from "./declaration.js";
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
 import { recordsAt } from "./response-path.js";
-import { isSorted, pagedResponses, sourceFor, type ScrollTiming } from "./sources.js";
+import { SlicedBookmark, planSlices, rangesOf, storedSlices, type SliceRange } from "./slices.js";
+import { firstSearchPage, isSorted, newestSearchValue, pagedResponses, searchRecords, sourceFor, type ScrollTiming } from "./sources.js";
 import { SpillQueue } from "./spill-queue.js";
 import { VersionWindow } from "./version-window.js";
 
 interface Member {
   output: StreamOutput | undefined;
-  bookmark: Bookmark | undefined;
+  bookmark: SlicedBookmark | undefined;
 }
 
 interface ChildMember extends Member {
@@ -52,13 +53,60 @@ const SEARCH_INDEX_LAG_SECONDS = 900;
 /** Seconds an unsorted source's bookmark stays before the time its read began, for clock skew. */
 const UNSORTED_SAFETY_SECONDS = 300;
 
-function bookmarkFor(ctx: SyncContext, stream: string, field: string | undefined, ceiling: number): Bookmark | undefined {
+function bookmarkFor(ctx: SyncContext, stream: string, field: string | undefined, ceiling: number): SlicedBookmark | undefined {
   if (!field) return undefined;
-  return new Bookmark(stream, field, ctx.state, ctx.config.startDate, ctx.config.lookbackWindowSeconds, ceiling);
+  const base = new Bookmark(stream, field, ctx.state, ctx.config.startDate, ctx.config.lookbackWindowSeconds, ceiling);
+  return new SlicedBookmark(stream, field, base, ceiling);
 }
 
 function numeric(value: unknown): number {
   return typeof value === "number" ? value : Number(value ?? 0) || 0;
+}
+
+/**
+ * How many time slices a search backfill reads at once: each holds a page in memory, and a slice's
+ * page is followed by its children (several requests), so a quarter of the request slots keeps
+ * them busy; at the default max_concurrency (8) that is 2, the pages the tap held before slices
+ * (one handled, one prefetched).
+ */
+function maxSlices(maxConcurrency: number): number {
+  return Math.max(1, Math.ceil(maxConcurrency / 4));
+}
+
+/**
+ * The time slices of a search family (see slices.ts): those stored by an interrupted run, else cut
+ * after the first page when it tells more records than two pages hold (then the newest
+ * record's value, one request more, bounds the cut); the first page is handed to the first slice.
+ */
+async function searchSlices(
+  ctx: SyncContext,
+  parent: SearchDeclaration,
+  members: Member[],
+  lowerBound: number,
+  ceiling: number,
+): Promise<{ ranges: SliceRange[]; first?: ApiRecord }> {
+  const bookmarks = members.flatMap((m) => (m.bookmark ? [m.bookmark] : []));
+  const names = members.map((m) => m.output?.name);
+  const stored = names.map((name) => (name ? storedSlices(ctx.state, name) : undefined));
+  const resumed = stored.find((slices) => slices !== undefined);
+  if (resumed) {
+    const ranges = rangesOf(resumed);
+    // A member wanting records below the stored first slice (a lookback, a newly selected child) widens it.
+    ranges[0] = { from: Math.min((ranges[0] as SliceRange).from, lowerBound), to: ranges[0]?.to };
+    members.forEach((member, i) => member.bookmark?.slice(ranges, stored[i]));
+    return { ranges };
+  }
+  const first = await firstSearchPage(ctx, parent, lowerBound);
+  const whole: SliceRange[] = [{ from: lowerBound, to: undefined }];
+  const total = numeric(first["total_count"]);
+  const earliest = searchRecords(parent, first)[0]?.[parent.replicationKey];
+  if (bookmarks.length === 0 || typeof earliest !== "number" || total <= ctx.config.pageSize * 2 || maxSlices(ctx.config.maxConcurrency) < 2) return { ranges: whole, first };
+  const newest = await newestSearchValue(ctx, parent, lowerBound);
+  if (newest === undefined) return { ranges: whole, first };
+  const ranges = planSlices({ lower: lowerBound, first: earliest, last: newest, ceiling }, total, ctx.config.pageSize, maxSlices(ctx.config.maxConcurrency));
+  for (const bookmark of bookmarks) bookmark.slice(ranges, undefined);
+  if (ranges.length > 1) ctx.logger.forStream(parent.name).debug(`reading ${total} records in ${ranges.length} time slices`);
+  return { ranges, first };
 }
 
 export async function syncFamily(
@@ -69,7 +117,8 @@ export async function syncFamily(
   timing?: ScrollTiming,
 ): Promise<void> {
   const parentRk = parent.replicationKey;
-  const ceiling = Math.floor(Date.now() / 1000) - (isSorted(parent) ? SEARCH_INDEX_LAG_SECONDS : UNSORTED_SAFETY_SECONDS);
+  const sorted = isSorted(parent);
+  const ceiling = Math.floor(Date.now() / 1000) - (sorted ? SEARCH_INDEX_LAG_SECONDS : UNSORTED_SAFETY_SECONDS);
   const parentMember: Member = {
     output: parentStream ? new StreamOutput(ctx, parentStream, parent) : undefined,
     bookmark: parentStream ? bookmarkFor(ctx, parent.name, parentRk, ceiling) : undefined,
@@ -84,25 +133,37 @@ export async function syncFamily(
   const members: Member[] = [parentMember, ...childMembers];
   for (const member of members) await member.output?.start();
 
-  const bounds = members.flatMap((m) => (m.bookmark ? [m.bookmark.lowerBound()] : []));
+  const bounds = members.flatMap((m) => (m.bookmark ? [m.bookmark.base.lowerBound()] : []));
   const lowerBound = bounds.length > 0 ? Math.min(...bounds) : (ctx.config.startDate ?? 0);
-  const source = sourceFor(ctx, parent, lowerBound, timing);
+  const { ranges, first } = parent.kind === "search" ? await searchSlices(ctx, parent, members, lowerBound, ceiling) : { ranges: [{ from: lowerBound, to: undefined }], first: undefined };
   const keyOf = (record: ApiRecord): string => JSON.stringify(parent.keyProperties.map((k) => record[k] ?? null));
   const valueOf = (record: ApiRecord): number => (parentRk ? numeric(record[parentRk]) : 0);
-  const wanted = (member: Member, record: ApiRecord): boolean => !member.bookmark || member.bookmark.wants(valueOf(record), keyOf(record));
-  const doneParents = new VersionWindow();
   const deferred = new SpillQueue<ApiRecord>();
-  try {
-    for await (const page of prefetched(source.pages)) {
+  // Each slice may start max_concurrency children (the client's slots bound what is in flight in
+  // all): a slice whose children are fast takes the slots another leaves idle.
+  const childLimit = ctx.config.maxConcurrency;
+
+  const readSlice = async (index: number): Promise<void> => {
+    const range = ranges[index] as SliceRange;
+    const open = members.flatMap((m) => (m.bookmark && !m.bookmark.isDone(index) ? [m.bookmark] : []));
+    if (members.some((m) => m.bookmark) && open.length === 0) return;
+    const wanted = (member: Member, record: ApiRecord): boolean => !member.bookmark || member.bookmark.wants(index, valueOf(record), keyOf(record));
+    const sliceLower = open.length > 0 ? Math.min(...open.map((b) => b.lowerBound(index))) : lowerBound;
+    const source = sourceFor(ctx, parent, sliceLower, timing, { from: range.from, to: range.to, first: index === 0 ? first : undefined });
+    // Records are written once per key and value within the slice: values never repeat across slices.
+    const written = new VersionWindow();
+    const doneParents = new VersionWindow();
+    // One slice requests its next page while handling this one; several keep the slots busy without.
+    for await (const page of ranges.length > 1 ? source.pages : prefetched(source.pages)) {
       // Only the records written need their truncated lists read whole.
       const output = parentMember.output;
-      const written = output ? page.filter((record) => wanted(parentMember, record)) : [];
-      const positions = new Map(written.map((record, i) => [record, i]));
-      const whole = output ? await completeEmbeddedLists(ctx, parent, written, (field) => output.selects(field)) : [];
+      const toWrite = output ? page.filter((record) => wanted(parentMember, record)) : [];
+      const positions = new Map(toWrite.map((record, i) => [record, i]));
+      const whole = output ? await completeEmbeddedLists(ctx, parent, toWrite, (field) => output.selects(field)) : [];
       for (const record of page) {
-        const index = positions.get(record);
-        if (output && index !== undefined) await output.write(whole[index] as ApiRecord);
-        parentMember.bookmark?.advance(valueOf(record), keyOf(record));
+        const position = positions.get(record);
+        if (output && position !== undefined) await output.write(whole[position] as ApiRecord, written);
+        parentMember.bookmark?.advance(index, valueOf(record), keyOf(record));
       }
       const fresh = page.filter((record) => {
         const key = keyOf(record);
@@ -114,25 +175,33 @@ export async function syncFamily(
       else {
         for (const child of childMembers) {
           const parents = fresh.filter((record) => wanted(child, record));
-          await syncChildren(ctx, child, parents, parents, valueOf, keyOf);
+          await syncChildren(ctx, child, parents, parents, valueOf, keyOf, index, childLimit);
         }
       }
-      if (isSorted(parent) && page.length > 0) {
+      if (sorted && page.length > 0) {
         const floor = Math.min(...page.map(valueOf));
         doneParents.forgetBelow(floor);
-        // Child outputs already forget everything after each batch of parents (syncChildren).
-        parentMember.output?.forgetBelow(floor);
+        written.forgetBelow(floor);
       }
       // Unsorted sources keep the previous bookmark until the end; STATE still follows every page.
-      if (isSorted(parent)) for (const member of members) member.bookmark?.save(ctx.state);
+      if (sorted) for (const member of members) member.bookmark?.save(ctx.state);
       if (members.some((member) => member.bookmark)) await ctx.state.emit();
     }
     for (const child of childMembers) {
       for await (const stored of deferred.batches(DEFERRED_BATCH)) {
         const batch = stored.filter((record) => wanted(child, record));
-        await syncChildren(ctx, child, batch, batch, valueOf, keyOf);
+        await syncChildren(ctx, child, batch, batch, valueOf, keyOf, index, childLimit);
       }
     }
+    for (const member of members) member.bookmark?.complete(index);
+    if (sorted && ranges.length > 1) {
+      for (const member of members) member.bookmark?.save(ctx.state);
+      await ctx.state.emit();
+    }
+  };
+
+  try {
+    await Promise.all(ranges.map((_, index) => readSlice(index)));
   } finally {
     await deferred.close();
   }
@@ -156,6 +225,8 @@ async function syncChildren(
   advanceOver: ApiRecord[],
   valueOf: (record: ApiRecord) => number,
   keyOf: (record: ApiRecord) => string,
+  slice: number,
+  limit: number,
 ): Promise<void> {
   const decl = child.declaration;
   const hasRecords = (response: ApiRecord): boolean => decl.paged === true && recordsAt(response, decl.recordsPath).length > 0;
@@ -172,7 +243,7 @@ async function syncChildren(
       throw error;
     }
   };
-  await consumeConcurrentInOrder(parents, ctx.config.maxConcurrency, fetchChildren, async (pages, parentRecord) => {
+  await consumeConcurrentInOrder(parents, limit, fetchChildren, async (pages, parentRecord) => {
     if (!pages?.[0]) return;
     const records = pages.flatMap((page) => recordsAt(page, decl.recordsPath));
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
@@ -186,5 +257,5 @@ async function syncChildren(
   // Each parent's children are written once per parent value (the family skips a parent it has
   // done at that value), so nothing needs remembering past this batch.
   child.output.forgetBelow(Infinity);
-  for (const record of advanceOver) child.bookmark?.advance(valueOf(record), keyOf(record));
+  for (const record of advanceOver) child.bookmark?.advance(slice, valueOf(record), keyOf(record));
 }

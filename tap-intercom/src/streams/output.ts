@@ -91,12 +91,15 @@ export class StreamOutput {
     return JSON.stringify(this.keys.map((k) => record[k] ?? null));
   }
 
-  /** Writes a record unless the same key with the same replication value was already written this run. */
-  async write(record: ApiRecord): Promise<boolean> {
+  /**
+   * Writes a record unless the same key with the same replication value was already written this
+   * run (among those `seen` remembers: the stream's own window, or a time slice's, see slices.ts).
+   */
+  async write(record: ApiRecord, seen: VersionWindow = this.seen): Promise<boolean> {
     const key = this.keyOf(record);
     const version = this.declaration.replicationKey ? (record[this.declaration.replicationKey] ?? null) : null;
-    if (this.seen.has(key, version)) return false;
-    this.seen.set(key, version);
+    if (seen.has(key, version)) return false;
+    seen.set(key, version);
     const projected: Record<string, unknown> = {};
     for (const field of this.fields) if (field in record) projected[field] = record[field];
     // Bookmarks read the API's Unix seconds from `record`; the emitted copy has RFC 3339 times.

@@ -37,11 +37,12 @@ export async function* pagedResponses(
   stream: string,
   first: { path: string; query: Query },
   hasRecords: (response: ApiRecord) => boolean,
+  urgent = false,
 ): AsyncGenerator<ApiRecord> {
   let request: { path: string; query: Query } | undefined = first;
   const seenCursors = new Set<string>();
   while (request) {
-    const response: ApiRecord = await ctx.client.getJson<ApiRecord>({ ...request, stream });
+    const response: ApiRecord = await ctx.client.getJson<ApiRecord>({ ...request, stream, urgent });
     yield response;
     const next: { path: string; query: Query } | undefined = hasRecords(response) ? nextPageRequest(response, request.path, request.query) : undefined;
     if (next && seenCursors.has(JSON.stringify(next))) {
@@ -58,7 +59,8 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   const query: Query = { ...decl.query };
   if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
   const hasRecords = (response: ApiRecord): boolean => decl.paged && recordsAt(response, decl.recordsPath).length > 0;
-  for await (const response of pagedResponses(ctx, decl.name, { path, query }, hasRecords)) {
+  // A parent list's pages are one chain, each waiting for the one before: they go before child requests.
+  for await (const response of pagedResponses(ctx, decl.name, { path, query }, hasRecords, true)) {
     const records = recordsAt(response, decl.recordsPath);
     const kept = decl.filter ? records.filter(decl.filter) : records;
     yield decl.complete ? kept.map(decl.complete) : kept;
@@ -68,34 +70,86 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
 /**
  * The search body: replication key at or after the lower bound, ascending. Contact search widens
  * it to the whole workspace-timezone day holding the bound (through `=`); see SearchDeclaration.
+ * With `upper`, also at or before it (`< upper OR = upper`, which contact search widens to the end
+ * of that day; nesting two groups under AND is the documented "(1 OR 2) AND (3 OR 4)", 2.14
+ * yaml:5768-5771). `descending` sorts the other way (the newest record first).
  */
-export function searchBody(field: string, lowerBound: number, perPage: number, startingAfter: string | undefined): ApiRecord {
+export function searchBody(
+  field: string,
+  lowerBound: number,
+  perPage: number,
+  startingAfter: string | undefined,
+  options: { upper?: number; descending?: boolean } = {},
+): ApiRecord {
+  const lower = {
+    operator: "OR",
+    value: [
+      { field, operator: ">", value: lowerBound },
+      { field, operator: "=", value: lowerBound },
+    ],
+  };
+  const upper =
+    options.upper === undefined
+      ? undefined
+      : {
+          operator: "OR",
+          value: [
+            { field, operator: "<", value: options.upper },
+            { field, operator: "=", value: options.upper },
+          ],
+        };
   const body: ApiRecord = {
-    query: {
-      operator: "OR",
-      value: [
-        { field, operator: ">", value: lowerBound },
-        { field, operator: "=", value: lowerBound },
-      ],
-    },
-    sort: { field, order: "ascending" },
+    query: upper ? { operator: "AND", value: [lower, upper] } : lower,
+    sort: { field, order: options.descending ? "descending" : "ascending" },
     pagination: startingAfter ? { per_page: perPage, starting_after: startingAfter } : { per_page: perPage },
   };
   return body;
 }
 
-async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBound: number): AsyncGenerator<ApiRecord[]> {
+function postSearch(ctx: SyncContext, decl: SearchDeclaration, body: ApiRecord): Promise<ApiRecord> {
+  return ctx.client.postJson<ApiRecord>({ path: decl.path, body, stream: decl.name, urgent: true });
+}
+
+/** The first page of a search from `lowerBound` on, ascending (its `total_count` says how many records follow). */
+export function firstSearchPage(ctx: SyncContext, decl: SearchDeclaration, lowerBound: number): Promise<ApiRecord> {
+  return postSearch(ctx, decl, searchBody(decl.replicationKey, lowerBound, ctx.config.pageSize, undefined));
+}
+
+/** The replication value of the newest record at or after `lowerBound`, if any. */
+export async function newestSearchValue(ctx: SyncContext, decl: SearchDeclaration, lowerBound: number): Promise<number | undefined> {
+  const response = await postSearch(ctx, decl, searchBody(decl.replicationKey, lowerBound, 1, undefined, { descending: true }));
+  const value = recordsAt(response, decl.recordsPath)[0]?.[decl.replicationKey];
+  return typeof value === "number" ? value : undefined;
+}
+
+/** The records a search response holds. */
+export function searchRecords(decl: SearchDeclaration, response: ApiRecord): ApiRecord[] {
+  return recordsAt(response, decl.recordsPath);
+}
+
+/**
+ * The records of one time slice [from, to) (see slices.ts), page by page, from `lowerBound` on:
+ * records outside the slice (a search that compares by day returns some) are left out, and the
+ * slice ends at its first record at or past `to`. `first`: its first response, already read.
+ */
+async function* searchPages(
+  ctx: SyncContext,
+  decl: SearchDeclaration,
+  slice: { from: number; to: number | undefined; lowerBound: number; first?: ApiRecord },
+): AsyncGenerator<ApiRecord[]> {
+  const { from, to } = slice;
   let startingAfter: string | undefined;
   const seen = new Set<string>();
+  let response = slice.first;
+  // A cursor continues the query it came from: after a first page read without an upper bound, none.
+  const upper = slice.first ? undefined : to;
   for (;;) {
-    const response = await ctx.client.postJson<ApiRecord>({
-      path: decl.path,
-      body: searchBody(decl.replicationKey, lowerBound, ctx.config.pageSize, startingAfter),
-      stream: decl.name,
-      urgent: true,
-    });
+    response ??= await postSearch(ctx, decl, searchBody(decl.replicationKey, slice.lowerBound, ctx.config.pageSize, startingAfter, { upper }));
     const records = recordsAt(response, decl.recordsPath);
-    yield records;
+    const valueOf = (record: ApiRecord): number => Number(record[decl.replicationKey] ?? 0);
+    yield records.filter((record) => valueOf(record) >= from && (to === undefined || valueOf(record) < to));
+    // Sorted ascending: nothing after a record past the slice belongs to it.
+    if (to !== undefined && records.some((record) => valueOf(record) >= to)) return;
     const next = records.length > 0 ? nextPageRequest(response, decl.path, {}) : undefined;
     const cursor = next?.query["starting_after"];
     if (typeof cursor !== "string") return;
@@ -105,6 +159,7 @@ async function* searchPages(ctx: SyncContext, decl: SearchDeclaration, lowerBoun
     }
     seen.add(cursor);
     startingAfter = cursor;
+    response = undefined;
   }
 }
 
@@ -170,12 +225,19 @@ export function isSorted(decl: ParentDeclaration): boolean {
   return decl.kind === "search";
 }
 
-export function sourceFor(ctx: SyncContext, decl: ParentDeclaration, lowerBound: number, timing?: ScrollTiming): Source {
+/** The pages of a parent stream; a search reads the time slice `slice` (all of it when absent). */
+export function sourceFor(
+  ctx: SyncContext,
+  decl: ParentDeclaration,
+  lowerBound: number,
+  timing?: ScrollTiming,
+  slice?: { from: number; to: number | undefined; first?: ApiRecord },
+): Source {
   switch (decl.kind) {
     case "list":
       return { pages: listPages(ctx, decl, decl.lowerBoundParam ? lowerBound : undefined) };
     case "search":
-      return { pages: searchPages(ctx, decl, lowerBound) };
+      return { pages: searchPages(ctx, decl, { from: slice?.from ?? 0, to: slice?.to, lowerBound, first: slice?.first }) };
     case "scroll":
       return { pages: scrollPages(ctx, decl, timing) };
   }

@@ -2,15 +2,18 @@
  * Records kept for later in a temporary file (one JSON document per line) instead of in memory: a
  * scroll's parents wait there until the scroll ends and their children are read, so a workspace of
  * any size costs disk, not memory.
+ *
+ * The file is unlinked (and its directory removed) as soon as it is open: it is read and written
+ * through the open handle only, so a run killed at any point (SIGKILL included) leaves nothing
+ * behind; the system frees the space when the handle closes.
  */
-import { createReadStream } from "node:fs";
 import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 export class SpillQueue<T> {
-  private file: { dir: string; path: string; handle: FileHandle } | undefined;
+  private file: { handle: FileHandle } | undefined;
   private count = 0;
 
   get length(): number {
@@ -21,8 +24,11 @@ export class SpillQueue<T> {
     if (items.length === 0) return;
     if (!this.file) {
       const dir = await mkdtemp(join(tmpdir(), "tap-intercom-"));
-      const path = join(dir, "queue.jsonl");
-      this.file = { dir, path, handle: await open(path, "w", 0o600) };
+      try {
+        this.file = { handle: await open(join(dir, "queue.jsonl"), "w+", 0o600) };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }
     await this.file.handle.write(items.map((item) => `${JSON.stringify(item)}\n`).join(""));
     this.count += items.length;
@@ -31,7 +37,9 @@ export class SpillQueue<T> {
   /** The items in the order pushed, in batches of at most `size`; may be read more than once. */
   async *batches(size: number): AsyncGenerator<T[]> {
     if (!this.file) return;
-    const lines = createInterface({ input: createReadStream(this.file.path, { encoding: "utf8" }), crlfDelay: Infinity });
+    // From the start at explicit positions, leaving the handle open (and its write position as it is).
+    const input = this.file.handle.createReadStream({ start: 0, encoding: "utf8", autoClose: false });
+    const lines = createInterface({ input, crlfDelay: Infinity });
     let batch: T[] = [];
     for await (const line of lines) {
       if (line === "") continue;
@@ -44,12 +52,10 @@ export class SpillQueue<T> {
     if (batch.length > 0) yield batch;
   }
 
-  /** Deletes the file. */
+  /** Closes the (already unlinked) file, which frees its space. */
   async close(): Promise<void> {
     const file = this.file;
     this.file = undefined;
-    if (!file) return;
-    await file.handle.close().catch(() => undefined);
-    await rm(file.dir, { recursive: true, force: true });
+    await file?.handle.close().catch(() => undefined);
   }
 }

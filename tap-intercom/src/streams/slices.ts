@@ -1,0 +1,147 @@
+/**
+ * A search backfill in time slices read concurrently: the range from the bookmark (or start_date)
+ * to the newest record is cut into consecutive slices [from, to), the last one open, each paged by
+ * its own search, ascending by the replication key. Each stream of the family keeps a position per
+ * slice; its bookmark proper is the position in the first slice not done yet (all before it are),
+ * so it only passes a slice once every earlier slice is complete, and the slices still open are
+ * saved beside it (`slices`, from that first open slice on). A resumed run reads the stored slices
+ * again, each from its own position: a kill at any point loses nothing and re-emits nothing the
+ * last STATE covers. A state without `slices` (an older tap's, or a sync that ended) is one slice
+ * from its bookmark on.
+ *
+ * Slice boundaries hold whatever the search compares: a slice's query asks for at least `from`
+ * (`> from OR = from`) and at most `to` (`< to OR = to`), which on every endpoint returns a superset
+ * of [from, to) (contact search widens both to whole days of the workspace's timezone, 2.14
+ * yaml:5773-5785; conversation and ticket search include the bound, 2.14 yaml:7464-7465 and
+ * 14079-14080); records outside [from, to) are left to the slice they belong to.
+ */
+import type { StateHolder } from "../state-holder.js";
+import { BOUNDARY_KEYS, Bookmark, RECENT_KEYS, SLICES, isStoredSlices, savePosition, type Position, type StoredSlice } from "./bookmark.js";
+
+export interface SliceRange {
+  from: number;
+  /** Exclusive; undefined for the last slice. */
+  to: number | undefined;
+}
+
+const DAY = 86_400;
+/** Pages a slice should hold at least: each slice costs at most one request more than paging the whole range. */
+const MIN_PAGES_PER_SLICE = 1;
+
+/**
+ * How many slices and where, for a range whose first page told `total` records from `first` on and
+ * whose newest record is at `last`: at most `maxSlices`, at least a page each, at least a day
+ * wide (contact search compares by day: narrower slices would overlap), boundaries at or below
+ * `ceiling` so only the last slice reaches the records a trailing index may still miss.
+ */
+export function planSlices(range: { lower: number; first: number; last: number; ceiling: number }, total: number, pageSize: number, maxSlices: number): SliceRange[] {
+  // A search that compares by day may return records just below the lower bound.
+  const start = Math.max(range.first, range.lower);
+  const end = Math.min(range.last, range.ceiling);
+  const span = end - start;
+  const count = Math.max(1, Math.min(maxSlices, Math.floor(total / (pageSize * MIN_PAGES_PER_SLICE)), Math.floor(span / DAY)));
+  const bounds = [range.lower];
+  for (let i = 1; i < count; i += 1) bounds.push(Math.floor(start + (span * i) / count));
+  return bounds.map((from, i) => ({ from, to: bounds[i + 1] }));
+}
+
+/** The slices stored in a stream's bookmark, if any (and well formed). */
+export function storedSlices(state: StateHolder, stream: string): StoredSlice[] | undefined {
+  const stored = state.getBookmark<unknown>(stream, SLICES);
+  return isStoredSlices(stored) ? stored : undefined;
+}
+
+export function rangesOf(stored: StoredSlice[]): SliceRange[] {
+  return stored.map((slice) => ({ from: slice.from, to: slice.to ?? undefined }));
+}
+
+/** Whether stored slices cut time at the same points as `ranges` (the first slice's start may differ). */
+export function sameCuts(stored: StoredSlice[], ranges: SliceRange[]): boolean {
+  return stored.length === ranges.length && stored.every((slice, i) => (slice.to ?? undefined) === ranges[i]?.to);
+}
+
+/** One stream's bookmark over the family's slices. */
+export class SlicedBookmark {
+  private ranges: SliceRange[] = [];
+  private progress: Bookmark[] = [];
+  private done: boolean[] = [];
+  private head = 0;
+  /** The position at the end of the last slice folded that had one. */
+  private folded: Position | undefined;
+
+  /** `base`: the bookmark of the stored position (the run's filter, and the first slice's progress). */
+  constructor(
+    private readonly stream: string,
+    private readonly field: string,
+    readonly base: Bookmark,
+    private readonly ceiling: number,
+  ) {
+    this.slice([{ from: base.lowerBound(), to: undefined }], undefined);
+  }
+
+  /** Cuts the range into `ranges`, with the positions of `stored` when it cuts at the same points. */
+  slice(ranges: SliceRange[], stored: StoredSlice[] | undefined): void {
+    const resumed = stored !== undefined && sameCuts(stored, ranges) ? stored : undefined;
+    this.ranges = ranges;
+    this.head = 0;
+    this.folded = undefined;
+    this.done = ranges.map((_, i) => resumed?.[i]?.done === true);
+    this.progress = ranges.map((_, i) => {
+      const slice = resumed?.[i];
+      // The first open slice's position is the bookmark proper.
+      if (i === 0) return this.base;
+      const start = { value: slice?.value, keys: slice?.boundary_keys ?? [], recent: slice?.recent_keys ?? {} };
+      return new Bookmark(this.stream, this.field, start, undefined, 0, this.ceiling);
+    });
+  }
+
+  /** The lowest value slice `index` needs from the API. */
+  lowerBound(index: number): number {
+    const range = this.ranges[index] as SliceRange;
+    return Math.max(range.from, (this.progress[index] as Bookmark).lowerBound());
+  }
+
+  isDone(index: number): boolean {
+    return this.done[index] === true;
+  }
+
+  wants(index: number, value: number, key: string): boolean {
+    return !this.isDone(index) && (this.progress[index] as Bookmark).wants(value, key) && this.base.wants(value, key);
+  }
+
+  advance(index: number, value: number, key: string): void {
+    (this.progress[index] as Bookmark).advance(value, key);
+  }
+
+  complete(index: number): void {
+    this.done[index] = true;
+    while (this.head < this.ranges.length && this.done[this.head]) {
+      this.folded = (this.progress[this.head] as Bookmark).position() ?? this.folded;
+      this.head += 1;
+    }
+  }
+
+  /** Writes the bookmark (the first open slice's position) and the open slices into the state. */
+  save(state: StateHolder): void {
+    const current = this.head < this.ranges.length ? ((this.progress[this.head] as Bookmark).position() ?? this.folded) : this.folded;
+    if (current) {
+      // The previous run's keys above its ceiling stay until a saved value passes them.
+      savePosition(state, this.stream, this.field, { ...current, recent: { ...this.base.recentAbove(current.value as number), ...current.recent } });
+    }
+    const open = this.ranges.slice(this.head);
+    if (open.length <= 1) {
+      if (state.getBookmark(this.stream, SLICES) !== undefined) state.clearBookmark(this.stream, SLICES);
+      return;
+    }
+    const slices: StoredSlice[] = open.map((range, offset) => {
+      const index = this.head + offset;
+      const position = (this.progress[index] as Bookmark).position();
+      const slice: StoredSlice = { from: range.from, to: range.to ?? null };
+      if (position?.value !== undefined) Object.assign(slice, { value: position.value, [BOUNDARY_KEYS]: position.keys });
+      if (position && Object.keys(position.recent).length > 0) slice[RECENT_KEYS] = position.recent;
+      if (this.done[index]) slice.done = true;
+      return slice;
+    });
+    state.setBookmark(this.stream, SLICES, slices);
+  }
+}
