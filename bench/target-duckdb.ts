@@ -12,7 +12,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -283,6 +283,8 @@ async function main(): Promise<void> {
         .map((m) => JSON.stringify(m) + "\n")
         .join(""),
     );
+    const load = () => loadavg().map((n) => n.toFixed(2)).join(", ");
+    console.log(`load average at start: ${load()} (on a shared machine, CPU ratios are steadier than wall ratios)`);
     console.log(`${ROWS} rows, ${ROUNDS} interleaved rounds; Singer input ${(statSync(singer).size / 1e6).toFixed(0)} MB, bare records ${(statSync(records).size / 1e6).toFixed(0)} MB`);
     const sides: Side[] = ["read_json", "RECORD", "BATCH", "BATCH_unvalidated"];
     const results: Record<Side, Measured[]> = { read_json: [], RECORD: [], BATCH: [], BATCH_unvalidated: [] };
@@ -321,6 +323,7 @@ async function main(): Promise<void> {
     }
     for (const [name, values] of floor) console.log(`${name.padEnd(34)}${summary(values, 2)}(floor: BATCH without validate_records)`);
     console.log(`read_json peak RSS MB (for reference): ${summary(results.read_json.map((m) => m.peakMb), 0).trim()}`);
+    console.log(`load average at end: ${load()}`);
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }

@@ -24,7 +24,7 @@
  *   JS check or JSON.parse refuses them), schemas with keywords other than
  *   type/format/properties/items, more than one stream, schema changes, ACTIVATE_VERSION.
  *
- * Measured at 300k contacts (bench/target-duckdb.ts input, 3 interleaved rounds per line of the
+ * Measured at 300k contacts with the first SQL checks (bench/target-duckdb.ts input, 3 interleaved rounds per line of the
  * table, each with read_json and the current target; 2 shared vCPUs, load average 5-11; median
  * [min-max], CPU = user+sys seconds, RSS = peak):
  *
@@ -37,8 +37,16 @@
  * 630 MB (CPU ratio 2.27); prototype with checks 74.8 s, 33.3 CPU-s, 958 MB (2.66); without
  * checks 57.0 s, 19.9 CPU-s, 807 MB (1.59).
  *
- * So checking JSON types in SQL costs as much CPU as JSON.parse + ajv in JS (about 3 CPU-s per
- * 300k: a 70-path json_type list per row is not cheap), and 100k-row chunks staged through the
+ * PROTO_CHECK=plan (later): the same lines checked and typed by the BATCH path's SQL
+ * (batch-sql.ts batchLoadPlan, with its fast patterns for nested values) over one json_transform
+ * of each line into its top-level JSON texts. At 200k contacts, load average ~10: chunks of 100k
+ * lines 4.2-4.4 CPU-s, peak RSS 653-830 MB (no checks: 2.9-3.2 CPU-s, 710-734 MB); chunks of 20k
+ * lines 5.9 CPU-s, 557 MB; the target itself 5.2 CPU-s, 506 MB; read_json about 3.0-3.5 CPU-s.
+ * A line it flags fails the chunk ("flagged line N"), to be re-read by ajv for the field.
+ *
+ * So the first SQL checks (default mode) cost as much CPU as JSON.parse + ajv in JS (about 3 CPU-s per
+ * 300k: a 70-path json_type list per row is not cheap); the BATCH path's cheaper ones (plan) save
+ * about a sixth of the target's CPU; and 100k-row chunks staged through the
  * appender (whose buffer DuckDB keeps outside memory_limit) raise peak RSS far above the current
  * path. Usage: BENCH_DIR=<dir with contacts.singer> node dist/bench/target-record-sql.js <database> [chunk rows].
  */
@@ -49,6 +57,7 @@ import type { JsonSchema } from "../singer/src/index.js";
 import { columnsForSchema, type ColumnSpec } from "../target-duckdb/src/type-mapping.js";
 import { METADATA_COLUMNS } from "../target-duckdb/src/merge.js";
 import { quoteIdentifier, quoteString } from "../target-duckdb/src/sql.js";
+import { batchLoadPlan } from "../target-duckdb/src/batch-sql.js";
 
 const DATABASE = process.argv[2] ?? "proto.duckdb";
 const CHUNK_ROWS = Number(process.argv[3] ?? 100_000);
@@ -234,11 +243,29 @@ async function prepare(connection: DuckDBConnection, name: string, schema: JsonS
     "ln",
     "m.version",
   ];
-  const insertSql =
+  let insertSql =
     `INSERT INTO ${quoteIdentifier(name)} SELECT ${values.join(", ")} FROM ` +
     `(SELECT ln, json_transform(decode(line), ${quoteString(JSON.stringify(structure))}) AS m, json_type(decode(line), ${paths}) AS t FROM stage) ` +
     `WHERE CASE WHEN NOT coalesce(${process.env["PROTO_NOCHECK"] ? "true" : conditions.join("\n AND ")}, false) THEN error('flagged line ' || ln) END IS NULL ` +
     (keys.length > 0 ? `QUALIFY row_number() OVER (PARTITION BY ${keys.map((k) => `m.record.${quoteIdentifier(k)}`).join(", ")} ORDER BY ln DESC) = 1` : "");
+  if (process.env["PROTO_CHECK"] === "plan") {
+    // The BATCH path's checks and conversions (batch-sql.ts: fast patterns for nested values) over
+    // the record's top-level properties as JSON texts, one json_transform parse per line.
+    const plan = batchLoadPlan({ schema, columns, keyProperties: keys, metadata: false, validate: true });
+    const envelope = { type: "VARCHAR", stream: "VARCHAR", record: asText, time_extracted: "VARCHAR", version: "JSON" };
+    const envelopeOk = [
+      `_msg_type = 'RECORD'`,
+      `_msg_stream = ${quoteString(name)}`,
+      `(_msg_version IS NULL OR regexp_full_match(_msg_version::VARCHAR, ${quoteString(INTEGER)}) AND TRY_CAST(_msg_version AS BIGINT) IS NOT NULL)`,
+    ];
+    const keyOrder = keys.map((k) => `r.${quoteIdentifier(k)}`).join(", ");
+    insertSql =
+      `INSERT INTO ${quoteIdentifier(name)} SELECT ${plan.values.join(", ")}, CAST(_msg_time AS TIMESTAMPTZ), now(), now(), NULL, ln, CAST(_msg_version AS BIGINT) FROM ` +
+      `(SELECT ln, unnest(j.record), j.type AS _msg_type, j.stream AS _msg_stream, j.time_extracted AS _msg_time, j.version AS _msg_version ` +
+      `FROM (SELECT ln, json_transform(decode(line), ${quoteString(JSON.stringify(envelope))}) AS j FROM stage)) AS r ` +
+      `WHERE CASE WHEN NOT coalesce(${[...envelopeOk, ...(plan.valid ? [plan.valid] : [])].join(" AND ")}, false) THEN error('flagged line ' || ln) END IS NULL` +
+      (keys.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keyOrder} ORDER BY ln DESC) = 1` : "");
+  }
   const keyList = keys.map(quoteIdentifier).join(", ");
   const deleteSql =
     keys.length > 0

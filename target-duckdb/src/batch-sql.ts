@@ -114,8 +114,12 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
   if (schema.format === "date-time" || schema.format === "date") {
     const text = `(${v} ->> '$')`;
     const pattern = schema.format === "date-time" ? DATE_TIME : DATE;
-    // TRY_CAST of the date part refuses days the calendar lacks (30 February).
-    parts.push(`(${c} <> '"' OR (regexp_full_match(${text}, ${quoteString(pattern)}) AND TRY_CAST(left(${text}, 10) AS DATE) IS NOT NULL))`);
+    // TRY_CAST of the date part refuses days the calendar lacks (30 February). The pattern has no
+    // quote or backslash, so the JSON text itself, quotes included, is tried first (no parse);
+    // only a string spelled with escapes needs its value extracted.
+    const exact = `(regexp_full_match(${text}, ${quoteString(pattern)}) AND TRY_CAST(left(${text}, 10) AS DATE) IS NOT NULL)`;
+    const quoted = `"${pattern.slice(1, -1)}"`;
+    parts.push(`(${c} <> '"' OR CASE WHEN regexp_full_match(${s}, ${quoteString(quoted)}) THEN TRY_CAST(substr(${s}, 2, 10) AS DATE) IS NOT NULL ELSE ${exact} END)`);
   }
   const properties = schema.properties ?? {};
   const required = schema.required ?? [];
@@ -142,6 +146,90 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
   }
   if (schema.anyOf && schema.anyOf.length > 0) parts.push(`(${schema.anyOf.map((branch) => matches(branch, v, depth)).join(" OR ")})`);
   return parts.length > 0 ? `(${parts.join(" AND ")})` : "true";
+}
+
+// Patterns over minified JSON text (DuckDB hands read_json's JSON values over minified), in RE2 syntax.
+const STRING = String.raw`"(?:[^"\\]|\\.)*"`;
+// Each accepts a subset of what matches() accepts for its type (that check is the reference).
+const INTEGER = String.raw`-?(?:0|[1-9][0-9]*)`;
+const NUMBER = String.raw`${INTEGER}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?`;
+const SCALAR = `(?:${STRING}|${NUMBER}|true|false|null)`;
+/**
+ * The longest pattern built: each nesting level repeats its members' patterns, so deep schemas
+ * would grow them exponentially, and RE2 refuses to compile very large ones ("pattern too large").
+ * A longer pattern is left out: its values get the exact check.
+ */
+const MAX_PATTERN_LENGTH = 16_000;
+/** Keywords the fast pattern expresses (beside annotations); any other sends the value to the exact check. */
+const EXPRESSED = new Set(["type", "properties", "items", "additionalProperties"]);
+
+function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, "\\$&");
+}
+
+/**
+ * A regular expression that only JSON texts valid under `schema` fully match: a fast, sufficient
+ * test for nested values. It matches the common shapes (known members in any order, arrays of
+ * them, scalars of the allowed types; objects and arrays the schema leaves open when their
+ * members are scalars) and nothing the exact check (matches) refuses; a valid value it does not
+ * match (an escaped name, an unknown member holding an object, a required member, a format) goes
+ * to the exact check. Undefined when the schema needs more than a pattern can say.
+ */
+export function fastPattern(schema: JsonSchema): string | undefined {
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (ANNOTATIONS.has(keyword)) continue;
+    if (!EXPRESSED.has(keyword)) return undefined;
+    if (keyword === "additionalProperties" && value !== true && !(isObject(value) && Object.keys(value).every((k) => ANNOTATIONS.has(k)))) return undefined;
+  }
+  const types = typesOf(schema);
+  if (types === undefined) return undefined;
+  const alternatives: string[] = [];
+  for (const type of types) {
+    switch (type) {
+      case "null":
+        alternatives.push("null");
+        break;
+      case "boolean":
+        alternatives.push("true|false");
+        break;
+      case "integer":
+        alternatives.push(INTEGER);
+        break;
+      case "number":
+        alternatives.push(NUMBER);
+        break;
+      case "string":
+        alternatives.push(STRING);
+        break;
+      case "object": {
+        let member: string;
+        if (schema.properties === undefined) {
+          member = `${STRING}:${SCALAR}`;
+        } else {
+          const known = Object.entries(schema.properties).flatMap(([name, property]) => {
+            const value = isObject(property) ? fastPattern(property) : undefined;
+            return value === undefined ? [] : [`${escapeRegex(JSON.stringify(name))}:(?:${value})`];
+          });
+          if (known.length === 0) {
+            alternatives.push("\\{\\}");
+            break;
+          }
+          member = `(?:${known.join("|")})`;
+        }
+        alternatives.push(`\\{(?:${member}(?:,${member})*)?\\}`);
+        break;
+      }
+      case "array": {
+        const item = schema.items === undefined ? SCALAR : isObject(schema.items) ? fastPattern(schema.items) : undefined;
+        alternatives.push(item === undefined ? "\\[\\]" : `\\[(?:(?:${item})(?:,(?:${item}))*)?\\]`);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const pattern = alternatives.join("|");
+  return alternatives.length > 0 && pattern.length <= MAX_PATTERN_LENGTH ? pattern : undefined;
 }
 
 /** How a column's JSON value becomes the column's type, as json_transform does on the RECORD path. */
@@ -221,7 +309,10 @@ export function batchLoadPlan(stream: BatchStream): BatchLoadPlan {
     const isKey = stream.keyProperties.includes(name);
     if (!isKey && nullable === isRequired) plan.ambiguous.push(name);
     const whenNull = isKey || (!nullable && isRequired) ? "false" : "true";
-    const check = matches(property, v, 0);
+    const exact = matches(property, v, 0);
+    // A nested value matching its fast pattern is valid: the exact check (several parses of the value) runs only for the others.
+    const fast = exact !== "true" && (property.properties !== undefined || property.items !== undefined) ? fastPattern(property) : undefined;
+    const check = fast === undefined ? exact : `CASE WHEN regexp_full_match(${textOf(v)}, ${quoteString(`(?:${fast})`)}) THEN true ELSE ${exact} END`;
     checks.push(check === "true" ? (whenNull === "true" ? "true" : `${v} IS NOT NULL`) : `CASE WHEN ${v} IS NULL THEN ${whenNull} ELSE ${check} END`);
   }
   for (const name of required) if (!(name in properties)) plan.ambiguous.push(name);

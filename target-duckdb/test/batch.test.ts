@@ -26,6 +26,10 @@ const SCHEMA = {
       location: nullable("object", { properties: { city: nullable("string"), floor: nullable("integer") } }),
       tags: nullable("array", { items: { type: "object", required: ["name"], properties: { name: { type: "string" } } } }),
       extra: nullable("object"),
+      // An Intercom-style list: its values are checked by a fast pattern first, then exactly (batch-sql.ts fastPattern).
+      links: nullable("object", {
+        properties: { data: nullable("array", { items: { type: "object", properties: { id: { type: "string" }, rank: nullable("integer") } } }), has_more: nullable("boolean") },
+      }),
     },
   },
 };
@@ -110,10 +114,17 @@ describe("target-duckdb BATCH messages", function () {
     { name: "a wrong type inside an array item", record: user(9, { tags: [{ name: "ok" }, { name: 1 }] }), field: "tags.1.name" },
     { name: "a missing required property of an array item", record: user(9, { tags: [{}] }), field: "tags.0.name" },
     { name: "an integer beyond BIGINT", record: user(9, { age: 2 ** 64 }), field: "age" },
+    { name: "a fraction for an integer inside an object", record: user(9, { location: { city: "x", floor: 1.5 } }), field: "location.floor" },
+    { name: "a number for a string in a list's item", record: user(9, { links: { data: [{ id: "a" }, { id: 2 }] } }), field: "links.data.1.id" },
+    { name: "null for a non-nullable property of a list's item", record: user(9, { links: { data: [{ id: null }] } }), field: "links.data.0.id" },
+    { name: "an object for an integer in a list's item", record: user(9, { links: { data: [{ id: "a", rank: { n: 1 } }] } }), field: "links.data.0.rank" },
+    { name: "a string for a boolean inside an object", record: user(9, { links: { data: [], has_more: "false" } }), field: "links.has_more" },
   ];
   for (const { name, record, field } of refused) {
     it(`refuses ${name} as the RECORD path does, naming the BATCH line, the file, its line and the field`, async () => {
-      const url = batchFile("bad.jsonl", ndjson([user(1), user(2)]) + "\n" + ndjson([record]));
+      // Every line has a plan: a row without one makes the loader check the whole file line by line
+      // (plan is optional but not nullable), and the SQL check itself must refuse the record.
+      const url = batchFile("bad.jsonl", ndjson([user(1, { plan: "free" }), user(2, { plan: "free" })]) + "\n" + ndjson([{ plan: "free", ...record }]));
       const result = await runTarget(db.path, ndjson([SCHEMA, state(0), batch([url]), state(1)]));
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, new RegExp(`line 3, stream "users", field "${field.replace(/\./g, "\\.")}": BATCH file \\S*bad\\.jsonl, line 4: `));
@@ -134,6 +145,41 @@ describe("target-duckdb BATCH messages", function () {
       ["1", "1", null],
       ["2", null, null],
     ]);
+  });
+
+  it("checks nested values spelled unusually exactly: escaped names, unknown members holding objects, exponents for integers", async () => {
+    // Valid: each line takes the exact check, which the fast pattern (known names, scalars) does not settle.
+    const ok = [
+      '{"id": 1, "email": "a@example.com", "plan": "free", "links": {"data": [{"i\\u0064": "x", "rank": 1e3}], "more": {"n": [1]}}}',
+      '{"id": 2, "email": "b@example.com", "plan": "free", "links": {"data": [{"id": "y", "rank": null, "other": {"deep": true}}]}, "location": {"city": "C\\u00f4te", "floor": 2}}',
+    ];
+    let result = await runTarget(db.path, ndjson([SCHEMA, batch([batchFile("ok.jsonl", ok.join("\n") + "\n")]), state(1)]));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await query(db.path, "SELECT id, links->>'$.data[0].rank', location->>'$.city' FROM tap_intercom.users ORDER BY id"), [
+      ["1", "1000.0", null],
+      ["2", null, "Côte"],
+    ]);
+    // Refused: an escaped name hides a wrong type from the pattern, not from the exact check.
+    const bad = '{"id": 3, "email": "c@example.com", "plan": "free", "links": {"data": [{"i\\u0064": 5}]}}';
+    result = await runTarget(db.path, ndjson([SCHEMA, state(0), batch([batchFile("bad.jsonl", bad + "\n")]), state(2)]));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /line 3, stream "users", field "links\.data\.0\.id": BATCH file \S*bad\.jsonl, line 1: record does not match the schema: must be string/);
+    assert.deepEqual(stateLines(result), [state(0).value]);
+  });
+
+  it("loads and checks deeply nested objects (whose fast patterns would be too large to compile)", async () => {
+    const deep = (levels: number): Record<string, unknown> =>
+      levels === 0 ? nullable("integer") : nullable("object", { properties: { a: deep(levels - 1), b: deep(levels - 1) } });
+    const value = (levels: number, leaf: unknown): unknown => (levels === 0 ? leaf : { a: value(levels - 1, leaf), b: null });
+    const schema = { ...SCHEMA, schema: { ...SCHEMA.schema, properties: { ...SCHEMA.schema.properties, tree: deep(9) } } };
+    const ok = batchFile("deep.jsonl", ndjson([user(1, { plan: "free", tree: value(9, 7) })]));
+    let result = await runTarget(db.path, ndjson([schema, batch([ok]), state(1)]));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await query(db.path, "SELECT tree->>'$.a.a.a.a.a.a.a.a.a' FROM tap_intercom.users"), [["7"]]);
+    const bad = batchFile("deep-bad.jsonl", ndjson([user(2, { plan: "free", tree: value(9, "7") })]));
+    result = await runTarget(db.path, ndjson([schema, batch([bad]), state(2)]));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /field "tree(\.a){9}": BATCH file \S*deep-bad\.jsonl, line 1: record does not match the schema: must be null,integer/);
   });
 
   it("stops on a missing file, naming the BATCH line and the file; the state before it is emitted, none after", async () => {
