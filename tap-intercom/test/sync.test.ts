@@ -9,43 +9,23 @@ import { isStreamSelected, keyPropertiesOf, Logger, SingerWriter, type Catalog, 
 import { IntercomClient, type IntercomRequest } from "../src/http/client.js";
 import { HTTP_STATUS_ADVICE } from "../src/http/errors.js";
 import { refusalOf } from "../src/stream-access.js";
-import { resolveConfig } from "../src/settings.js";
+import { apiVersionAtLeast, DEFAULT_API_VERSION, resolveConfig } from "../src/settings.js";
+import { declarationOf, declarations } from "../src/streams/declarations.js";
 import { sync } from "../src/tap.js";
 import { runCommand, TAP_BIN } from "../../test/helpers.js";
-import { countBy, discoverCatalog, keyString, lastState, parseLines, recordsOf, runTap, runTapUntilKilled, selectOnly, writeJson, type TapMessage } from "./support.js";
+import { countBy, discoverCatalog, keyString, lastState, parseLines, recordsOf, runTap, runTapUntilKilled, selectOnly, writeJson, type TapMessage, type TapRun } from "./support.js";
 
-const REST_STREAMS = [
-  "admins",
-  "teams",
-  "tags",
-  "segments",
-  "segment_definitions",
-  "company_attributes",
-  "contact_attributes",
-  "conversation_attributes",
-  "companies",
-  "company_segments",
-  "contacts",
-  "conversations",
-  "conversation_parts",
-  "activity_logs",
-  "tickets",
-  "articles",
-  "help_center_collections",
-  "ticket_parts",
-  "ticket_types",
-  "ticket_states",
-  "away_status_reasons",
-  "help_centers",
-  "subscription_types",
-  "news_items",
-  "newsfeeds",
-  "calls",
-  "article_statistics",
-];
-/** Streams not in a default sync: one request per parent record (not selected by default), or API 2.16 only. */
-const OPT_IN_STREAMS = ["contact_notes", "company_notes"];
-const V216_STREAMS = ["brands", "company_notes"];
+// Every list of streams below comes from the declarations, so a stream is covered once declared.
+/** Streams a default sync brings at the default API version: neither opt-in nor from a later version. */
+const REST_STREAMS = declarations.filter((d) => !d.optIn && !d.since).map((d) => d.name);
+/** The others: opt-in streams (one request per parent record, not selected by default) and those of a later API version. */
+const NOT_DEFAULT_STREAMS = declarations.filter((d) => !REST_STREAMS.includes(d.name)).map((d) => d.name);
+const OPT_IN_STREAMS = declarations.filter((d) => d.optIn).map((d) => d.name);
+const V216_STREAMS = declarations.filter((d) => d.since === "2.16").map((d) => d.name);
+/** The API version every declared stream has: the latest `since`. */
+const LATEST_SINCE = declarations.reduce((latest, d) => (d.since && !apiVersionAtLeast(latest, d.since) ? d.since : latest), DEFAULT_API_VERSION);
+/** The incremental streams of a default sync, with their replication keys. */
+const INCREMENTAL = new Map(declarations.flatMap((d) => (REST_STREAMS.includes(d.name) && d.replicationKey ? [[d.name, d.replicationKey] as const] : [])));
 
 /** Distinct "stream path: message" problems of records that do not match their stream's SCHEMA. */
 function schemaViolations(messages: TapMessage[]): string[] {
@@ -76,14 +56,11 @@ function configFor(server: FixtureServer, extra: Record<string, unknown> = {}): 
   return { access_token: server.token, base_url: server.url, ...extra };
 }
 
-const KEYS: Record<string, string[]> = {
-  company_segments: ["company_id", "id"],
-  company_attributes: ["full_name"],
-  contact_attributes: ["full_name"],
-  conversation_attributes: ["full_name"],
-  article_statistics: ["article_id"],
-};
-const keysOf = (stream: string): string[] => KEYS[stream] ?? ["id"];
+function keysOf(stream: string): string[] {
+  const declaration = declarationOf(stream);
+  assert.ok(declaration, `${stream} is declared`);
+  return declaration.keyProperties;
+}
 
 /** Asserts every REST stream's records equal the fixture's truth, each key exactly once. */
 function assertExactlyOnce(server: FixtureServer, messages: TapMessage[], streams = REST_STREAMS): void {
@@ -163,29 +140,33 @@ describe("tap-intercom against the fixture server", function () {
       assert.equal(incremental["admins"], undefined);
     });
 
-    it("lists the per-parent notes streams unselected with their cost, and the streams API 2.16 brought with that version", () => {
+    it("lists the opt-in streams unselected with their cost, and each stream a later API version brought with that version", () => {
       const stream = (id: string): CatalogStream => catalog.streams.find((s) => s.tap_stream_id === id) as CatalogStream;
       const root = (id: string): Record<string, unknown> => stream(id).metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
-      for (const [id, parent] of [["contact_notes", "contact"], ["company_notes", "company"]] as const) {
+      assert.deepEqual(declarations.filter((d) => !catalog.streams.some((s) => s.tap_stream_id === d.name)).map((d) => d.name), [], "every declared stream is discovered");
+      assert.ok(OPT_IN_STREAMS.length > 0 && V216_STREAMS.length > 0);
+      for (const declaration of declarations) {
+        const id = declaration.name;
+        assert.equal(root(id)["min-api-version"], declaration.since, `${id}: min-api-version`);
+        if (!declaration.optIn) continue;
         assert.equal(isStreamSelected(stream(id)), false, `${id} not selected by default`);
         assert.equal(root(id)["selected-by-default"], false);
-        assert.match(String(root(id)["cost"]), new RegExp(`one request per changed ${parent}`));
-        assert.deepEqual(keyPropertiesOf(stream(id)), ["id"]);
-        assert.equal(root(id)["replication-key"], `${parent}_updated_at`);
+        assert.equal(root(id)["cost"], declaration.optIn.cost);
+        assert.deepEqual(keyPropertiesOf(stream(id)), declaration.keyProperties);
+        assert.equal(root(id)["replication-key"], declaration.replicationKey);
         // Selecting the stream brings every field.
         const fields = stream(id).metadata.filter((m) => m.breadcrumb.length === 2 && m.metadata.inclusion === "available");
         assert.ok(fields.length > 0 && fields.every((m) => m.metadata["selected-by-default"] === true), `${id} fields`);
       }
-      assert.deepEqual(catalog.streams.filter((s) => root(s.tap_stream_id)["min-api-version"] === "2.16").map((s) => s.tap_stream_id).sort(), [...V216_STREAMS].sort());
-      assert.deepEqual(
-        OPT_IN_STREAMS.concat(V216_STREAMS).filter((id) => !catalog.streams.some((s) => s.tap_stream_id === id)),
-        [],
-        "every stream is discovered",
-      );
+      for (const [id, parent] of [["contact_notes", "contact"], ["company_notes", "company"]] as const) {
+        assert.match(String(root(id)["cost"]), new RegExp(`one request per changed ${parent}`));
+      }
     });
 
     it("types custom_attributes from the workspace's data attributes", () => {
-      for (const name of ["contacts", "companies", "conversations"]) {
+      const typedStreams = declarations.filter((d) => d.customAttributesModel).map((d) => d.name);
+      assert.ok(typedStreams.length > 0);
+      for (const name of typedStreams) {
         const stream = catalog.streams.find((s) => s.tap_stream_id === name) as CatalogStream;
         const custom = stream.schema.properties?.["custom_attributes"];
         const typed = Object.values(custom?.properties ?? {});
@@ -286,17 +267,17 @@ describe("tap-intercom against the fixture server", function () {
     });
 
     it("starts incremental streams at start_date", async () => {
-      const streams = ["contacts", "conversations", "conversation_parts", "tickets", "activity_logs", "companies"];
+      const streams = [...INCREMENTAL.keys()];
       const all = await runTap(configFor(server), { catalog: selectOnly(catalog, streams) });
       const { start, end } = server.truth().dataRange;
       const middle = Math.floor((start + end) / 2);
       const since = await runTap(configFor(server, { start_date: new Date(middle * 1000).toISOString() }), { catalog: selectOnly(catalog, streams) });
       assert.equal(since.code, 0, since.stderr);
-      const field: Record<string, string> = { activity_logs: "created_at", conversation_parts: "conversation_updated_at" };
       for (const stream of streams) {
-        const key = field[stream] ?? "updated_at";
-        const expected = recordsOf(all.messages, stream).filter((r) => Date.parse(String(r[key])) / 1000 >= middle).map((r) => String(r["id"])).sort();
-        assert.deepEqual(recordsOf(since.messages, stream).map((r) => String(r["id"])).sort(), expected, `${stream} from start_date`);
+        const key = INCREMENTAL.get(stream) as string;
+        const expected = recordsOf(all.messages, stream).filter((r) => Date.parse(String(r[key])) / 1000 >= middle).map((r) => keyString(r, keysOf(stream))).sort();
+        assert.ok(expected.length > 0, `${stream} has records after start_date`);
+        assert.deepEqual(recordsOf(since.messages, stream).map((r) => keyString(r, keysOf(stream))).sort(), expected, `${stream} from start_date`);
       }
       const count = (messages: TapMessage[]): number => messages.filter((m) => m.type === "RECORD").length;
       assert.ok(count(since.messages) < count(all.messages), "start_date leaves records out");
@@ -313,18 +294,44 @@ describe("tap-intercom against the fixture server", function () {
     });
   });
 
-  describe("sync", () => {
+  describe("every declared stream", () => {
     let server: FixtureServer;
-    beforeEach(async () => {
-      server = await startFixtureServer({ seed: 5, scale: "small", scrollLockSeconds: 2, scrollExpirySeconds: 10, log: () => undefined });
+    /** A default sync (default selection, default API version). */
+    let defaultRun: TapRun;
+    /** A sync of the streams a default one leaves out, selected, at the API version they all have. */
+    let laterRun: TapRun;
+    let laterRoutes: Record<string, number>;
+    before(async () => {
+      server = await startFixtureServer({ seed: 5, scale: "small", log: () => undefined });
+      defaultRun = await runTap(configFor(server, { metrics: true }));
+      const later = configFor(server, { api_version: LATEST_SINCE });
+      const catalog = selectOnly(await discoverCatalog(later), NOT_DEFAULT_STREAMS);
+      server.resetStats();
+      laterRun = await runTap(later, { catalog });
+      laterRoutes = server.stats().byRoute;
     });
-    afterEach(() => server.close());
+    after(() => server.close());
 
-    it("extracts every stream exactly once by key, reports truncated conversations, and ends with a clean STATE", async () => {
-      const run = await runTap(configFor(server, { metrics: true }));
+    for (const declaration of declarations) {
+      const inDefault = REST_STREAMS.includes(declaration.name);
+      const how = inDefault ? "a default sync" : `selected, at API ${LATEST_SINCE}`;
+      it(`${declaration.name} (${how}): every record exactly once by key, each matching the stream's SCHEMA`, () => {
+        const run = inDefault ? defaultRun : laterRun;
+        assert.equal(run.code, 0, run.stderr);
+        assert.ok((server.truth().streams[declaration.name]?.count ?? 0) > 0, `the fixture holds ${declaration.name} records`);
+        assertExactlyOnce(server, run.messages, [declaration.name]);
+        assert.deepEqual(schemaViolations(run.messages.filter((m) => m.stream === declaration.name)), [], "every record matches the SCHEMA declared for its stream");
+      });
+    }
+
+    it("a default sync reports truncated conversations and ends with a clean STATE", () => {
+      const run = defaultRun;
       assert.equal(run.code, 0, run.stderr);
-      assertExactlyOnce(server, run.messages);
-      assert.deepEqual(schemaViolations(run.messages), [], "every record matches the SCHEMA declared for its stream");
+      assert.deepEqual(
+        [...new Set(run.messages.filter((m) => m.type === "RECORD").map((m) => m.stream))].filter((stream) => !REST_STREAMS.includes(String(stream))),
+        [],
+        "a default sync brings no stream outside the default ones",
+      );
       const truncated = Object.keys(server.truth().truncatedConversations);
       assert.ok(truncated.length > 0, "the small fixture has a conversation over the parts cap");
       for (const id of truncated) {
@@ -334,11 +341,27 @@ describe("tap-intercom against the fixture server", function () {
       assert.match(run.stderr, /INFO METRIC: .*"metric":"record_count"/);
       const state = lastState(run.messages) as { currently_syncing: unknown; bookmarks: Record<string, Record<string, unknown>> };
       assert.equal(state.currently_syncing, null);
-      for (const stream of ["contacts", "conversations", "conversation_parts", "tickets", "companies", "activity_logs"]) {
+      for (const stream of INCREMENTAL.keys()) {
         assert.ok(state.bookmarks[stream], `${stream} has a bookmark`);
       }
       assert.ok(!JSON.stringify(run.messages).includes(server.token), "the token is not in the output");
     });
+
+    it("reads the notes streams with one request per contact and per company, and writes each note with its parent's id and updated_at", () => {
+      const truth = server.truth().streams;
+      assert.equal(laterRoutes["GET /companies/:id/notes"], truth["companies"]?.count);
+      // A contact with over 50 notes takes a further page.
+      assert.ok((laterRoutes["GET /contacts/:id/notes"] ?? 0) >= (truth["contacts"]?.count ?? Infinity));
+      assert.ok(recordsOf(laterRun.messages, "contact_notes").every((note) => typeof note["contact_id"] === "string" && typeof note["contact_updated_at"] === "string"));
+    });
+  });
+
+  describe("sync", () => {
+    let server: FixtureServer;
+    beforeEach(async () => {
+      server = await startFixtureServer({ seed: 5, scale: "small", scrollLockSeconds: 2, scrollExpirySeconds: 10, log: () => undefined });
+    });
+    afterEach(() => server.close());
 
     it("emits only the changed records on an incremental run after mutations", async () => {
       const first = await runTap(configFor(server));
@@ -368,7 +391,7 @@ describe("tap-intercom against the fixture server", function () {
         true,
       );
       const third = await runTap(configFor(server), { state: lastState(second.messages) });
-      for (const stream of ["contacts", "conversations", "companies", "conversation_parts", "tickets", "ticket_parts", "activity_logs"]) {
+      for (const stream of INCREMENTAL.keys()) {
         assert.equal(recordsOf(third.messages, stream).length, 0, `${stream}: nothing changed, nothing emitted`);
       }
     });
@@ -399,26 +422,12 @@ describe("tap-intercom against the fixture server", function () {
       }
     });
 
-    it("syncs the notes streams when selected, and brands, at API 2.16: each exactly once, one notes request per contact and per company", async () => {
-      const selected = ["contacts", "companies", ...OPT_IN_STREAMS, "brands"];
-      const v216 = configFor(server, { api_version: "2.16" });
-      server.resetStats();
-      const run = await runTap(v216, { catalog: selectOnly(await discoverCatalog(v216), selected) });
+    it("skips the streams a later API version brought with one warning at 2.14, and syncs the rest", async () => {
+      const run = await runTap(configFor(server), { catalog: selectOnly(await discoverCatalog(configFor(server)), ["companies", ...V216_STREAMS]) });
       assert.equal(run.code, 0, run.stderr);
-      assertExactlyOnce(server, run.messages, [...OPT_IN_STREAMS, "brands"]);
-      const truth = server.truth().streams;
-      const routes = server.stats().byRoute;
-      assert.equal(routes["GET /companies/:id/notes"], truth["companies"]?.count);
-      // A contact with over 50 notes takes a further page.
-      assert.ok((routes["GET /contacts/:id/notes"] ?? 0) >= (truth["contacts"]?.count ?? Infinity));
-      assert.ok(recordsOf(run.messages, "contact_notes").every((note) => typeof note["contact_id"] === "string" && typeof note["contact_updated_at"] === "string"));
-
-      // At 2.14 Intercom has neither endpoint: skipped with a warning, the rest syncs.
-      const v214 = await runTap(configFor(server), { catalog: selectOnly(await discoverCatalog(configFor(server)), ["companies", ...V216_STREAMS]) });
-      assert.equal(v214.code, 0, v214.stderr);
-      assert.match(v214.stderr, /skipping brands, company_notes: Intercom has the endpoint from API version 2.16 \(api_version is 2.14\)/);
-      for (const stream of V216_STREAMS) assert.equal(recordsOf(v214.messages, stream).length, 0, `${stream} at 2.14`);
-      assert.equal(recordsOf(v214.messages, "companies").length, truth["companies"]?.count);
+      assert.match(run.stderr, new RegExp(`skipping ${V216_STREAMS.join(", ")}: Intercom has the endpoint from API version 2.16 \\(api_version is 2.14\\)`));
+      for (const stream of V216_STREAMS) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream} at 2.14`);
+      assert.equal(recordsOf(run.messages, "companies").length, server.truth().streams["companies"]?.count);
     });
 
     for (const [stream, parent, after] of [
@@ -605,7 +614,8 @@ describe("tap-intercom against the fixture server", function () {
     it("skips a stream the token lacks the permission for and streams the plan lacks, with one warning each, syncs the rest and exits 0", async () => {
       const run = await runTap(limited());
       assert.equal(run.code, 0, run.stderr);
-      const refused = ["tickets", "ticket_parts", "conversations", "conversation_parts"];
+      // The refused endpoints' streams and every child stream of theirs.
+      const refused = declarations.filter((d) => REST_STREAMS.includes(d.name) && ["tickets", "conversations"].includes(d.kind === "child" ? d.parent : d.name)).map((d) => d.name);
       assertExactlyOnce(server, run.messages, REST_STREAMS.filter((s) => !refused.includes(s)));
       for (const stream of refused) assert.equal(recordsOf(run.messages, stream).length, 0, `${stream}: nothing emitted`);
       assert.equal(run.stderr.match(/WARN tap-intercom: stream "tickets": skipped/g)?.length, 1, "one warning for tickets (the run's end repeats it once more)");

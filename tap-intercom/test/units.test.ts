@@ -12,6 +12,7 @@ import { SpillQueue } from "../src/streams/spill-queue.js";
 import { planSlices, rangesOf, SlicedBookmark, storedSlices } from "../src/streams/slices.js";
 import { VersionWindow } from "../src/streams/version-window.js";
 import { customAttributesSchema } from "../src/streams/discover.js";
+import { recordsAt } from "../src/streams/response-path.js";
 import { nextPageRequest, searchBody } from "../src/streams/sources.js";
 import { PassThrough } from "node:stream";
 
@@ -242,6 +243,18 @@ describe("tap-intercom units", () => {
       assert.deepEqual(nextPageRequest({ pages: { page: 1, total_pages: 3 } }, "/p", {}), { path: "/p", query: { page: 2 } });
       assert.equal(nextPageRequest({ pages: { page: 3, total_pages: 3 } }, "/p", {}), undefined);
       assert.equal(nextPageRequest({}, "/p", {}), undefined);
+    });
+
+    it("finds the records at a declared path: an array's items, an object as one record, none where the path leads nowhere", () => {
+      const parts = [{ id: "1" }, { id: "2" }];
+      assert.deepEqual(recordsAt({ conversation_parts: { type: "conversation_part.list", conversation_parts: parts } }, ["conversation_parts", "conversation_parts"]), parts);
+      assert.deepEqual(recordsAt({ id: "9", statistics: { views: 3 } }, ["statistics"]), [{ views: 3 }]);
+      for (const response of [{ id: "9" }, { statistics: null }, { statistics: 3 }, { conversation_parts: [{ id: "1" }] }]) {
+        assert.deepEqual(recordsAt(response, ["statistics"]).concat(recordsAt(response, ["conversation_parts", "conversation_parts"])), [], JSON.stringify(response));
+      }
+      // The first path that holds records wins (GET /contacts/{id}/companies: `data` in its example, `companies` in its schema).
+      assert.deepEqual(recordsAt({ companies: [{ id: "c" }] }, ["data"], ["companies"]), [{ id: "c" }]);
+      assert.deepEqual(recordsAt({ data: [{ id: "d" }], companies: [{ id: "c" }] }, ["data"], ["companies"]), [{ id: "d" }]);
     });
 
     it("searches at or after the lower bound, ascending", () => {

@@ -2,7 +2,7 @@
  * What we know about Intercom's reporting datasets that their listing does not say: which
  * attributes identify a row, and the types of attributes. Intercom declares neither. Each entry
  * names where its knowledge comes from; a dataset not listed here gets the window-row key
- * (see row-identity.ts) and types guessed from attribute names.
+ * (see rowIdentityOf in datasets.ts) and types guessed from attribute names.
  *
  * Sources, shortened below:
  *  - [metrics]  Intercom, "Reporting metrics & attributes" (intercom.com/help/en/articles/7022438):

@@ -8,13 +8,20 @@ import type { TapConfig } from "../settings.js";
 export type ApiRecord = Record<string, unknown>;
 
 /**
+ * Where the records are in a response: the keys leading to them, as Airbyte's `field_path`
+ * (`["data"]`, `["conversation_parts", "conversation_parts"]`). An array there holds the records,
+ * an object is the one record, anything else none; read by `recordsAt` (response-path.ts).
+ */
+export type RecordsPath = readonly string[];
+
+/**
  * An addressable list a record embeds only the first page of (`{data, url, total_count, has_more}`):
  * when `has_more` is true the whole list is read from its `url` and replaces `data`.
  */
 export interface EmbeddedList {
   field: string;
   /** Where the items are in a response of the list's url, first found wins. */
-  recordsKeys: string[];
+  recordsPaths: RecordsPath[];
   /** An item of the whole list in the shape the record embeds. */
   item: (item: ApiRecord) => ApiRecord;
 }
@@ -29,7 +36,7 @@ export interface DeletionFeed {
   path: string;
   query?: Record<string, string | number>;
   /** Where the deleted items are in a response; each has the stream's key and `deleted_at`. */
-  recordsKey: string;
+  recordsPath: RecordsPath;
   since: string;
 }
 
@@ -37,6 +44,8 @@ interface BaseDeclaration {
   name: string;
   schema: JsonSchema;
   keyProperties: string[];
+  /** Where the records are in a response of the stream's endpoint: ["data"], ["admins"], … */
+  recordsPath: RecordsPath;
   /** Incremental streams: the record field bookmarked; records are emitted with it at or after the bookmark. */
   replicationKey?: string;
   /** The data-attribute model whose custom attributes type this stream's `custom_attributes` at discovery. */
@@ -59,8 +68,6 @@ export interface ListDeclaration extends BaseDeclaration {
   kind: "list";
   path: string | ((config: TapConfig) => string);
   query?: Record<string, string | number>;
-  /** Where the records are in a response: "data", "admins", … */
-  recordsKey: string;
   /**
    * Paged endpoints answer with `pages`, whose `next` is followed whether it is a URL, a
    * `starting_after` cursor, or absent while `page` < `total_pages`. No list the tap reads
@@ -86,7 +93,6 @@ export interface ListDeclaration extends BaseDeclaration {
 export interface SearchDeclaration extends BaseDeclaration {
   kind: "search";
   path: string;
-  recordsKey: string;
   replicationKey: string;
 }
 
@@ -94,7 +100,6 @@ export interface SearchDeclaration extends BaseDeclaration {
 export interface ScrollDeclaration extends BaseDeclaration {
   kind: "scroll";
   path: string;
-  recordsKey: string;
 }
 
 /** One GET per parent record (changed parents only, for incremental parents). */
@@ -103,8 +108,6 @@ export interface ChildDeclaration extends BaseDeclaration {
   parent: string;
   path: (parent: ApiRecord) => string;
   query?: Record<string, string | number>;
-  /** The child records in a response. */
-  records: (response: ApiRecord) => ApiRecord[];
   /** Adds the parent's fields to a child record. */
   enrich: (child: ApiRecord, parent: ApiRecord) => ApiRecord;
   /** Optional check on each response (truncation and the like); returns a warning to report. */

@@ -37,8 +37,6 @@ import type { ApiRecord, StreamDeclaration } from "./declaration.js";
 import { inlineRefs } from "./schema-refs.js";
 
 const schema = (json: unknown): JsonSchema => inlineRefs(json as JsonSchema);
-const list = (value: unknown): ApiRecord[] => (Array.isArray(value) ? (value as ApiRecord[]) : []);
-const object = (value: unknown): ApiRecord => (value && typeof value === "object" ? (value as ApiRecord) : {});
 /** `GET /<collection>/{id}<suffix>` for a parent record. */
 const parentPath = (collection: string, suffix = "") => (parent: ApiRecord): string => `/${collection}/${encodeURIComponent(String(unchecked<ParentRecord>(parent).id))}${suffix}`;
 /** A child record with its parent's id and updated_at as `<prefix>_id` and `<prefix>_updated_at`. */
@@ -48,19 +46,19 @@ const withParent = (prefix: string) => (child: ApiRecord, parent: ApiRecord): Ap
 };
 /** A full-table list answering `{type: "list", data: [...]}`. */
 const dataList = (name: string, json: unknown, path: string, extra: { paged?: boolean; since?: string } = {}): StreamDeclaration => ({
-  kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsKey: "data", paged: extra.paged ?? false, ...(extra.since ? { since: extra.since } : {}),
+  kind: "list", name, schema: schema(json), keyProperties: ["id"], path, recordsPath: ["data"], paged: extra.paged ?? false, ...(extra.since ? { since: extra.since } : {}),
 });
 /** A note list per parent (2.14 yaml:4334 `note_list`, 50 per page; 2.16 yaml:6567, 7214). */
 const notesOf = (parent: "contact" | "company", parents: "contacts" | "companies", json: unknown): StreamDeclaration => ({
   kind: "child", name: `${parent}_notes`, schema: schema(json), keyProperties: ["id"], replicationKey: `${parent}_updated_at`, parent: parents,
-  path: parentPath(parents, "/notes"), records: (response) => list(response["data"]), enrich: withParent(parent), paged: true, skipNotFound: true,
+  path: parentPath(parents, "/notes"), recordsPath: ["data"], enrich: withParent(parent), paged: true, skipNotFound: true,
   optIn: { cost: `one request per changed ${parent} (a further one per 50 notes beyond the first 50): as many requests as ${parents} on a first sync` },
 });
 
 export const declarations: StreamDeclaration[] = [
-  { kind: "list", name: "admins", schema: schema(admins), keyProperties: ["id"], path: "/admins", recordsKey: "admins", paged: false },
-  { kind: "list", name: "teams", schema: schema(teams), keyProperties: ["id"], path: "/teams", recordsKey: "teams", paged: false },
-  { kind: "list", name: "tags", schema: schema(tags), keyProperties: ["id"], path: "/tags", recordsKey: "data", paged: false },
+  { kind: "list", name: "admins", schema: schema(admins), keyProperties: ["id"], path: "/admins", recordsPath: ["admins"], paged: false },
+  { kind: "list", name: "teams", schema: schema(teams), keyProperties: ["id"], path: "/teams", recordsPath: ["teams"], paged: false },
+  { kind: "list", name: "tags", schema: schema(tags), keyProperties: ["id"], path: "/tags", recordsPath: ["data"], paged: false },
   {
     kind: "list",
     name: "segments",
@@ -68,7 +66,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["id"],
     path: "/segments",
     query: { include_count: "true" },
-    recordsKey: "segments",
+    recordsPath: ["segments"],
     paged: true,
     filter: (segment) => unchecked<SegmentsRecord>(segment).person_type !== "company",
   },
@@ -81,7 +79,7 @@ export const declarations: StreamDeclaration[] = [
     // `type=company` is in neither OpenAPI (2.14 yaml:10978); Intercom may ignore it and list every
     // segment, so company segments are the ones whose person_type says so.
     query: { type: "company", include_count: "true" },
-    recordsKey: "segments",
+    recordsPath: ["segments"],
     paged: true,
     filter: (segment) => unchecked<SegmentsRecord>(segment).person_type === "company",
   },
@@ -93,7 +91,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["full_name"],
     path: "/data_attributes",
     query: { model: "company" },
-    recordsKey: "data",
+    recordsPath: ["data"],
     paged: false,
   },
   {
@@ -104,7 +102,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["full_name"],
     path: "/data_attributes",
     query: { model: "contact" },
-    recordsKey: "data",
+    recordsPath: ["data"],
     paged: false,
   },
   {
@@ -114,7 +112,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["full_name"],
     // From 2.16 conversation attributes have their own endpoint.
     path: (config) => (apiVersionAtLeast(config.apiVersion, "2.16") ? "/conversations/attributes" : "/data_attributes?model=conversation"),
-    recordsKey: "data",
+    recordsPath: ["data"],
     paged: false,
     // That endpoint sends no full_name: the value of a conversation attribute lives in custom_attributes.<name>.
     complete: (attribute) => {
@@ -130,7 +128,7 @@ export const declarations: StreamDeclaration[] = [
     replicationKey: "updated_at",
     customAttributesModel: "company",
     path: "/companies/scroll",
-    recordsKey: "data",
+    recordsPath: ["data"],
   },
   {
     kind: "child",
@@ -140,7 +138,7 @@ export const declarations: StreamDeclaration[] = [
     replicationKey: "company_updated_at",
     parent: "companies",
     path: parentPath("companies", "/segments"),
-    records: (response) => list(response["data"]),
+    recordsPath: ["data"],
     enrich: withParent("company"),
     skipNotFound: true,
   },
@@ -152,17 +150,17 @@ export const declarations: StreamDeclaration[] = [
     replicationKey: "updated_at",
     customAttributesModel: "contact",
     path: "/contacts/search",
-    recordsKey: "data",
+    recordsPath: ["data"],
     // A contact embeds at most 10 tags, companies and notes (2.14 yaml:16611, 16716, 16977).
     // GET /contacts/{id}/tags answers a tag_list, all at once (2.14 yaml:4898); /contacts/{id}/notes
     // a note_list (2.14 yaml:4334); /contacts/{id}/companies pages by 50 and answers `data` in its
     // example, `companies` in its schema (2.14 yaml:4157, 16596).
     embeddedLists: [
-      { field: "tags", recordsKeys: ["data"], item: (tag) => ({ type: "tag", id: unchecked<TagsRecord>(tag).id, url: `/tags/${String(unchecked<TagsRecord>(tag).id)}` }) },
-      { field: "notes", recordsKeys: ["data"], item: (note) => ({ type: "note", id: unchecked<Note>(note).id, url: `/notes/${String(unchecked<Note>(note).id)}` }) },
+      { field: "tags", recordsPaths: [["data"]], item: (tag) => ({ type: "tag", id: unchecked<TagsRecord>(tag).id, url: `/tags/${String(unchecked<TagsRecord>(tag).id)}` }) },
+      { field: "notes", recordsPaths: [["data"]], item: (note) => ({ type: "note", id: unchecked<Note>(note).id, url: `/notes/${String(unchecked<Note>(note).id)}` }) },
       {
         field: "companies",
-        recordsKeys: ["data", "companies"],
+        recordsPaths: [["data"], ["companies"]],
         item: (company) => ({ type: "company", id: unchecked<ParentRecord>(company).id, url: `/companies/${String(unchecked<ParentRecord>(company).id)}` }),
       },
     ],
@@ -175,9 +173,9 @@ export const declarations: StreamDeclaration[] = [
     replicationKey: "updated_at",
     customAttributesModel: "conversation",
     path: "/conversations/search",
-    recordsKey: "conversations",
+    recordsPath: ["conversations"],
     // 2.16 yaml:13521-13586: ids, newest first by default, `per_page` at most 60. 2.14 has no feed.
-    deletions: { path: "/conversations/deleted", query: { per_page: 60, order: "desc" }, recordsKey: "conversations", since: "2.16" },
+    deletions: { path: "/conversations/deleted", query: { per_page: 60, order: "desc" }, recordsPath: ["conversations"], since: "2.16" },
   },
   {
     kind: "child",
@@ -187,7 +185,7 @@ export const declarations: StreamDeclaration[] = [
     replicationKey: "conversation_updated_at",
     parent: "conversations",
     path: parentPath("conversations"),
-    records: (response) => list(object(response["conversation_parts"])["conversation_parts"]),
+    recordsPath: ["conversation_parts", "conversation_parts"],
     enrich: (part, parent) => {
       const conversation = unchecked<ConversationsRecord>(parent);
       return {
@@ -216,7 +214,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["id"],
     replicationKey: "created_at",
     path: "/admins/activity_logs",
-    recordsKey: "activity_logs",
+    recordsPath: ["activity_logs"],
     paged: true,
     lowerBoundParam: "created_at_after",
   },
@@ -227,7 +225,7 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["id"],
     replicationKey: "updated_at",
     path: "/tickets/search",
-    recordsKey: "tickets",
+    recordsPath: ["tickets"],
   },
   {
     // GET /tickets/{id} holds the ticket's timeline (2.14 yaml:13784 getTicket, `ticket_parts`; 2.16 yaml:20712).
@@ -238,7 +236,7 @@ export const declarations: StreamDeclaration[] = [
     replicationKey: "ticket_updated_at",
     parent: "tickets",
     path: parentPath("tickets"),
-    records: (response) => list(object(response["ticket_parts"])["ticket_parts"]),
+    recordsPath: ["ticket_parts", "ticket_parts"],
     enrich: withParent("ticket"),
     skipNotFound: true,
   },
@@ -259,14 +257,14 @@ export const declarations: StreamDeclaration[] = [
   dataList("brands", brands, "/brands", { since: "2.16" }),
   // `page`/`per_page` only (2.14 yaml:11248; 2.16 yaml:17806): no time filter, so full table.
   dataList("calls", calls, "/calls", { paged: true }),
-  { kind: "list", name: "articles", schema: schema(articles), keyProperties: ["id"], path: "/articles", recordsKey: "data", paged: true },
+  { kind: "list", name: "articles", schema: schema(articles), keyProperties: ["id"], path: "/articles", recordsPath: ["data"], paged: true },
   {
     kind: "list",
     name: "help_center_collections",
     schema: schema(helpCenterCollections),
     keyProperties: ["id"],
     path: "/help_center/collections",
-    recordsKey: "data",
+    recordsPath: ["data"],
     paged: true,
   },
   {
@@ -277,7 +275,8 @@ export const declarations: StreamDeclaration[] = [
     keyProperties: ["article_id"],
     parent: "articles",
     path: parentPath("articles"),
-    records: (response) => (response["statistics"] ? [object(response["statistics"])] : []),
+    // One object, so one record when the article has statistics and none otherwise.
+    recordsPath: ["statistics"],
     enrich: withParent("article"),
     skipNotFound: true,
   },

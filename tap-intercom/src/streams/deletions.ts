@@ -25,7 +25,7 @@ export async function writeDeletions(ctx: SyncContext, decl: ParentDeclaration, 
   }
   const since = ctx.state.getBookmark<unknown>(decl.name, DELETED_AT_BOOKMARK);
   const bound = typeof since === "number" ? since : undefined;
-  const list: ListDeclaration = { kind: "list", name: decl.name, schema: decl.schema, keyProperties: decl.keyProperties, path: feed.path, query: feed.query, recordsKey: feed.recordsKey, paged: true };
+  const list: ListDeclaration = { kind: "list", name: decl.name, schema: decl.schema, keyProperties: decl.keyProperties, path: feed.path, query: feed.query, recordsPath: feed.recordsPath, paged: true };
   let latest = bound;
   let written = 0;
   read: for await (const page of sourceFor(ctx, list, 0).pages) {

@@ -9,6 +9,7 @@ import { IntercomHttpError } from "../http/errors.js";
 import type { SyncContext } from "../providers.js";
 import { mapConcurrent } from "./concurrency.js";
 import type { ApiRecord, EmbeddedList, StreamDeclaration } from "./declaration.js";
+import { recordsAt } from "./response-path.js";
 import { pagedResponses } from "./sources.js";
 
 interface Truncated {
@@ -51,10 +52,7 @@ export async function completeEmbeddedLists(
 /** Every item of one list, page after page; undefined when its owner is gone (404), which keeps the embedded page. */
 async function readWholeList(ctx: SyncContext, stream: string, job: Truncated): Promise<ApiRecord[] | undefined> {
   const items: ApiRecord[] = [];
-  const pageOf = (response: ApiRecord): ApiRecord[] => {
-    const key = job.list.recordsKeys.find((k) => Array.isArray(response[k]));
-    return key ? (response[key] as ApiRecord[]) : [];
-  };
+  const pageOf = (response: ApiRecord): ApiRecord[] => recordsAt(response, ...job.list.recordsPaths);
   try {
     for await (const response of pagedResponses(ctx, stream, { path: job.url, query: {} }, (r) => pageOf(r).length > 0)) {
       items.push(...pageOf(response).map(job.list.item));

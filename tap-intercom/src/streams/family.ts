@@ -26,6 +26,7 @@ import type { ApiRecord, ChildDeclaration, ParentDeclaration, SearchDeclaration 
 import { writeDeletions } from "./deletions.js";
 import { completeEmbeddedLists } from "./embedded-lists.js";
 import { StreamOutput } from "./output.js";
+import { recordsAt } from "./response-path.js";
 import { SlicedBookmark, planSlices, rangesOf, storedSlices, type SliceRange } from "./slices.js";
 import { firstSearchPage, isSorted, newestSearchValue, pagedResponses, searchRecords, sourceFor, type ScrollTiming } from "./sources.js";
 import { SpillQueue } from "./spill-queue.js";
@@ -228,7 +229,7 @@ async function syncChildren(
   limit: number,
 ): Promise<void> {
   const decl = child.declaration;
-  const hasRecords = (response: ApiRecord): boolean => decl.paged === true && decl.records(response).length > 0;
+  const hasRecords = (response: ApiRecord): boolean => decl.paged === true && recordsAt(response, decl.recordsPath).length > 0;
   const fetchChildren = async (record: ApiRecord): Promise<ApiRecord[] | undefined> => {
     try {
       const pages: ApiRecord[] = [];
@@ -244,7 +245,7 @@ async function syncChildren(
   };
   await consumeConcurrentInOrder(parents, limit, fetchChildren, async (pages, parentRecord) => {
     if (!pages?.[0]) return;
-    const records = pages.flatMap(decl.records);
+    const records = pages.flatMap((page) => recordsAt(page, decl.recordsPath));
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;
