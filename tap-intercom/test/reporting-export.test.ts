@@ -240,7 +240,9 @@ describe("reporting export: the tap against the fixture's export API", function 
   });
 
   it("runs up to 5 datasets' export jobs at once beside the REST streams, which are not held up by the polling; each stream's SCHEMA before its records", async () => {
-    await withServer({ exportJobSeconds: 2 }, async (server) => {
+    // Jobs last 5 s: the five enqueues and the three REST streams must happen within one job's time,
+    // with room for a loaded CI machine.
+    await withServer({ exportJobSeconds: 5 }, async (server) => {
       const datasets = ["conversation", "call", "tickets_report", "conversation_rating_sent", "conversation_state", "admin_status_change"];
       const config = configFor(server, 2, { reporting_datasets: datasets, reporting_window_seconds: 2 * DAY });
       const { configPath } = await prepareReportingRun(dir, config);
@@ -265,7 +267,7 @@ describe("reporting export: the tap against the fixture's export API", function 
         const rows = server.reportRows(datasetId, START, START + 2 * DAY).length;
         assert.equal(keysByStream(messages).get(`report_${datasetId}`)?.size ?? 0, rows, `${datasetId}: every row once`);
       }
-      // The REST streams finish while the export jobs (2 s each) are still running.
+      // The REST streams finish while the export jobs (5 s each) are still running.
       const firstReportRecord = messages.findIndex((m) => m.type === "RECORD" && m.stream?.startsWith("report_"));
       const lastRestRecord = messages.map((m) => m.type === "RECORD" && !m.stream?.startsWith("report_")).lastIndexOf(true);
       assert.ok(lastRestRecord >= 0 && lastRestRecord < firstReportRecord, "the REST streams' records come before the exports' first record");
