@@ -60,7 +60,7 @@ export const settingsProperties: Record<string, JsonSchema> = {
     minimum: 1,
     maximum: 64,
     default: 8,
-    description: "Requests in flight at once, across every stream: the REST streams sync at the same time, a search backfill reads up to this many time slices at once, and child requests (conversation parts, company segments) run in parallel, all under the rate-limit pacer.",
+    description: "Requests in flight at once, across every stream: the REST streams sync at the same time, a search backfill reads its time slices at once (one slice per 4 of it, at least one), and child requests (conversation parts, company segments) run in parallel, all under the rate-limit pacer.",
   },
   lookback_window_seconds: {
     type: "integer",

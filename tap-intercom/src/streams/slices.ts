@@ -25,8 +25,6 @@ export interface SliceRange {
 }
 
 const DAY = 86_400;
-/** Pages a slice should hold at least: each slice costs at most one request more than paging the whole range. */
-const MIN_PAGES_PER_SLICE = 1;
 
 /**
  * How many slices and where, for a range whose first page told `total` records from `first` on and
@@ -39,7 +37,7 @@ export function planSlices(range: { lower: number; first: number; last: number; 
   const start = Math.max(range.first, range.lower);
   const end = Math.min(range.last, range.ceiling);
   const span = end - start;
-  const count = Math.max(1, Math.min(maxSlices, Math.floor(total / (pageSize * MIN_PAGES_PER_SLICE)), Math.floor(span / DAY)));
+  const count = Math.max(1, Math.min(maxSlices, Math.floor(total / pageSize), Math.floor(span / DAY)));
   const bounds = [range.lower];
   for (let i = 1; i < count; i += 1) bounds.push(Math.floor(start + (span * i) / count));
   return bounds.map((from, i) => ({ from, to: bounds[i + 1] }));
