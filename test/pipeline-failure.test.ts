@@ -8,29 +8,21 @@ import { spawn } from "node:child_process";
 import { readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { selectedStreams, type Catalog } from "../singer/src/index.js";
-import { tableKeys } from "../scripts/lib/fixture-run.js";
-import { assertExactlyTruth, discover, startWorld, syncedStreams, truthKeyColumns, type E2eWorld } from "./e2e-support.js";
+import { assertExactlyTruth, discover, startWorld, syncedStreams, type E2eWorld } from "./e2e-support.js";
 import { REPO_ROOT, runCommand } from "./helpers.js";
 
 /** API requests answered before the token is revoked: discovery and the first streams, not the whole run. */
 const REVOKE_AFTER = 21;
 
 /**
- * The saved state names the earliest started stream still running (`currently_syncing`); every
- * stream started before it had finished, so it is in the database exactly as the truth has it.
- * Streams run concurrently, so how many finished before the token was revoked depends on timing:
- * the resume in each test is what shows the state claimed nothing beyond the committed rows.
+ * The saved state is a state the tap wrote mid-run: it names a stream the run was in
+ * (`currently_syncing`). Streams run concurrently, so which were finished by then depends on
+ * timing; the resume in each test is what shows the state claimed nothing beyond the committed
+ * rows (an incremental stream whose bookmark ran ahead would miss rows after it).
  */
-async function assertStateCoversCommitted(world: E2eWorld, catalog: Catalog, state: { currently_syncing?: unknown }): Promise<void> {
-  const order = selectedStreams(catalog).map((s) => s.tap_stream_id);
-  assert.equal(typeof state.currently_syncing, "string", `the run stopped inside a stream: ${JSON.stringify(state)}`);
-  const current = order.indexOf(state.currently_syncing as string);
-  assert.ok(current >= 0, `currently_syncing is a selected stream: ${JSON.stringify(state)}`);
-  const truth = world.server.truth().streams;
-  for (const stream of order.slice(0, current)) {
-    const keys = await tableKeys(world.database, stream, truthKeyColumns(catalog, stream));
-    assert.deepEqual(keys, [...(truth[stream]?.ids ?? [])].sort(), `${stream}: committed, every record`);
-  }
+function assertMidRunState(catalog: Catalog, state: { currently_syncing?: unknown }): void {
+  const selected = selectedStreams(catalog).map((s) => s.tap_stream_id);
+  assert.ok(typeof state.currently_syncing === "string" && selected.includes(state.currently_syncing), `the run stopped inside a selected stream: ${JSON.stringify(state)}`);
 }
 
 describe("a tap that fails mid-run", function () {
@@ -66,7 +58,7 @@ describe("a tap that fails mid-run", function () {
     assert.notEqual(failed.code, 0, failed.output);
     assert.match(failed.output, /\[tap\] ERROR tap-intercom: Intercom rejected the access token \(HTTP 401\)/);
     assert.match(failed.output, /sync: failed \(tap exit code 1, target exit code 0\); .* holds the last state the target committed/);
-    await assertStateCoversCommitted(world, catalog, JSON.parse(await readFile(world.state, "utf8")) as { currently_syncing?: unknown });
+    assertMidRunState(catalog, JSON.parse(await readFile(world.state, "utf8")) as { currently_syncing?: unknown });
     world.server.setFaults({});
     const resumed = await makeSync();
     assert.equal(resumed.code, 0, resumed.output);
@@ -89,7 +81,7 @@ describe("a tap that fails mid-run", function () {
     const lines = (await readFile(join(world.dir, "states.jsonl"), "utf8")).trim().split("\n");
     const saved = await readFile(join(world.dir, "state.json"), "utf8");
     assert.equal(saved.trim(), lines.at(-1), "state.json holds the target's last committed state");
-    await assertStateCoversCommitted(world, catalog, JSON.parse(saved) as { currently_syncing?: unknown });
+    assertMidRunState(catalog, JSON.parse(saved) as { currently_syncing?: unknown });
     world.server.setFaults({});
     const resumed = await runCommand("bash", [script], { cwd: world.dir });
     assert.equal(resumed.code, 0, resumed.stderr);
