@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { startFixtureServer, type FixtureServer } from "../../fixtures/src/index.js";
+import { Random } from "../../fixtures/src/random.js";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -482,10 +483,13 @@ describe("tap-intercom against the fixture server", function () {
       let state: { bookmarks?: Record<string, Record<string, unknown>> } | undefined;
       let sliced = false;
       const states: (typeof state & object)[] = [];
+      // Seeded, so a failing run can be replayed with SYNC_KILL_SEED.
+      const seed = Number(process.env["SYNC_KILL_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
+      const random = new Random(seed);
       // Two kills: the second one interrupts a run resumed from the first one's state.
       for (let kill = 0; kill < 2; kill += 1) {
-        const after = kill === 0 ? 400 + Math.floor(Math.random() * total * 0.5) : 1 + Math.floor(Math.random() * total * 0.3);
-        const why = `kill ${kill + 1} after ${after} records (of ${total} in all)`;
+        const after = kill === 0 ? 400 + Math.floor(random.next() * total * 0.5) : 1 + Math.floor(random.next() * total * 0.3);
+        const why = `kill ${kill + 1} after ${after} records (of ${total} in all; replay with SYNC_KILL_SEED=${seed})`;
         const killed = await runTapUntilKilled(config, undefined, after, { at: "record", state });
         assert.notEqual(killed.code, 0, why);
         if (kill === 0) {
@@ -502,7 +506,7 @@ describe("tap-intercom against the fixture server", function () {
       }
       const resumed = await runTap(config, { state });
       sliced ||= resumed.messages.some((m) => m.type === "STATE" && Array.isArray((m.value as typeof state)?.bookmarks?.["contacts"]?.["slices"]));
-      assert.ok(sliced, "the contacts search was read in time slices, each with its position in STATE");
+      assert.ok(sliced, `the contacts search was read in time slices, each with its position in STATE (replay with SYNC_KILL_SEED=${seed})`);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.deepEqual(schemaViolations(resumed.messages), [], "each stream's SCHEMA before its records in the resumed run");
       for (const name of REST_STREAMS) {
