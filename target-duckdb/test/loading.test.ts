@@ -103,6 +103,28 @@ describe("target-duckdb loading", function () {
     assert.deepEqual(row, [1704157445, "2024-01-02", "9007199254740993", 0.5, true, '{"a":"x"}', "[1,2]", '{"any":["thing"]}', 1.5, "7", '{"k":1}']);
   });
 
+  it("upserts by insertion order after deletes and a checkpoint: over several row groups, the last record per key wins and each key is stored once", async () => {
+    // The upsert keeps, per key, the row inserted last (highest rowid). Rowids are only stable within
+    // a transaction and DuckDB may reclaim deleted ones at a checkpoint: this pins that a load's rows
+    // still come after the table's, in their input order, with more rows than one row group (122,880).
+    const count = 130_000;
+    const items = (rev: string, ids: Iterable<number>) => [...ids].map((id) => record("items", { id, rev }));
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    const head = schema("items", { id: { type: "integer" }, rev: { type: "string" } });
+    const first = await runTarget(db.path, ndjson([head, ...items("a", range(0, count))]));
+    assert.equal(first.code, 0, first.stderr);
+    await query(db.path, "DELETE FROM tap_intercom.items WHERE id < 65000");
+    await query(db.path, "CHECKPOINT");
+    // Every key again, then each seventh key once more in the same load.
+    const sevenths = range(0, count).filter((id) => id % 7 === 0);
+    const second = await runTarget(db.path, ndjson([head, ...items("b", range(0, count)), ...items("c", sevenths)]));
+    assert.equal(second.code, 0, second.stderr);
+    const [totals] = await query(db.path, "SELECT count(*)::VARCHAR, count(DISTINCT id)::VARCHAR FROM tap_intercom.items");
+    assert.deepEqual(totals, [String(count), String(count)], "each key once");
+    const wrong = await query(db.path, "SELECT id, rev FROM tap_intercom.items WHERE rev <> CASE WHEN id % 7 = 0 THEN 'c' ELSE 'b' END ORDER BY id LIMIT 5");
+    assert.deepEqual(wrong, [], "the last record per key wins");
+  });
+
   it("upserts on key properties: the last record per key wins, within and across batches", async () => {
     const messages = [
       schema("tickets", { id: { type: "integer" }, region: { type: "string" }, status: { type: "string" } }, ["id", "region"]),
