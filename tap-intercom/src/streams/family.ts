@@ -143,6 +143,8 @@ export async function syncFamily(
   // all): a slice whose children are fast takes the slots another leaves idle.
   const childLimit = ctx.config.maxConcurrency;
 
+  // Once a slice fails the others stop at their next page instead of requesting on until a write is refused.
+  let stopped = false;
   const readSlice = async (index: number): Promise<void> => {
     const range = ranges[index] as SliceRange;
     const open = members.flatMap((m) => (m.bookmark && !m.bookmark.isDone(index) ? [m.bookmark] : []));
@@ -155,6 +157,7 @@ export async function syncFamily(
     const doneParents = new VersionWindow();
     // One slice requests its next page while handling this one; several keep the slots busy without.
     for await (const page of ranges.length > 1 ? source.pages : prefetched(source.pages)) {
+      if (stopped) return;
       // Only the records written need their truncated lists read whole.
       const output = parentMember.output;
       const toWrite = output ? page.filter((record) => wanted(parentMember, record)) : [];
@@ -201,7 +204,17 @@ export async function syncFamily(
   };
 
   try {
-    await Promise.all(ranges.map((_, index) => readSlice(index)));
+    // The first failure in time is the run's; every slice has stopped before it is thrown.
+    let failure: { error: unknown } | undefined;
+    await Promise.all(
+      ranges.map((_, index) =>
+        readSlice(index).catch((error: unknown) => {
+          stopped = true;
+          failure ??= { error };
+        }),
+      ),
+    );
+    if (failure) throw failure.error;
   } finally {
     await deferred.close();
   }
