@@ -6,7 +6,7 @@ import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "../src/http/retry.js";
 import { apiVersionAtLeast, resolveConfig } from "../src/settings.js";
 import { progressFor, TtyProgress } from "../src/progress.js";
 import { StateHolder } from "../src/state-holder.js";
-import { Bookmark } from "../src/streams/bookmark.js";
+import { Bookmark, savePosition } from "../src/streams/bookmark.js";
 import { consumeConcurrentInOrder } from "../src/streams/concurrency.js";
 import { SpillQueue } from "../src/streams/spill-queue.js";
 import { planSlices, rangesOf, SlicedBookmark, storedSlices } from "../src/streams/slices.js";
@@ -121,6 +121,11 @@ describe("tap-intercom units", () => {
 
   describe("bookmarks", () => {
     const holder = (value: unknown): StateHolder => new StateHolder(parseState(value), new SingerWriter(new PassThrough()));
+    /** Writes a bookmark's position into the state, as SlicedBookmark.save does for each stream. */
+    const save = (state: StateHolder, stream: string, bookmark: Bookmark): void => {
+      const position = bookmark.position();
+      if (position) savePosition(state, stream, "updated_at", position);
+    };
 
     it("re-reads the boundary second but skips the keys already processed there", () => {
       const state = holder({ bookmarks: { contacts: { updated_at: 100, boundary_keys: ['["a"]'] } } });
@@ -132,7 +137,7 @@ describe("tap-intercom units", () => {
       assert.equal(bookmark.wants(101, '["a"]'), true);
       bookmark.advance(101, '["a"]');
       bookmark.advance(101, '["b"]');
-      bookmark.save(state);
+      save(state, "contacts", bookmark);
       assert.deepEqual(state.value.bookmarks["contacts"], { updated_at: 101, boundary_keys: ['["a"]', '["b"]'] });
     });
 
@@ -141,7 +146,7 @@ describe("tap-intercom units", () => {
       const bookmark = new Bookmark("companies", "updated_at", state, undefined, 0, 500);
       bookmark.advance(500, '["a"]');
       bookmark.advance(700, '["b"]');
-      bookmark.save(state);
+      save(state, "companies", bookmark);
       assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 500, boundary_keys: ['["a"]'], recent_keys: { '["b"]': 700 } });
       const next = new Bookmark("companies", "updated_at", state, undefined, 0, 900);
       assert.equal(next.lowerBound(), 500);
@@ -150,11 +155,11 @@ describe("tap-intercom units", () => {
       assert.equal(next.wants(800, '["b"]'), true, "unless it changed since");
       assert.equal(next.wants(500, '["a"]'), false);
       next.advance(700, '["b"]');
-      next.save(state);
+      save(state, "companies", next);
       assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 700, boundary_keys: ['["b"]'] }, "no cap below the ceiling");
       const resumed = new Bookmark("companies", "updated_at", holder({ bookmarks: { companies: { updated_at: 500, recent_keys: { '["b"]': 700 } } } }), undefined, 0, 900);
       resumed.advance(600, '["c"]');
-      resumed.save(state);
+      save(state, "companies", resumed);
       assert.deepEqual(state.value.bookmarks["companies"], { updated_at: 600, boundary_keys: ['["c"]'], recent_keys: { '["b"]': 700 } }, "recent keys above the saved value are kept");
     });
 

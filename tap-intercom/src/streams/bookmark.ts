@@ -110,12 +110,6 @@ export class Bookmark {
     return { value: saved, keys, recent: Object.fromEntries(recent) };
   }
 
-  /** Writes the position into the state as the stream's bookmark. */
-  save(state: StateHolder): void {
-    const position = this.position();
-    if (position) savePosition(state, this.stream, this.field, position);
-  }
-
   /** The previous run's keys processed above its ceiling (the filter of `wants`). */
   recentAbove(value: number): Record<string, number> {
     return Object.fromEntries([...this.startRecent].filter(([, recent]) => recent > value));
