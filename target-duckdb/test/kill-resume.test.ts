@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { Random } from "../../fixtures/src/random.js";
 import { REPO_ROOT, TARGET_BIN } from "../../test/helpers.js";
 import { query, targetEnv, tempDatabase } from "./support.js";
 
@@ -41,18 +42,6 @@ function inputAfter(after: number): string {
     if (id % STATE_EVERY === 0 || id === RECORDS) lines.push(stateLine(id));
   }
   return lines.join("\n") + "\n";
-}
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Run {
@@ -97,12 +86,12 @@ describe("target-duckdb killed at random points of a large load", function () {
 
   it(`keeps every printed state's records through ${KILLS} SIGKILLs and resumes to exactly ${RECORDS} rows`, async () => {
     const seed = Number(process.env["KILL_RESUME_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
-    const next = random(seed);
+    const random = new Random(seed);
     const context = (text: string) => `${text} (replay with KILL_RESUME_SEED=${seed})`;
     let resumeAfter = 0;
     let kills = 0;
     for (let round = 0; round < KILLS; round++) {
-      const kill = { afterStates: Math.floor(next() * 3), delayMs: Math.floor(next() * 800) };
+      const kill = { afterStates: random.int(0, 2), delayMs: random.int(0, 799) };
       const run = await runTarget(db.path, inputAfter(resumeAfter), kill);
       if (run.signal !== "SIGKILL") {
         assert.equal(run.code, 0, context(run.stderr));
