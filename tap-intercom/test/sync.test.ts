@@ -538,20 +538,17 @@ describe("tap-intercom against the fixture server", function () {
       const config = configFor(server, { page_size: 50, max_concurrency: 32 });
       const catalog = selectOnly(await discoverCatalog(config), ["contacts"]);
       type Slices = { done?: boolean; value?: number }[];
-      const slicesOf = (message: TapMessage): Slices | undefined => {
-        const slices = (message.value as { bookmarks?: Record<string, { slices?: unknown }> } | undefined)?.bookmarks?.["contacts"]?.slices;
-        return message.type === "STATE" && Array.isArray(slices) ? (slices as Slices) : undefined;
+      const slicesIn = (state: unknown): Slices | undefined => {
+        const slices = (state as { bookmarks?: Record<string, { slices?: unknown }> } | undefined)?.bookmarks?.["contacts"]?.slices;
+        return Array.isArray(slices) ? (slices as Slices) : undefined;
       };
       const partlyDone = (slices: Slices | undefined): boolean =>
         slices !== undefined && slices.length > 2 && slices.some((slice) => slice.done) && slices.some((slice) => !slice.done && slice.value !== undefined);
       // Killed once a slice after the first open one is done while another is still open. Whether a
       // run passes through such a STATE, and whether it is still the last one when the kill lands,
       // depends on which slice finishes first (about 2 runs in 3), so such a run is repeated, up to 10 runs.
-      const killOnce = () => runTapUntilKilled(config, undefined, 0, { catalog, until: (message) => partlyDone(slicesOf(message)) });
-      const killedPartlyDone = (run: { code: number | null; messages: TapMessage[] }): boolean => {
-        const last = run.messages.findLast((m) => m.type === "STATE");
-        return run.code !== 0 && last !== undefined && partlyDone(slicesOf(last));
-      };
+      const killOnce = () => runTapUntilKilled(config, undefined, 0, { catalog, until: (message) => message.type === "STATE" && partlyDone(slicesIn(message.value)) });
+      const killedPartlyDone = (run: { code: number | null; messages: TapMessage[] }): boolean => run.code !== 0 && partlyDone(slicesIn(lastState(run.messages)));
       let killed = await killOnce();
       for (let run = 1; run < 10 && !killedPartlyDone(killed); run += 1) killed = await killOnce();
       assert.notEqual(killed.code, 0, "some run was killed");
