@@ -572,6 +572,49 @@ describe("tap-intercom against the fixture server", function () {
       assert.equal(lastState(resumed.messages)?.["bookmarks"] && (lastState(resumed.messages) as typeof state).bookmarks["contacts"]?.["slices"], undefined, "the finished sync leaves no slices");
     });
 
+    it("resumes a family whose members stored different time slices (the child selected after the parent's kill, sliced otherwise): no slice re-read for what a member has done", async () => {
+      type Slices = { from: number; to: number | null; done?: boolean; value?: number }[];
+      type State = { bookmarks: Record<string, Record<string, unknown>> };
+      const slicesOf = (state: unknown, stream: string): Slices | undefined => {
+        const slices = (state as State | undefined)?.bookmarks?.[stream]?.["slices"];
+        return Array.isArray(slices) ? (slices as Slices) : undefined;
+      };
+      // Slices after the first open one with a position or done: what a resume must not read again.
+      const progressedPastHead = (slices: Slices | undefined): boolean => slices !== undefined && slices.slice(1).some((slice) => slice.done === true || slice.value !== undefined);
+      const killWhen = async (config: Record<string, unknown>, streams: string[], state: unknown, stream: string): Promise<State> => {
+        const catalog = selectOnly(await discoverCatalog(config), streams);
+        for (let run = 0; run < 10; run += 1) {
+          const killed = await runTapUntilKilled(config, undefined, 0, { catalog, state, until: (m) => m.type === "STATE" && progressedPastHead(slicesOf(m.value, stream)) });
+          if (killed.code !== 0 && progressedPastHead(slicesOf(lastState(killed.messages), stream))) return lastState(killed.messages) as State;
+        }
+        throw new Error(`no run of ${streams.join(", ")} was killed with ${stream}'s slices past their first`);
+      };
+      // The parent alone, in up to 8 slices; then the child alone with max_concurrency 12 (3 slices), killed likewise.
+      const parentState = await killWhen(configFor(server, { page_size: 20, max_concurrency: 32 }), ["conversations"], undefined, "conversations");
+      const state = await killWhen(configFor(server, { page_size: 20, max_concurrency: 12 }), ["conversation_parts"], parentState, "conversation_parts");
+      const parentSlices = slicesOf(state, "conversations");
+      const childSlices = slicesOf(state, "conversation_parts");
+      assert.ok(parentSlices && childSlices && JSON.stringify(parentSlices.map((s) => s.to)) !== JSON.stringify(childSlices.map((s) => s.to)), "the members' slices cut time differently");
+      const config = configFor(server, { page_size: 20, max_concurrency: 32 });
+      const catalog = selectOnly(await discoverCatalog(config), ["conversations", "conversation_parts"]);
+      server.resetStats();
+      const resumed = await runTap(config, { state, catalog });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      for (const [stream, keyField, parentKey] of [["conversations", "id", "id"], ["conversation_parts", "id", "conversation_id"]] as const) {
+        const covered = coveredBy(state.bookmarks[stream], parentKey);
+        const again = recordsOf(resumed.messages, stream).filter(covered);
+        assert.equal(again.length, 0, `${stream}: nothing its state covers is read again (${again.length} records, e.g. ${JSON.stringify(again[0])})`);
+        const emitted = recordsOf(resumed.messages, stream).map((r) => String(r[keyField]));
+        assert.equal(new Set(emitted).size, emitted.length, `${stream}: each record once`);
+      }
+      // A conversation's parts are requested only when the child's state does not cover them.
+      const partsRequests = server.stats().byRoute["GET /conversations/:id"];
+      const all = await runTap(config, { catalog: selectOnly(catalog, ["conversations"]) });
+      const childCovers = coveredBy(state.bookmarks["conversation_parts"], "conversation_id");
+      const owed = recordsOf(all.messages, "conversations").filter((c) => !childCovers({ conversation_id: c["id"], conversation_updated_at: c["updated_at"] }));
+      assert.equal(partsRequests, owed.length, "parts requested only for the conversations whose parts were not done");
+    });
+
     it("resumes an earlier version's state (a bookmark without slices) mid-backfill, reading the rest in time slices, each contact once", async () => {
       const config = configFor(server, { page_size: 50, max_concurrency: 32 });
       const catalog = selectOnly(await discoverCatalog(config), ["contacts"]);

@@ -313,7 +313,7 @@ describe("tap-intercom units", () => {
       });
       // Resumed from that state: the done slice is skipped, the others go on from their positions.
       const again = new SlicedBookmark("contacts", "updated_at", new Bookmark("contacts", "updated_at", state, undefined, 0, 10_000), 10_000);
-      again.slice(rangesOf(storedSlices(state, "contacts") ?? []), storedSlices(state, "contacts"));
+      again.slice(rangesOf([storedSlices(state, "contacts") ?? []]), storedSlices(state, "contacts"));
       assert.equal(again.isDone(1), true);
       assert.equal(again.wants(0, 50, '["b"]'), false);
       assert.equal(again.wants(0, 60, '["d"]'), true);

@@ -88,11 +88,10 @@ async function searchSlices(
   const bookmarks = members.flatMap((m) => (m.bookmark ? [m.bookmark] : []));
   const names = members.map((m) => m.output?.name);
   const stored = names.map((name) => (name ? storedSlices(ctx.state, name) : undefined));
-  const resumed = stored.find((slices) => slices !== undefined);
-  if (resumed) {
-    const ranges = rangesOf(resumed);
+  const resumed = stored.filter((slices) => slices !== undefined);
+  if (resumed.length > 0) {
     // A member wanting records below the stored first slice (a lookback, a newly selected child) widens it.
-    ranges[0] = { from: Math.min((ranges[0] as SliceRange).from, lowerBound), to: ranges[0]?.to };
+    const ranges = rangesOf(resumed, lowerBound);
     members.forEach((member, i) => member.bookmark?.slice(ranges, stored[i]));
     return { ranges };
   }
