@@ -840,6 +840,25 @@ describe("tap-intercom against the fixture server", function () {
       assert.ok(!run.stderr.includes(server.token));
     });
 
+    it("fails with a clear error naming stream, path and what was found when a list endpoint answers an object where its records belong", async () => {
+      server = await startFixtureServer({ seed: 9, scale: "tiny", faults: { listAsObject: { route: "GET /tags", field: "data" } }, log: () => undefined });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["tags"]);
+      const run = await runTap(configFor(server), { catalog });
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(recordsOf(run.messages, "tags").length, 0, "no record made of the object");
+      assert.match(run.stderr, /stream "tags": GET \/tags: the response holds an object \(keys: [a-z_, ]+\) at "data", where a list of records belongs/);
+    });
+
+    it("still reads article statistics, an object that is the one record of its article", async () => {
+      server = await startFixtureServer({ seed: 9, scale: "tiny", log: () => undefined });
+      const catalog = selectOnly(await discoverCatalog(configFor(server)), ["articles", "article_statistics"]);
+      const run = await runTap(configFor(server), { catalog });
+      assert.equal(run.code, 0, run.stderr);
+      const articles = recordsOf(run.messages, "articles");
+      assert.ok(articles.length > 0);
+      assert.deepEqual(recordsOf(run.messages, "article_statistics").map((r) => String(r["article_id"])).sort(), articles.map((a) => String(a["id"])).sort());
+    });
+
     it("waits out a scroll left open by a killed run", async () => {
       server = await startFixtureServer({ seed: 11, scale: "small", scrollLockSeconds: 2, log: () => undefined });
       const catalog = selectOnly(await discoverCatalog(configFor(server)), ["companies", "company_segments"]);
