@@ -134,7 +134,7 @@ describe("reporting export: the tap against the fixture's export API", function 
       if (root) root.metadata["selected"] = true;
       const result = await runCommand(TAP_BIN, ["--config", configPath, "--catalog", writeJson("selected.json", catalog)]);
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /WARN .*skipping report_conversation: reporting streams need the "app_id" and "client_id" settings/);
+      assert.match(result.stderr, /WARN .*skipping stream "report_conversation": reporting streams need the "app_id" and "client_id" settings/);
       assert.ok(!result.stdout.includes('"type":"RECORD"'), "nothing is exported");
     });
   });
