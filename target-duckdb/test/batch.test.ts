@@ -96,6 +96,18 @@ describe("target-duckdb BATCH messages", function () {
     ]);
   });
 
+  it("keeps the last line of each key in a file large enough to be read by several threads at once (rows land out of line order)", async () => {
+    // 45 MB: DuckDB splits the file into 32 MiB buffers read in parallel, and inserts them unordered (batch-load.ts).
+    const keys = 120_000;
+    const pad = "p".repeat(150);
+    const lines = ["first", "last"].map((pass) => Array.from({ length: keys }, (_, id) => JSON.stringify({ id, email: `${pass}@example.com`, plan: pad })).join("\n"));
+    const url = batchFile("twice.jsonl", lines.join("\n") + "\n");
+    const result = await runTarget(db.path, ndjson([SCHEMA, batch([url]), state(1)]));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(stateLines(result), [state(1).value]);
+    assert.deepEqual(await query(db.path, "SELECT email, count(*), count(DISTINCT id) FROM tap_intercom.users GROUP BY email"), [["last@example.com", String(keys), String(keys)]]);
+  });
+
   // Each record breaks one rule the RECORD path enforces; the BATCH path must refuse it too, naming file, line and field.
   const refused: { name: string; record: Record<string, unknown>; field: string }[] = [
     { name: "a fraction for an integer", record: user(9, { age: 1.5 }), field: "age" },
