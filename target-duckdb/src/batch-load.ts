@@ -147,10 +147,13 @@ export class BatchLoader {
     const before = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS()[0]?.[0] as bigint;
     const receivedAt = new Date().toISOString();
     const where = plan.valid ? ` WHERE CASE WHEN ${plan.valid} THEN true ELSE error('a BATCH record does not match the schema') END` : "";
+    // A BATCH has no time per record: _sdc_extracted_at is the message's time_extracted, else the time it was received (its files were complete by then).
+    const extractedAt = quoteIdentifier("_sdc_extracted_at");
+    const values = plan.values.map((value, i) => (this.options.metadata && plan.insertColumns[i] === extractedAt ? "CAST($6 AS TIMESTAMPTZ)" : value));
     const insert =
-      `INSERT INTO ${table} (${plan.insertColumns.join(", ")}) SELECT ${plan.values.join(", ")} ` +
+      `INSERT INTO ${table} (${plan.insertColumns.join(", ")}) SELECT ${values.join(", ")} ` +
       `FROM read_json($1, format = 'newline_delimited', compression = '${message.compression === "gzip" ? "gzip" : "uncompressed"}', columns = ${plan.readColumns}) AS r${where}`;
-    const parameters = this.options.metadata ? [file, receivedAt, batchedAt, BigInt(Date.now()) * 1000n, message.version ?? null] : [file];
+    const parameters = this.options.metadata ? [file, receivedAt, batchedAt, BigInt(Date.now()) * 1000n, message.version ?? null, message.timeExtracted ?? receivedAt] : [file];
     const insertRows = async (): Promise<number> => {
       try {
         return Number((await this.connection.run(insert, parameters)).rowsChanged);
