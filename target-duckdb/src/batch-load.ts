@@ -35,8 +35,9 @@ const MIB = 1024 * 1024;
 /**
  * DuckDB threads for loading BATCH files of a table this wide: every core, as far as memory_limit
  * allows. Without insertion order (more than one thread) nothing holds a thread's rows back, and
- * each thread keeps read_json's buffers and a block per column pinned: measured on 49 columns,
- * two threads load at a 256MB limit and run out of memory at 224MB, four at 256MB.
+ * each thread keeps read_json's buffers (two of 32 MiB) and a block per column pinned. Measured
+ * on 49 columns: two threads load at 224MB and run out of memory at 192MB (with DuckDB's default
+ * row groups, already at 224MB), four run out at 256MB; this rule gives two from 241 MiB.
  */
 export function batchThreads(memoryBytes: number, columns: number, cores = availableParallelism()): number {
   const perThread = 96 * MIB + columns * (MIB / 2);
