@@ -90,7 +90,7 @@ export class BatchLoader {
     if (unordered) await this.connection.run("SET preserve_insertion_order = false");
     let rows = 0;
     try {
-      for (const file of message.files) rows += await this.loadFile(file, message, stream, plan, lineChecked, table, batchedAt, unordered);
+      for (const file of message.files) rows += await this.loadFile(file, message, stream, plan, lineChecked, table, batchedAt, threads);
     } finally {
       // After a failed statement the transaction refuses even this: the failure itself is what to report.
       await this.connection.run(`SET threads = ${this.ownThreads}`).catch(() => undefined);
@@ -139,8 +139,9 @@ export class BatchLoader {
     lineChecked: string | undefined,
     table: string,
     batchedAt: string,
-    unordered: boolean,
+    threads: number,
   ): Promise<number> {
+    const unordered = threads > 1;
     if (lineChecked) {
       const refused = await this.explain(file, message, stream);
       if (refused) throw refused;
@@ -169,9 +170,12 @@ export class BatchLoader {
     // thread's rows back within a quarter of memory_limit, which leaves one thread working).
     const repeats = keyed && unordered && (await this.repeatsKey(stream.target, table, before));
     if (repeats) {
+      // In order, one thread: a second one would mostly wait for the first (spinning: twice the CPU time).
       await this.connection.run(`DELETE FROM ${table} WHERE rowid > ?`, [before]);
       await this.connection.run("SET preserve_insertion_order = true");
+      await this.connection.run("SET threads = 1");
       rows = await insertRows();
+      await this.connection.run(`SET threads = ${threads}`);
       await this.connection.run("SET preserve_insertion_order = false");
     }
     if (stream.validate && plan.ambiguous.length > 0 && !lineChecked) {
