@@ -328,7 +328,7 @@ export class Loader {
     }
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("BATCH arrived before the stream's SCHEMA", lineNumber, message.stream);
-    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger });
+    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger, memoryBytes: this.memory.limitBytes });
     const fail = (error: unknown): never => {
       if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
       throw new LoadError(`loading a BATCH failed: ${this.memory.describe(error, stream.columnCount)}`, { source: this.source, lineNumber, stream: stream.name });

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { NdjsonWriter, parseMessageLine, readLines, type Logger } from "../../singer/src/index.js";
-import { displayPath, openDatabase } from "./database.js";
+import { connectDatabase, displayPath, openDatabase } from "./database.js";
 import { Loader } from "./loader.js";
 import { Progress } from "./progress.js";
 import { runSummary, tableRowCounts } from "./summary.js";
@@ -42,7 +42,7 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
     },
     secrets: [settings.token],
   });
-  const connection = await instance.connect();
+  const connection = await connectDatabase(instance, settings.path);
   const writer = new NdjsonWriter(options.output);
   const loader = new Loader(connection, settings, logger, (value) => writer.writeLine(value), source);
   const progress = options.showProgress ? new Progress(logger) : undefined;
