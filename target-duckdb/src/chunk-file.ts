@@ -46,6 +46,8 @@ export class ChunkFile {
   private firstLineNumber = 0;
   private lastLineNumber = 0;
   private fd: number | undefined;
+  /** Bytes of the chunk's large records (the loader decides which are). */
+  largeBytes = 0;
 
   private constructor(
     private readonly fdPath: string,
@@ -72,11 +74,6 @@ export class ChunkFile {
 
   get rows(): number {
     return this.rowCount;
-  }
-
-  /** Bytes of the chunk's lines, headers included. */
-  get bytes(): number {
-    return this.written + this.buffered;
   }
 
   /** The longest line written, in bytes (header included). */
@@ -130,6 +127,7 @@ export class ChunkFile {
     this.written = 0;
     this.rowCount = 0;
     this.longest = 0;
+    this.largeBytes = 0;
   }
 
   /** The chunk's lines as received, with their input line numbers (to explain a refused chunk). */

@@ -311,9 +311,11 @@ export class Loader {
     if (stream.uncommitted >= this.settings.batch_size_rows) return this.commitInBackground();
     if (lineBytes > LARGE_RECORD_CHARACTERS) {
       this.uncommittedLargeCharacters += lineBytes;
+      stream.active.largeBytes += lineBytes;
       if (this.uncommittedLargeCharacters >= this.batchCharacters) return this.commitInBackground();
     }
-    const chunkFull = stream.active.rows >= stream.chunkRows || stream.active.bytes >= this.batchCharacters / 4;
+    // Large records also make smaller chunks: DuckDB holds a chunk's long strings in memory while it loads them.
+    const chunkFull = stream.active.rows >= stream.chunkRows || stream.active.largeBytes >= this.batchCharacters / 4;
     return chunkFull ? this.mergeInBackground(stream) : undefined;
   }
 
