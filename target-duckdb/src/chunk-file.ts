@@ -38,7 +38,8 @@ export class SequenceClock {
  * process whatever ends it; elsewhere it lives in a private directory removed by `close`.
  */
 export class ChunkFile {
-  private readonly buffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+  /** Lines not yet written; allocated while the chunk fills (a run may have many streams, most of them idle). */
+  private buffer: Buffer | undefined;
   private buffered = 0;
   private written = 0;
   private rowCount = 0;
@@ -90,15 +91,16 @@ export class ChunkFile {
   append(lineNumber: number, sequence: string, line: Buffer, from: number): void {
     const header = `{"_ln":${lineNumber},"_seq":${sequence},`;
     const length = header.length + line.length - from + 1;
-    if (this.buffered + length > this.buffer.length) this.flush();
-    if (length > this.buffer.length) {
+    if (this.buffered + length > WRITE_BUFFER_BYTES) this.flush();
+    const buffer = (this.buffer ??= Buffer.allocUnsafe(WRITE_BUFFER_BYTES));
+    if (length > WRITE_BUFFER_BYTES) {
       this.writeOut(Buffer.from(header));
       this.writeOut(line.subarray(from));
       this.writeOut(Buffer.from("\n"));
     } else {
-      this.buffered += this.buffer.write(header, this.buffered, "latin1");
-      this.buffered += line.copy(this.buffer, this.buffered, from);
-      this.buffer[this.buffered++] = 10;
+      this.buffered += buffer.write(header, this.buffered, "latin1");
+      this.buffered += line.copy(buffer, this.buffered, from);
+      buffer[this.buffered++] = 10;
     }
     if (this.rowCount === 0) this.firstLineNumber = lineNumber;
     this.lastLineNumber = lineNumber;
@@ -108,7 +110,7 @@ export class ChunkFile {
 
   /** Writes what is buffered, so DuckDB reads every line. */
   flush(): void {
-    if (this.buffered === 0) return;
+    if (this.buffered === 0 || !this.buffer) return;
     this.writeOut(this.buffer.subarray(0, this.buffered));
     this.buffered = 0;
   }
@@ -123,6 +125,7 @@ export class ChunkFile {
   /** After the chunk was loaded: empty, ready for the next. */
   reset(): void {
     if (this.fd !== undefined) ftruncateSync(this.fd, 0);
+    this.buffer = undefined;
     this.buffered = 0;
     this.written = 0;
     this.rowCount = 0;
