@@ -21,20 +21,37 @@ process.on("exit", () => {
 });
 `;
 
-export async function measure(dir: string, args: string[], stdinFile: string | undefined, env: NodeJS.ProcessEnv): Promise<Measured & { stdout: string }> {
+/**
+ * Runs one process and measures it. By default a Node script (`args`), whose stdout is returned;
+ * `command` runs another program instead, which must write BENCH_USAGE_FILE itself (as
+ * bench/singer-io/run_tap.py does); `stdoutFile` sends stdout to a file instead of memory, and
+ * `stderrFile` stderr to a file instead of this process's stderr.
+ */
+export async function measure(
+  dir: string,
+  args: string[],
+  stdinFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+  options: { command?: string; stdoutFile?: string; stderrFile?: string } = {},
+): Promise<Measured & { stdout: string }> {
   const hook = join(dir, "usage-hook.cjs");
   if (!existsSync(hook)) writeFileSync(hook, USAGE_HOOK);
   const usageFile = join(dir, "usage.json");
   rmSync(usageFile, { force: true });
   const input = stdinFile ? openSync(stdinFile, "r") : "ignore";
+  const output = options.stdoutFile ? openSync(options.stdoutFile, "w") : "pipe";
+  const errors = options.stderrFile ? openSync(options.stderrFile, "w") : "inherit";
   const started = performance.now();
-  const child = spawn(process.execPath, ["--require", hook, ...args], { stdio: [input, "pipe", "inherit"], env: { ...process.env, ...env, BENCH_USAGE_FILE: usageFile } });
+  const [command, commandArgs] = options.command ? [options.command, args] : [process.execPath, ["--require", hook, ...args]];
+  const child = spawn(command, commandArgs, { stdio: [input, output, errors], env: { ...process.env, ...env, BENCH_USAGE_FILE: usageFile } });
   let stdout = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const [code] = (await once(child, "exit")) as [number | null];
   const seconds = (performance.now() - started) / 1000;
   if (typeof input === "number") closeSync(input);
-  if (code !== 0) throw new Error(`${args.join(" ")} exited with ${code}`);
+  if (typeof output === "number") closeSync(output);
+  if (typeof errors === "number") closeSync(errors);
+  if (code !== 0) throw new Error(`${args.join(" ")} exited with ${code}${options.stderrFile ? ` (its stderr: ${options.stderrFile})` : ""}`);
   const usage = JSON.parse(readFileSync(usageFile, "utf8")) as { cpuSeconds: number; peakMb: number };
   return { seconds, ...usage, stdout };
 }
