@@ -405,7 +405,6 @@ export class Loader {
     // The plan checks the record's properties and required; an anyOf on the record itself is left to the line check.
     const unchecked = schema.anyOf !== undefined ? "schema: anyOf" : uncheckedKeyword(schema);
     if (unchecked) return unchecked;
-
     const direct = new Set(columns.filter((c) => c.path.length === 1).map((c) => c.path[0]));
     const indirect = ambiguous.find((name) => !direct.has(name) || pickedPerChunk);
     return indirect !== undefined ? `schema.${indirect}: missing and null are told apart` : undefined;
@@ -570,7 +569,7 @@ export class Loader {
     }
     const { target, plan } = stream;
     const file = [chunk.path];
-    // read_json's buffer must hold the longest line; a much larger one costs memory per reader thread.
+    // read_json's buffer must hold the longest line (DuckDB reads at least 16 MiB at a time whatever is asked).
     const objectSize = Math.max(MIN_OBJECT_SIZE, chunk.longestLine + 1024);
     try {
       await this.clearTableOnFirstLoad(stream);
