@@ -116,6 +116,19 @@ describe("target-duckdb RECORD chunks", function () {
     assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.people"), [["0"]]);
   });
 
+  it("numbers _sdc_sequence upward within a run and across runs, RECORD and BATCH alike", async () => {
+    const first = await run(ndjson([SCHEMA, ...Array.from({ length: 3000 }, (_, i) => person(i))]), { batch_size_rows: 1000 });
+    assert.equal(first.code, 0, first.stderr);
+    const file = join(dirname(db.path), "later.jsonl");
+    writeFileSync(file, '{"id":5000}\n');
+    const batch = { type: "BATCH", stream: "people", encoding: { format: "jsonl", compression: "none" }, manifest: [pathToFileURL(file).href] };
+    const second = await run(ndjson([SCHEMA, person(0, { name: "again" }), batch]));
+    assert.equal(second.code, 0, second.stderr);
+    const ordered = await query(db.path, "SELECT id FROM tap_intercom.people ORDER BY _sdc_sequence");
+    assert.deepEqual(ordered.map(([id]) => Number(id)), [...Array.from({ length: 2999 }, (_, i) => i + 1), 0, 5000]);
+    assert.deepEqual(await query(db.path, "SELECT count(DISTINCT _sdc_sequence) FROM tap_intercom.people WHERE id < 5000"), [["3000"]]);
+  });
+
   it("leaves no chunk file behind: after a run, after a failed run, after SIGKILL", async () => {
     const good = await run(ndjson([SCHEMA, ...Array.from({ length: 50 }, (_, i) => person(i)), state(1)]), { batch_size_rows: 10 });
     assert.equal(good.code, 0, good.stderr);
