@@ -155,7 +155,8 @@ export class BatchLoader {
     const insert =
       `INSERT INTO ${table} (${plan.insertColumns.join(", ")}) SELECT ${values.join(", ")} ` +
       `FROM read_json($1, format = 'newline_delimited', compression = '${message.compression === "gzip" ? "gzip" : "uncompressed"}', columns = ${plan.readColumns}) AS r${where}`;
-    const parameters = this.options.metadata ? [file, receivedAt, batchedAt, BigInt(Date.now()) * 1000n, message.version ?? null, message.timeExtracted ?? receivedAt] : [file];
+    // _sdc_sequence on the RECORD path's scale (chunk-file.ts SequenceClock: microseconds × 1,000), so later loads sort later whichever path they took.
+    const parameters = this.options.metadata ? [file, receivedAt, batchedAt, BigInt(Date.now()) * 1_000_000n, message.version ?? null, message.timeExtracted ?? receivedAt] : [file];
     const insertRows = async (): Promise<number> => {
       try {
         return Number((await this.connection.run(insert, parameters)).rowsChanged);

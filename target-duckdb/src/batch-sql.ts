@@ -87,7 +87,8 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
   const c = `left(${s}, 1)`;
   // prefix compares bytes: cheaper than left(), which counts characters (a third of the check's cost).
   const is = (first: string) => `prefix(${s}, '${first}')`;
-  const isNumber = `(${c} BETWEEN '0' AND '9' OR ${c} = '-')`;
+  // DuckDB's reader takes NaN and Infinity, which are not JSON numbers: a number starts with a digit, or a minus and a digit.
+  const isNumber = `(${c} BETWEEN '0' AND '9' OR (${c} = '-' AND substr(${s}, 2, 1) BETWEEN '0' AND '9'))`;
   const types = typesOf(schema);
   if (types !== undefined) {
     const alternatives = types.map((type) => {
@@ -278,13 +279,22 @@ export interface BatchLoadPlan {
   ambiguous: string[];
 }
 
-/** The read, check and conversion SQL for one stream's BATCH files. */
-export function batchLoadPlan(stream: BatchStream): BatchLoadPlan {
-  const properties = stream.schema.properties ?? {};
-  const topLevel = new Set<string>([...Object.keys(properties), ...stream.columns.map((c) => c.path[0] as string)]);
+/** The record's top-level properties the load reads (each as JSON): the schema's and the columns'. */
+export function topLevelProperties(stream: Pick<BatchStream, "schema" | "columns" | "metadata">): Set<string> {
+  const topLevel = new Set<string>([...Object.keys(stream.schema.properties ?? {}), ...stream.columns.map((c) => c.path[0] as string)]);
   if (stream.metadata) topLevel.add("_sdc_deleted_at");
+  return topLevel;
+}
+
+/**
+ * The read, check and conversion SQL for one stream's BATCH files; `row` is where the record's
+ * top-level properties are read from (RECORD chunks read them from the message's record).
+ */
+export function batchLoadPlan(stream: BatchStream, row = "r"): BatchLoadPlan {
+  const properties = stream.schema.properties ?? {};
+  const topLevel = topLevelProperties(stream);
   const readColumns = `{${[...topLevel].map((name) => `${quoteString(name)}: 'JSON'`).join(", ")}}`;
-  const top = (name: string) => `r.${quoteIdentifier(name)}`;
+  const top = (name: string) => `${row}.${quoteIdentifier(name)}`;
   const valueOf = (path: string[]) =>
     path.length === 1 ? top(path[0] as string) : `json_extract(${top(path[0] as string)}, ${quoteString("$" + path.slice(1).map((p) => `.${JSON.stringify(p)}`).join(""))})`;
 
