@@ -6,7 +6,9 @@
  * Prints each round, then the median and spread (min–max) of the per-round ratios against each
  * goal: RECORD wall and CPU ≤ 1.5 × read_json, BATCH ≤ 1.15 ×, target peak RSS < 400 MB.
  * Usage: node dist/bench/target-duckdb.js [rows, default 200000] [rounds, default 3]
- * (or BENCH_ROWS / BENCH_ROUNDS); BENCH_DIR keeps the generated input between runs.
+ * (or BENCH_ROWS / BENCH_ROUNDS); BENCH_DIR keeps the generated input between runs;
+ * BENCH_TARGET_BASELINE=<another built checkout> adds its target's RECORD path to the same rounds
+ * (RECORD_baseline: before/after); BENCH_SIDES=read_json,RECORD,… runs only those sides.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,6 +22,7 @@ const SELF = fileURLToPath(import.meta.url);
 const ROWS = Number(process.argv[2] ?? process.env["BENCH_ROWS"] ?? 200_000);
 const ROUNDS = Math.max(1, Number(process.argv[3] ?? process.env["BENCH_ROUNDS"] ?? 3));
 const TARGET_CLI = resolve(SELF, "../../target-duckdb/src/cli.js");
+const BASELINE = process.env["BENCH_TARGET_BASELINE"];
 const GOALS = { record: 1.5, batch: 1.15, rssMb: 400 };
 
 /** The child process that measures read_json: DuckDB's defaults (every core, no memory limit), as a user would run it. */
@@ -32,7 +35,7 @@ async function readJsonChild(records: string, database: string): Promise<void> {
 }
 
 /** BATCH_unvalidated: the BATCH path with validate_records off, the floor that strict validation in SQL adds to. */
-type Side = "read_json" | "RECORD" | "BATCH" | "BATCH_unvalidated";
+type Side = "read_json" | "RECORD" | "RECORD_baseline" | "BATCH" | "BATCH_unvalidated";
 
 async function runSide(side: Side, dir: string, inputs: { singer: string; records: string; batch: string }): Promise<Measured> {
   const database = join(dir, `${side}.duckdb`);
@@ -42,7 +45,12 @@ async function runSide(side: Side, dir: string, inputs: { singer: string; record
   const measured =
     side === "read_json"
       ? await measure(dir, [SELF, "--read-json-child", inputs.records, database], undefined, {})
-      : await measure(dir, [TARGET_CLI, "--config", "/dev/null"], side === "RECORD" ? inputs.singer : inputs.batch, targetEnv);
+      : await measure(
+          dir,
+          [side === "RECORD_baseline" ? resolve(BASELINE as string, "dist/target-duckdb/src/cli.js") : TARGET_CLI, "--config", "/dev/null"],
+          side.startsWith("RECORD") ? inputs.singer : inputs.batch,
+          targetEnv,
+        );
   const rows = await countRows(database, side === "read_json" ? "contacts" : "main.contacts");
   if (rows !== BigInt(ROWS)) throw new Error(`${side} loaded ${rows} rows, not ${ROWS}`);
   if (side !== "read_json" && !measured.stdout.includes("bookmarks")) throw new Error(`${side}: the target emitted no state`);
@@ -77,8 +85,10 @@ async function main(): Promise<void> {
     const load = () => loadavg().map((n) => n.toFixed(2)).join(", ");
     console.log(`load average at start: ${load()} (on a shared machine, CPU ratios are steadier than wall ratios)`);
     console.log(`${ROWS} rows, ${ROUNDS} interleaved rounds; Singer input ${(statSync(singer).size / 1e6).toFixed(0)} MB, bare records ${(statSync(records).size / 1e6).toFixed(0)} MB`);
-    const sides: Side[] = ["read_json", "RECORD", "BATCH", "BATCH_unvalidated"];
-    const results: Record<Side, Measured[]> = { read_json: [], RECORD: [], BATCH: [], BATCH_unvalidated: [] };
+    const all: Side[] = ["read_json", "RECORD", ...(BASELINE ? (["RECORD_baseline"] as const) : []), "BATCH", "BATCH_unvalidated"];
+    const only = process.env["BENCH_SIDES"]?.split(",");
+    const sides = all.filter((side) => side === "read_json" || !only || only.includes(side));
+    const results: Record<Side, Measured[]> = { read_json: [], RECORD: [], RECORD_baseline: [], BATCH: [], BATCH_unvalidated: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const line: string[] = [];
       for (const side of sides) {
@@ -108,11 +118,13 @@ async function main(): Promise<void> {
       ["BATCH_unvalidated wall ratio", ratios("BATCH_unvalidated", (m) => m.seconds)],
       ["BATCH_unvalidated CPU ratio", ratios("BATCH_unvalidated", (m) => m.cpuSeconds)],
     ];
+    if (BASELINE) rows.splice(3, 0, ["RECORD_baseline CPU ratio", ratios("RECORD_baseline", (m) => m.cpuSeconds), GOALS.record, false], ["RECORD_baseline wall ratio", ratios("RECORD_baseline", (m) => m.seconds), GOALS.record, false], ["RECORD_baseline peak RSS MB", results.RECORD_baseline.map((m) => m.peakMb), GOALS.rssMb, true]);
     for (const [name, values, goal, strict] of rows) {
+      if (values.length === 0 || values.some((v) => !Number.isFinite(v))) continue;
       const digits = name.endsWith("MB") ? 0 : 2;
       console.log(`${name.padEnd(34)}${summary(values, digits)}${(strict ? "< " : "≤ ") + String(goal)}`.padEnd(69) + verdict(median(values), goal, strict));
     }
-    for (const [name, values] of floor) console.log(`${name.padEnd(34)}${summary(values, 2)}(floor: BATCH without validate_records)`);
+    for (const [name, values] of floor) if (values.length > 0) console.log(`${name.padEnd(34)}${summary(values, 2)}(floor: BATCH without validate_records)`);
     console.log(`read_json peak RSS MB (for reference): ${summary(results.read_json.map((m) => m.peakMb), 0).trim()}`);
     console.log(`load average at end: ${load()}`);
   } finally {

@@ -26,27 +26,32 @@ function refuseInvalidUtf8(buffer: Buffer, start: number, text: string, where: {
   }
 }
 
+/** A line of input as bytes: a view of the read buffer, line ending excluded, valid until the next line is read. */
+export interface LineBytes {
+  /** 1-based line number in the input. */
+  lineNumber: number;
+  bytes: Buffer;
+  /** Where the line starts in the input, in bytes. */
+  lineStart: number;
+}
+
 /**
- * Yields the complete lines of a stream with their 1-based numbers: any length, LF or CRLF
- * endings, a last line with or without a newline; blank lines are counted, not yielded. Once
+ * Yields the complete lines of a stream as bytes, with their 1-based numbers: any length, LF or
+ * CRLF endings, a last line with or without a newline; empty lines are counted, not yielded. Once
  * `stopped()` turns true, reading ends without yielding the partial line in hand, so a signal
- * never turns half a message into an error. Bytes that are not UTF-8 are an error naming the
- * line and the byte.
+ * never turns half a message into an error. `decodeLine` makes a line text.
  */
-export async function* readLines(input: Readable, stopped: () => boolean = () => false, source = "stdin"): AsyncGenerator<NumberedLine> {
+export async function* readLineBytes(input: Readable, stopped: () => boolean = () => false): AsyncGenerator<LineBytes> {
   let pieces: Buffer[] = [];
   let lineNumber = 0;
   /** Where the next line starts in the input, in bytes. */
   let nextLineStart = 0;
-  const lineOf = (buffer: Buffer, start: number, end: number): string | undefined => {
+  const lineOf = (buffer: Buffer, start: number, end: number): LineBytes | undefined => {
     lineNumber += 1;
     const lineStart = nextLineStart;
     nextLineStart += end - start + 1;
     if (end > start && buffer[end - 1] === 13) end -= 1;
-    if (end === start) return undefined;
-    const text = buffer.toString("utf8", start, end);
-    if (text.indexOf("\uFFFD") !== -1) refuseInvalidUtf8(buffer, start, text, { lineNumber, source, lineStart });
-    return text.charCodeAt(0) <= 32 && text.trim().length === 0 ? undefined : text;
+    return end === start ? undefined : { lineNumber, bytes: buffer.subarray(start, end), lineStart };
   };
   try {
     for await (const chunk of input as AsyncIterable<Buffer | string>) {
@@ -58,15 +63,15 @@ export async function* readLines(input: Readable, stopped: () => boolean = () =>
         pieces.push(buffer.subarray(0, newline + 1));
         const joined = Buffer.concat(pieces);
         pieces = [];
-        const text = lineOf(joined, 0, joined.length - 1);
-        if (text !== undefined) yield { lineNumber, text };
+        const line = lineOf(joined, 0, joined.length - 1);
+        if (line !== undefined) yield line;
         if (stopped()) return;
         start = newline + 1;
         newline = buffer.indexOf(10, start);
       }
       while (newline !== -1) {
-        const text = lineOf(buffer, start, newline);
-        if (text !== undefined) yield { lineNumber, text };
+        const line = lineOf(buffer, start, newline);
+        if (line !== undefined) yield line;
         if (stopped()) return;
         start = newline + 1;
         newline = buffer.indexOf(10, start);
@@ -79,7 +84,26 @@ export async function* readLines(input: Readable, stopped: () => boolean = () =>
   }
   if (pieces.length > 0 && !stopped()) {
     const rest = Buffer.concat(pieces);
-    const text = lineOf(rest, 0, rest.length);
-    if (text !== undefined) yield { lineNumber, text };
+    const line = lineOf(rest, 0, rest.length);
+    if (line !== undefined) yield line;
+  }
+}
+
+/** A line's text; undefined for a blank line. Bytes that are not UTF-8 are an error naming the line and the byte. */
+export function decodeLine(line: LineBytes, source = "stdin"): string | undefined {
+  const { bytes } = line;
+  const text = bytes.toString("utf8");
+  if (text.indexOf("\uFFFD") !== -1) refuseInvalidUtf8(bytes, 0, text, { lineNumber: line.lineNumber, source, lineStart: line.lineStart });
+  return text.charCodeAt(0) <= 32 && text.trim().length === 0 ? undefined : text;
+}
+
+/**
+ * Yields the complete lines of a stream as text with their 1-based numbers (see readLineBytes);
+ * blank lines are counted, not yielded. Bytes that are not UTF-8 are an error naming the line and the byte.
+ */
+export async function* readLines(input: Readable, stopped: () => boolean = () => false, source = "stdin"): AsyncGenerator<NumberedLine> {
+  for await (const line of readLineBytes(input, stopped)) {
+    const text = decodeLine(line, source);
+    if (text !== undefined) yield { lineNumber: line.lineNumber, text };
   }
 }

@@ -14,6 +14,8 @@ export interface BatchMessage {
   /** Local paths of the manifest's file:// URLs, in order. */
   files: string[];
   version: number | undefined;
+  /** The message's time_extracted (an extension: the SDK's BATCH has none), as an ISO time. */
+  timeExtracted: string | undefined;
 }
 
 /** What is wrong with a BATCH message, and which field; thrown before any file is read. */
@@ -56,7 +58,11 @@ export function batchMessageOf(raw: Record<string, unknown>): BatchMessage {
   if (version !== undefined && (typeof version !== "number" || !isBigint(version))) {
     fail("version", '"version" must be an integer from -2^63 to 2^63-1');
   }
-  return { stream: stream as string, compression: compression === "gzip" ? "gzip" : "none", files, version: version as number | undefined };
+  const extracted = raw["time_extracted"];
+  const time = typeof extracted === "string" && /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}/.test(extracted) ? Date.parse(extracted) : Number.NaN;
+  if (extracted !== undefined && Number.isNaN(time)) fail("time_extracted", '"time_extracted" must be an RFC 3339 date-time');
+  const timeExtracted = extracted === undefined ? undefined : new Date(time).toISOString();
+  return { stream: stream as string, compression: compression === "gzip" ? "gzip" : "none", files, version: version as number | undefined, timeExtracted };
 }
 
 /** Why a listed file cannot be loaded (missing, a folder, unreadable), or undefined when it can be read. */

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { JsonSchema, Logger } from "../../singer/src/index.js";
 import { firstBadLine, unreadableReason, type BatchMessage } from "./batch-files.js";
 import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql.js";
-import { deleteMarkedStatement, lastRowidStatement, replaceByKeyStatement, type MergeTarget } from "./merge.js";
+import { deleteMarkedStatement, keyColumnsOf, lastRowidStatement, METADATA_COLUMNS, replaceByKeyStatement, type MergeTarget } from "./merge.js";
 import { keyProblem, valueProblem } from "./record-checks.js";
 import type { RecordValidator } from "./record-validator.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
@@ -30,6 +30,20 @@ export class BatchLoadError extends Error {
   }
 }
 
+const MIB = 1024 * 1024;
+
+/**
+ * DuckDB threads for loading BATCH files of a table this wide: every core, as far as memory_limit
+ * allows. Without insertion order (more than one thread) nothing holds a thread's rows back, and
+ * each thread keeps read_json's buffers (two of 32 MiB) and a block per column pinned. Measured
+ * on 49 columns: two threads load at 224MB and run out of memory at 192MB (with DuckDB's default
+ * row groups, already at 224MB), four run out at 256MB; this rule gives two from 241 MiB.
+ */
+export function batchThreads(memoryBytes: number, columns: number, cores = availableParallelism()): number {
+  const perThread = 96 * MIB + columns * (MIB / 2);
+  return Math.max(1, Math.min(cores, Math.floor(memoryBytes / perThread)));
+}
+
 function firstLine(error: unknown): string {
   return (((error as Error).message ?? String(error)).split("\n")[0] as string).trim();
 }
@@ -47,7 +61,7 @@ export class BatchLoader {
 
   constructor(
     private readonly connection: DuckDBConnection,
-    private readonly options: { metadata: boolean; logger: Logger },
+    private readonly options: { metadata: boolean; logger: Logger; memoryBytes: number },
   ) {}
 
   /**
@@ -69,14 +83,18 @@ export class BatchLoader {
     const { plan, lineChecked } = this.planFor(stream);
     const table = qualifiedName(stream.target.schema, stream.target.table);
     this.ownThreads ??= Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]?.[0]) || 1;
-    // Nothing else runs in this process while DuckDB reads the files: let it use every core.
-    await this.connection.run(`SET threads = ${availableParallelism()}`);
+    // Nothing else runs in this process while DuckDB reads the files: let it use the cores memory_limit has room for.
+    const threads = batchThreads(this.options.memoryBytes, stream.columns.length + (this.options.metadata ? METADATA_COLUMNS.length : 0));
+    const unordered = threads > 1;
+    await this.connection.run(`SET threads = ${threads}`);
+    if (unordered) await this.connection.run("SET preserve_insertion_order = false");
     let rows = 0;
     try {
-      for (const file of message.files) rows += await this.loadFile(file, message, stream, plan, lineChecked, table, batchedAt);
+      for (const file of message.files) rows += await this.loadFile(file, message, stream, plan, lineChecked, table, batchedAt, threads);
     } finally {
       // After a failed statement the transaction refuses even this: the failure itself is what to report.
       await this.connection.run(`SET threads = ${this.ownThreads}`).catch(() => undefined);
+      if (unordered) await this.connection.run("SET preserve_insertion_order = true").catch(() => undefined);
     }
     return rows;
   }
@@ -106,6 +124,13 @@ export class BatchLoader {
     return new BatchLoadError(`BATCH file ${file} could not be loaded: ${firstLine(cause)}`);
   }
 
+  /** Whether two rows loaded after `before` share a key. */
+  private async repeatsKey(target: MergeTarget, table: string, before: bigint): Promise<boolean> {
+    const keys = keyColumnsOf(target).map((c) => quoteIdentifier(c.name)).join(", ");
+    const sql = `SELECT EXISTS (SELECT 1 FROM ${table} WHERE rowid > ? GROUP BY ${keys} HAVING count(*) > 1)`;
+    return (await this.connection.runAndReadAll(sql, [before])).getRowsJS()[0]?.[0] === true;
+  }
+
   private async loadFile(
     file: string,
     message: BatchMessage,
@@ -114,7 +139,9 @@ export class BatchLoader {
     lineChecked: string | undefined,
     table: string,
     batchedAt: string,
+    threads: number,
   ): Promise<number> {
+    const unordered = threads > 1;
     if (lineChecked) {
       const refused = await this.explain(file, message, stream);
       if (refused) throw refused;
@@ -122,16 +149,35 @@ export class BatchLoader {
     const before = (await this.connection.runAndReadAll(lastRowidStatement(stream.target))).getRowsJS()[0]?.[0] as bigint;
     const receivedAt = new Date().toISOString();
     const where = plan.valid ? ` WHERE CASE WHEN ${plan.valid} THEN true ELSE error('a BATCH record does not match the schema') END` : "";
+    // A BATCH has no time per record: _sdc_extracted_at is the message's time_extracted, else the time it was received (its files were complete by then).
+    const extractedAt = quoteIdentifier("_sdc_extracted_at");
+    const values = plan.values.map((value, i) => (this.options.metadata && plan.insertColumns[i] === extractedAt ? "CAST($6 AS TIMESTAMPTZ)" : value));
     const insert =
-      `INSERT INTO ${table} (${plan.insertColumns.join(", ")}) SELECT ${plan.values.join(", ")} ` +
+      `INSERT INTO ${table} (${plan.insertColumns.join(", ")}) SELECT ${values.join(", ")} ` +
       `FROM read_json($1, format = 'newline_delimited', compression = '${message.compression === "gzip" ? "gzip" : "uncompressed"}', columns = ${plan.readColumns}) AS r${where}`;
-    const parameters = this.options.metadata ? [file, receivedAt, batchedAt, BigInt(Date.now()) * 1000n, message.version ?? null] : [file];
-    let rows: number;
-    try {
-      const result = await this.connection.run(insert, parameters);
-      rows = Number(result.rowsChanged);
-    } catch (error) {
-      throw (await this.explain(file, message, stream, error)) ?? new BatchLoadError(`BATCH file ${file} could not be loaded: ${firstLine(error)}`);
+    // _sdc_sequence on the RECORD path's scale (chunk-file.ts SequenceClock: microseconds × 1,000), so later loads sort later whichever path they took.
+    const parameters = this.options.metadata ? [file, receivedAt, batchedAt, BigInt(Date.now()) * 1_000_000n, message.version ?? null, message.timeExtracted ?? receivedAt] : [file];
+    const insertRows = async (): Promise<number> => {
+      try {
+        return Number((await this.connection.run(insert, parameters)).rowsChanged);
+      } catch (error) {
+        throw (await this.explain(file, message, stream, error)) ?? new BatchLoadError(`BATCH file ${file} could not be loaded: ${firstLine(error)}`);
+      }
+    };
+    let rows = await insertRows();
+    const keyed = stream.target.keyProperties.length > 0;
+    // Read by several threads, the rows land out of line order; the upsert keeps a key's last row,
+    // so a file that repeats a key is loaded again in order (DuckDB's ordered insert holds each
+    // thread's rows back within a quarter of memory_limit, which leaves one thread working).
+    const repeats = keyed && unordered && (await this.repeatsKey(stream.target, table, before));
+    if (repeats) {
+      // In order, one thread: a second one would mostly wait for the first (spinning: twice the CPU time).
+      await this.connection.run(`DELETE FROM ${table} WHERE rowid > ?`, [before]);
+      await this.connection.run("SET preserve_insertion_order = true");
+      await this.connection.run("SET threads = 1");
+      rows = await insertRows();
+      await this.connection.run(`SET threads = ${threads}`);
+      await this.connection.run("SET preserve_insertion_order = false");
     }
     if (stream.validate && plan.ambiguous.length > 0 && !lineChecked) {
       const nulls = plan.ambiguous.map((name) => `${quoteIdentifier(stream.columns.find((c) => c.path.length === 1 && c.path[0] === name)?.name ?? name)} IS NULL`);
@@ -141,7 +187,8 @@ export class BatchLoader {
         if (refused) throw refused;
       }
     }
-    if (stream.target.keyProperties.length > 0) await this.connection.run(replaceByKeyStatement(stream.target), [before]);
+    // Into a table that was empty, a file without repeated keys replaces nothing.
+    if (keyed && (before >= 0n || repeats)) await this.connection.run(replaceByKeyStatement(stream.target), [before]);
     const deleteMarked = deleteMarkedStatement(stream.target);
     if (deleteMarked) await this.connection.run(deleteMarked);
     return rows;

@@ -85,26 +85,29 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
   const parts: string[] = [];
   const s = textOf(v);
   const c = `left(${s}, 1)`;
-  const isNumber = `(${c} BETWEEN '0' AND '9' OR ${c} = '-')`;
+  // prefix compares bytes: cheaper than left(), which counts characters (a third of the check's cost).
+  const is = (first: string) => `prefix(${s}, '${first}')`;
+  // DuckDB's reader takes NaN and Infinity, which are not JSON numbers: a number starts with a digit, or a minus and a digit.
+  const isNumber = `(${c} BETWEEN '0' AND '9' OR (${c} = '-' AND substr(${s}, 2, 1) BETWEEN '0' AND '9'))`;
   const types = typesOf(schema);
   if (types !== undefined) {
     const alternatives = types.map((type) => {
       switch (type) {
         case "null":
-          return `${c} = 'n'`;
+          return is("n");
         case "boolean":
-          return `${c} IN ('t', 'f')`;
+          return `(${is("t")} OR ${is("f")})`;
         case "integer":
           // ajv counts 1.0 and 1e3 as integers.
           return `(${isNumber} AND ((NOT contains(${s}, '.') AND NOT contains(${s}, 'e') AND NOT contains(${s}, 'E')) OR (isfinite(TRY_CAST(${s} AS DOUBLE)) AND TRY_CAST(${s} AS DOUBLE) = trunc(TRY_CAST(${s} AS DOUBLE)))))`;
         case "number":
           return isNumber;
         case "string":
-          return `${c} = '"'`;
+          return is('"');
         case "object":
-          return `${c} = '{'`;
+          return is("{");
         case "array":
-          return `${c} = '['`;
+          return is("[");
         default:
           return "false";
       }
@@ -119,7 +122,7 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
     // only a string spelled with escapes needs its value extracted.
     const exact = `(regexp_full_match(${text}, ${quoteString(pattern)}) AND TRY_CAST(left(${text}, 10) AS DATE) IS NOT NULL)`;
     const quoted = `"${pattern.slice(1, -1)}"`;
-    parts.push(`(${c} <> '"' OR CASE WHEN regexp_full_match(${s}, ${quoteString(quoted)}) THEN TRY_CAST(substr(${s}, 2, 10) AS DATE) IS NOT NULL ELSE ${exact} END)`);
+    parts.push(`(NOT ${is('"')} OR CASE WHEN regexp_full_match(${s}, ${quoteString(quoted)}) THEN TRY_CAST(substr(${s}, 2, 10) AS DATE) IS NOT NULL ELSE ${exact} END)`);
   }
   const properties = schema.properties ?? {};
   const required = schema.required ?? [];
@@ -137,12 +140,12 @@ function matches(schema: JsonSchema, v: string, depth: number): string {
     const i = `i${depth}`;
     const cases = memberChecks.map((check, index) => `WHEN ${index + 1} THEN ${check}`);
     const paths = `[${members.map((name) => quoteString(jsonPath(name))).join(", ")}]`;
-    parts.push(`(${c} <> '{' OR list_bool_and(list_transform(json_extract(${v}, ${paths}), (${m}, ${i}) -> CASE ${i} ${cases.join(" ")} END)))`);
+    parts.push(`(NOT ${is("{")} OR list_bool_and(list_transform(json_extract(${v}, ${paths}), (${m}, ${i}) -> CASE ${i} ${cases.join(" ")} END)))`);
   }
   if (isObject(schema.items)) {
     const e = `e${depth}`;
     const element = matches(schema.items, e, depth + 1);
-    if (element !== "true") parts.push(`(${c} <> '[' OR coalesce(list_bool_and(list_transform(json_extract(${v}, '$[*]'), ${e} -> ${element})), true))`);
+    if (element !== "true") parts.push(`(NOT ${is("[")} OR coalesce(list_bool_and(list_transform(json_extract(${v}, '$[*]'), ${e} -> ${element})), true))`);
   }
   if (schema.anyOf && schema.anyOf.length > 0) parts.push(`(${schema.anyOf.map((branch) => matches(branch, v, depth)).join(" OR ")})`);
   return parts.length > 0 ? `(${parts.join(" AND ")})` : "true";
@@ -276,13 +279,22 @@ export interface BatchLoadPlan {
   ambiguous: string[];
 }
 
-/** The read, check and conversion SQL for one stream's BATCH files. */
-export function batchLoadPlan(stream: BatchStream): BatchLoadPlan {
-  const properties = stream.schema.properties ?? {};
-  const topLevel = new Set<string>([...Object.keys(properties), ...stream.columns.map((c) => c.path[0] as string)]);
+/** The record's top-level properties the load reads (each as JSON): the schema's and the columns'. */
+export function topLevelProperties(stream: Pick<BatchStream, "schema" | "columns" | "metadata">): Set<string> {
+  const topLevel = new Set<string>([...Object.keys(stream.schema.properties ?? {}), ...stream.columns.map((c) => c.path[0] as string)]);
   if (stream.metadata) topLevel.add("_sdc_deleted_at");
+  return topLevel;
+}
+
+/**
+ * The read, check and conversion SQL for one stream's BATCH files; `row` is where the record's
+ * top-level properties are read from (RECORD chunks read them from the message's record).
+ */
+export function batchLoadPlan(stream: BatchStream, row = "r"): BatchLoadPlan {
+  const properties = stream.schema.properties ?? {};
+  const topLevel = topLevelProperties(stream);
   const readColumns = `{${[...topLevel].map((name) => `${quoteString(name)}: 'JSON'`).join(", ")}}`;
-  const top = (name: string) => `r.${quoteIdentifier(name)}`;
+  const top = (name: string) => `${row}.${quoteIdentifier(name)}`;
   const valueOf = (path: string[]) =>
     path.length === 1 ? top(path[0] as string) : `json_extract(${top(path[0] as string)}, ${quoteString("$" + path.slice(1).map((p) => `.${JSON.stringify(p)}`).join(""))})`;
 

@@ -1,14 +1,15 @@
 /**
  * Opens the database named by the `path` setting: a local file (its missing parent folders are
- * created; an existing file that is not a DuckDB database is refused, since DuckDB would open a
- * `.json` or `.csv` path as an in-memory database and keep nothing), `:memory:`, or a path one of
+ * created; an existing file that is not a DuckDB database is refused before DuckDB sees it, since
+ * DuckDB itself opens a `.json` or `.csv` path as an in-memory database), `:memory:`, or a path one of
  * DuckDB's extensions understands (`md:` for MotherDuck, `ducklake:` for a DuckLake catalog).
  * Nothing is read from the input before the database is open, so a failure here loses nothing.
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { mkdirSync, openSync, readSync, closeSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { basename, dirname, extname, resolve } from "node:path";
 import { ConfigError } from "../../singer/src/index.js";
+import { quoteIdentifier, quoteString } from "./sql.js";
 
 /** Path prefixes handled by a DuckDB extension, and that extension. */
 const EXTENSION_PATHS: Array<{ prefix: RegExp; extension: string; what: string }> = [
@@ -74,13 +75,54 @@ function redact(text: string, secrets: string[]): string {
   return secrets.filter((s) => s.length > 0).reduce((out, secret) => out.split(secret).join("***"), text);
 }
 
-/** Opens the database, or throws a ConfigError saying which setting or extension is the problem. */
+/**
+ * Rows per row group of a local database file (DuckDB's default is 122,880). An insert writes each
+ * thread's rows to the file as a row group fills; until then they are held in memory, spilled to
+ * the temporary folder past memory_limit, and written by the commit alone, on one thread. With
+ * row groups a quarter of the default, a BATCH of 200,000 contacts on 2 cores committed in 0.04 s
+ * instead of 0.3 s, and its wall time fell to that of read_json (bench/README.md).
+ */
+export const ROW_GROUP_SIZE = 32_768;
+
+/** The name a local database file is attached under: its file name without extension, as DuckDB would name it, unless DuckDB reserves that name. */
+function catalogName(path: string): string {
+  const stem = basename(path, extname(path));
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(stem) && !["memory", "system", "temp", "main"].includes(stem.toLowerCase()) ? stem : "target";
+}
+
+/** A connection to the database openDatabase opened: for a local file, its catalog is the default. */
+export async function connectDatabase(instance: DuckDBInstance, path: string): Promise<DuckDBConnection> {
+  const connection = await instance.connect();
+  if (isLocalFile(path)) await connection.run(`USE ${quoteIdentifier(catalogName(path))}`);
+  return connection;
+}
+
+/**
+ * Opens the database, or throws a ConfigError saying which setting or extension is the problem.
+ * A local file is attached to an in-memory instance, which is how DuckDB takes a row group size
+ * (ROW_GROUP_SIZE); connect with connectDatabase.
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<DuckDBInstance> {
   const { path, config, secrets } = options;
-  if (isLocalFile(path)) prepareLocalPath(path);
+  const local = isLocalFile(path);
+  if (local) prepareLocalPath(path);
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path, config);
+    if (local) {
+      // Spilled data goes next to the file, where DuckDB puts it for a file it opens itself.
+      instance = await DuckDBInstance.create(":memory:", { ...config, temp_directory: `${resolve(path)}.tmp` });
+      const connection = await instance.connect();
+      try {
+        await connection.run(`ATTACH ${quoteString(resolve(path))} AS ${quoteIdentifier(catalogName(path))} (ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`);
+      } catch (error) {
+        connection.closeSync();
+        instance.closeSync();
+        throw error;
+      }
+      connection.closeSync();
+    } else {
+      instance = await DuckDBInstance.create(path, config);
+    }
   } catch (error) {
     const inPath = [...path.matchAll(/token=([^&]*)/gi)].map((m) => m[1] ?? "");
     const message = redact(error instanceof Error ? error.message : String(error), [...secrets, ...inPath]);
@@ -93,20 +135,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<DuckDBInst
       );
     }
     throw new ConfigError(`setting "path" ${JSON.stringify(displayPath(path))}: ${message}`);
-  }
-  if (isLocalFile(path)) {
-    const connection = await instance.connect();
-    let inMemory: boolean;
-    try {
-      const rows = (await connection.runAndReadAll("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")).getRowsJson();
-      inMemory = rows[0]?.[0] === null;
-    } finally {
-      connection.closeSync();
-    }
-    if (inMemory) {
-      instance.closeSync();
-      throw new ConfigError(`setting "path": DuckDB opened ${path} as an in-memory database, so nothing would be saved; use a path ending in .duckdb`);
-    }
   }
   return instance;
 }

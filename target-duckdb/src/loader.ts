@@ -1,8 +1,12 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { isUtf8 } from "node:buffer";
 import type { LoadedTable } from "./summary.js";
 import {
+  decodeLine,
+  parseMessageLine,
   SingerInputError,
   type ActivateVersionMessage,
+  type LineBytes,
   type Logger,
   type ReadItem,
   type RecordMessage,
@@ -10,12 +14,13 @@ import {
   type JsonSchema,
 } from "../../singer/src/index.js";
 import { BatchLoader, BatchLoadError } from "./batch-load.js";
+import { uncheckedKeyword } from "./batch-sql.js";
+import { ChunkFile, SequenceClock } from "./chunk-file.js";
+import { chunkLoadPlan, PROPERTIES_PER_TRANSFORM, wideChunkPlan, type ChunkPlan } from "./chunk-sql.js";
 import { batchMessageOf, BatchShapeError } from "./batch-files.js";
 import {
   activateVersionStatement,
   deleteMarkedStatement,
-  deleteStagedKeysStatement,
-  insertStatement,
   lastRowidStatement,
   METADATA_COLUMNS,
   replaceByKeyStatement,
@@ -27,10 +32,10 @@ import { SchemaChecks } from "./stream-schema.js";
 import type { ResolvedSettings } from "./settings.js";
 import { batchCharacterLimit, chunkRowsForColumns, columnsDominate, LARGE_RECORD_CHARACTERS, MemoryFit, mergeChunkRows } from "./memory-fit.js";
 import { LoadError } from "./load-error.js";
-import { StreamStage } from "./stream-stage.js";
+import { RecordRouter } from "./record-router.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import type { ColumnSpec } from "./type-mapping.js";
-import { qualifiedName } from "./sql.js";
+import { qualifiedName, quoteIdentifier } from "./sql.js";
 
 interface LoadedStream {
   name: string;
@@ -43,9 +48,15 @@ interface LoadedStream {
   /** Where BIGINT columns take their values from, when records are validated: a number out of BIGINT's range is refused. */
   bigintPaths: string[][];
   target: MergeTarget;
-  /** Two staging tables: records go to `active` while DuckDB merges the other in the background. */
-  active: StreamStage;
-  spare: StreamStage;
+  /** Two chunk files: records go to `active` while DuckDB loads the other in the background. */
+  active: ChunkFile;
+  spare: ChunkFile;
+  plan: ChunkPlan;
+  /**
+   * Why the stream's records are validated line by line in JavaScript (and not routed as bytes):
+   * a schema keyword the SQL does not check, or a property whose missing and null it cannot tell apart.
+   */
+  lineChecked: string | undefined;
   received: number;
   /** Rows received since the last commit, and when the first of them arrived (ms since epoch). */
   uncommitted: number;
@@ -75,6 +86,9 @@ interface StreamBatch {
   lastRowidBefore?: bigint;
 }
 
+/** read_json's smallest buffer for a chunk's lines (it holds at least the longest line). */
+const MIN_OBJECT_SIZE = 1024 * 1024;
+
 /** What a RECORD or ACTIVATE_VERSION version may be: it is stored in the BIGINT column _sdc_table_version. */
 const VERSION_RANGE = "version must be an integer from -2^63 to 2^63-1 (it is stored in the BIGINT column _sdc_table_version)";
 
@@ -82,13 +96,15 @@ export type StateSink = (value: unknown) => Promise<void>;
 
 /**
  * Applies Singer messages to DuckDB, as a pipeline:
- * - route: `handle` sends each message to its handler (SCHEMA prepares the stream's table, after
- *   SchemaChecks; BATCH goes to BatchLoader);
- * - stage: a RECORD's key and value checks (record-checks.ts, JSON Schema), then its line goes to
- *   the stream's StreamStage;
- * - type and merge: a full chunk of staged lines is parsed and typed by DuckDB into the table
- *   (insertStatement) inside the batch transaction, in the background while records keep coming;
- *   the batch's end deletes the rows it replaces (replaceByKeyStatement) and hard_delete's rows;
+ * - route: `handleLine` sends a RECORD line of a known stream to its chunk file as bytes
+ *   (record-router.ts); every other line is parsed and `handle` sends it to its handler (SCHEMA
+ *   prepares the stream's table, after SchemaChecks; BATCH goes to BatchLoader; a RECORD parsed
+ *   here gets the JavaScript checks, then joins the chunk file too);
+ * - stage: the stream's ChunkFile, on disk;
+ * - type, validate and merge: a full chunk is read, checked and typed by DuckDB (chunk-sql.ts, the
+ *   BATCH path's SQL) into the table inside the batch transaction, in the background while lines
+ *   keep coming; a refused chunk is read again to name the line; the batch's end deletes the rows
+ *   it replaces (replaceByKeyStatement) and hard_delete's rows;
  * - commit: one transaction covers every stream's batch;
  * - acknowledge: the latest STATE goes to `emitState` only once everything received before it is committed.
  */
@@ -97,7 +113,8 @@ export class Loader {
   private readonly warnedTypes = new Set<string>();
   private pendingState: { value: unknown } | undefined;
   private schemaCreated = false;
-  private stagesCreated = 0;
+  private readonly router = new RecordRouter<LoadedStream>();
+  private readonly clock = new SequenceClock();
   /** The batch transaction, open from the first merged chunk until the commit. */
   private batch: { startedAt: string } | undefined;
   private readonly chunkRows: number;
@@ -151,6 +168,43 @@ export class Loader {
     }
   }
 
+  /**
+   * Handles one line of input. A RECORD line of a stream with a SCHEMA, spelled the usual way, goes
+   * to the stream's chunk file as bytes, never parsed here (DuckDB parses and checks it); any other
+   * line is decoded and parsed.
+   */
+  handleLine(line: LineBytes): Promise<void> | undefined {
+    const stream = this.router.match(line.bytes);
+    if (stream && isUtf8(line.bytes)) {
+      if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
+      stream.active.append(line.lineNumber, this.clock.next(), line.bytes, 1);
+      return this.afterStaged(stream, line.bytes.length);
+    }
+    const text = decodeLine(line, this.source);
+    if (text === undefined) return undefined;
+    return this.handle(parseMessageLine(text, line.lineNumber, this.source), text);
+  }
+
+  /**
+   * After `error` stopped the run at some line: the earliest input error of the lines received
+   * before it that are not loaded yet (chunks are checked when DuckDB loads them, so a record
+   * refused there may precede the line that stopped the run), else `error` itself.
+   */
+  async earliestProblem(error: unknown): Promise<unknown> {
+    await this.background;
+    const failure = this.backgroundFailure ?? error;
+    if (!(failure instanceof SingerInputError) || failure.lineNumber === undefined) return failure;
+    let earliest: SingerInputError = failure;
+    for (const stream of this.streams.values()) {
+      for (const chunk of [stream.active, stream.spare]) {
+        if (chunk.rows === 0 || chunk.lineRange[0] >= (earliest.lineNumber as number)) continue;
+        const problem = await this.explainChunk(stream, chunk).catch(() => undefined);
+        if (problem && (problem.lineNumber as number) < (earliest.lineNumber as number)) earliest = problem;
+      }
+    }
+    return earliest;
+  }
+
   /** What each stream loaded, for the end-of-run summary. */
   loadedTables(): LoadedTable[] {
     return [...this.streams.values()].map((s) => ({ stream: s.name, table: s.target.table, received: s.received, metadata: s.target.metadata, columns: s.target.columns.map((c) => c.name) }));
@@ -195,6 +249,34 @@ export class Loader {
     }
   }
 
+  /** A RECORD's problem as the JavaScript checks see it: its key, its version, its values. */
+  private recordProblem(stream: LoadedStream, message: RecordMessage, lineNumber: number): SingerInputError | undefined {
+    const badKey = keyProblem(stream.keyProperties, message.record);
+    if (badKey) return this.inputError(badKey.message, lineNumber, message.stream, badKey.field);
+    if (message.version !== undefined && !isBigint(message.version)) return this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
+    const badValue = valueProblem(stream, message.record);
+    if (badValue) return this.inputError(badValue.message, lineNumber, message.stream, badValue.field);
+    return undefined;
+  }
+
+  /** The first line of a chunk the JavaScript checks refuse (as they would have refused it on arrival), if any. */
+  private async explainChunk(stream: LoadedStream, chunk: ChunkFile): Promise<SingerInputError | undefined> {
+    for await (const { lineNumber, bytes } of chunk.lines()) {
+      let item;
+      try {
+        item = parseMessageLine(bytes.toString("utf8"), lineNumber, this.source);
+      } catch (error) {
+        if (error instanceof SingerInputError) return error;
+        throw error;
+      }
+      if (item.kind !== "message" || item.message.type !== "RECORD") continue;
+      if (item.message.stream !== stream.name) return this.inputError(`RECORD of stream "${item.message.stream}" in the chunk of stream "${stream.name}"`, lineNumber, item.message.stream);
+      const problem = this.recordProblem(stream, item.message, lineNumber);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+
   private track(work: Promise<void> | undefined): Promise<void> | undefined {
     if (!work) return undefined;
     const tracked = work.finally(() => {
@@ -208,31 +290,32 @@ export class Loader {
     return new SingerInputError(message, { source: this.source, lineNumber, stream, field });
   }
 
+  /** A RECORD parsed here (not routed as bytes): checked as it arrives, then its line joins the stream's chunk file like any other. */
   private handleRecord(message: RecordMessage, lineNumber: number, line: string): Promise<void> | undefined {
     if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("RECORD arrived before the stream's SCHEMA", lineNumber, message.stream);
-    const badKey = keyProblem(stream.keyProperties, message.record);
-    if (badKey) throw this.inputError(badKey.message, lineNumber, message.stream, badKey.field);
-    if (message.version !== undefined && !isBigint(message.version)) throw this.inputError(VERSION_RANGE, lineNumber, message.stream, "version");
-    const badValue = valueProblem(stream, message.record);
-    if (badValue) throw this.inputError(badValue.message, lineNumber, message.stream, badValue.field);
-    try {
-      stream.active.append(line, (performance.timeOrigin + performance.now()) * 1000);
-    } catch (error) {
-      // A failed background merge aborts the transaction, and appending fails with a message that hides why: report the merge's failure.
-      if (this.background || this.backgroundFailure !== undefined) return this.settleBackground().then(() => Promise.reject(error));
-      throw error;
-    }
+    const problem = this.recordProblem(stream, message, lineNumber);
+    if (problem) throw problem;
+    // The line as received (integers beyond 2^53 stay exact), not re-serialised from the parsed message.
+    const bytes = Buffer.from(line.trimStart());
+    stream.active.append(lineNumber, this.clock.next(), bytes, 1);
+    return this.afterStaged(stream, bytes.length);
+  }
+
+  /** Counts a staged line; starts a background commit when the batch is full, a background load when the chunk is. */
+  private afterStaged(stream: LoadedStream, lineBytes: number): Promise<void> | undefined {
     stream.received += 1;
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
     if (stream.uncommitted >= this.settings.batch_size_rows) return this.commitInBackground();
-    if (line.length > LARGE_RECORD_CHARACTERS) {
-      this.uncommittedLargeCharacters += line.length;
+    if (lineBytes > LARGE_RECORD_CHARACTERS) {
+      this.uncommittedLargeCharacters += lineBytes;
+      stream.active.largeBytes += lineBytes;
       if (this.uncommittedLargeCharacters >= this.batchCharacters) return this.commitInBackground();
     }
-    const chunkFull = stream.active.rows >= stream.chunkRows || stream.active.characters >= this.batchCharacters / 4;
+    // Large records also make smaller chunks: DuckDB holds a chunk's long strings in memory while it loads them.
+    const chunkFull = stream.active.rows >= stream.chunkRows || stream.active.largeBytes >= this.batchCharacters / 4;
     return chunkFull ? this.mergeInBackground(stream) : undefined;
   }
 
@@ -273,7 +356,20 @@ export class Loader {
       hardDelete: this.settings.hard_delete,
       hidesRowid: keys.length > 0 && table.columnNames.has("rowid"),
     };
-    this.streams.set(name, {
+    const latestPerChunk = keys.length > 0 && (target.hidesRowid || columnsDominate(columnCount, this.memory.limitBytes));
+    const properties = new Set(columns.map((c) => c.path[0])).size;
+    let plan: ChunkPlan;
+    let lineChecked: string | undefined;
+    if (properties > PROPERTIES_PER_TRANSFORM) {
+      lineChecked = `a schema of ${properties} top-level properties`;
+      plan = wideChunkPlan(target, latestPerChunk);
+    } else {
+      plan = chunkLoadPlan({ schema, target, validate: validate !== undefined, latestPerChunk });
+      lineChecked = validate ? this.lineCheckReason(schema, columns, plan.ambiguous, latestPerChunk || target.hidesRowid) : undefined;
+      if (lineChecked) plan = chunkLoadPlan({ schema, target, validate: false, latestPerChunk });
+    }
+    if (lineChecked) this.logger.forStream(name).info(`records are parsed and validated line by line in JavaScript (${lineChecked} is not checked in SQL)`);
+    const stream: LoadedStream = {
       name,
       signature,
       schema,
@@ -282,8 +378,10 @@ export class Loader {
       validate,
       bigintPaths: validate ? columns.filter((c) => c.type === "BIGINT").map((c) => c.path) : [],
       target,
-      active: previous ? previous.active : await StreamStage.create(this.connection, this.stagesCreated++),
-      spare: previous ? previous.spare : await StreamStage.create(this.connection, this.stagesCreated++),
+      active: previous ? previous.active : ChunkFile.create(),
+      spare: previous ? previous.spare : ChunkFile.create(),
+      plan,
+      lineChecked,
       received: previous?.received ?? 0,
       uncommitted: 0,
       oldestUncommittedAt: undefined,
@@ -291,8 +389,25 @@ export class Loader {
       replaceRows: previous ? previous.replaceRows : this.settings.load_method === "overwrite",
       columnCount,
       chunkRows: chunkRowsForColumns(columnCount, this.memory.limitBytes, this.chunkRows),
-      latestPerChunk: keys.length > 0 && (target.hidesRowid || columnsDominate(columnCount, this.memory.limitBytes)),
-    });
+      latestPerChunk,
+    };
+    this.streams.set(name, stream);
+    if (lineChecked) this.router.delete(name);
+    else this.router.add(name, stream);
+  }
+
+  /**
+   * Why records must be validated line by line in JavaScript, if they must: the schema has a
+   * keyword the SQL does not check, or a property whose missing and null the SQL cannot tell apart
+   * that has no column of its own, or whose rows cannot be told after the insert (`pickedPerChunk`).
+   */
+  private lineCheckReason(schema: JsonSchema, columns: ColumnSpec[], ambiguous: string[], pickedPerChunk: boolean): string | undefined {
+    // The plan checks the record's properties and required; an anyOf on the record itself is left to the line check.
+    const unchecked = schema.anyOf !== undefined ? "schema: anyOf" : uncheckedKeyword(schema);
+    if (unchecked) return unchecked;
+    const direct = new Set(columns.filter((c) => c.path.length === 1).map((c) => c.path[0]));
+    const indirect = ambiguous.find((name) => !direct.has(name) || pickedPerChunk);
+    return indirect !== undefined ? `schema.${indirect}: missing and null are told apart` : undefined;
   }
 
   private async handleActivateVersion(message: ActivateVersionMessage, lineNumber: number): Promise<void> {
@@ -328,7 +443,7 @@ export class Loader {
     }
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("BATCH arrived before the stream's SCHEMA", lineNumber, message.stream);
-    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger });
+    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger, memoryBytes: this.memory.limitBytes });
     const fail = (error: unknown): never => {
       if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
       throw new LoadError(`loading a BATCH failed: ${this.memory.describe(error, stream.columnCount)}`, { source: this.source, lineNumber, stream: stream.name });
@@ -441,27 +556,56 @@ export class Loader {
     return undefined;
   }
 
-  /** Moves a staging table's rows into the stream's table inside the batch transaction (opening it if needed). */
-  private async mergeStaged(stream: LoadedStream, stage: StreamStage, batch: StreamBatch): Promise<void> {
-    stage.seal();
+  /**
+   * Loads a chunk file's lines into the stream's table inside the batch transaction (opening it if
+   * needed). A chunk DuckDB refuses is read again line by line, and the first line the JavaScript
+   * checks refuse is the error; failing that, DuckDB's message with the chunk's lines.
+   */
+  private async mergeStaged(stream: LoadedStream, chunk: ChunkFile, batch: StreamBatch): Promise<void> {
+    chunk.flush();
     if (!this.batch) {
       await this.connection.run("BEGIN TRANSACTION");
       this.batch = { startedAt: new Date().toISOString() };
     }
-    const { target } = stream;
+    const { target, plan } = stream;
+    const file = [chunk.path];
+    // read_json's buffer must hold the longest line (DuckDB reads at least 16 MiB at a time whatever is asked).
+    const objectSize = Math.max(MIN_OBJECT_SIZE, chunk.longestLine + 1024);
     try {
       await this.clearTableOnFirstLoad(stream);
       if (target.keyProperties.length > 0 && !target.hidesRowid && batch.lastRowidBefore === undefined) {
-        batch.lastRowidBefore = (await this.connection.runAndReadAll(lastRowidStatement(target))).getRowsJS()[0]?.[0] as bigint;
+        batch.lastRowidBefore = await this.lastRowid(target);
       }
-      if (target.hidesRowid) await this.connection.run(deleteStagedKeysStatement(target, stage.sqlName));
-      await this.connection.run(insertStatement(target, stage.sqlName, stream.latestPerChunk), this.settings.add_metadata_columns ? [this.batch.startedAt] : []);
-      await this.connection.run(stage.clearSql);
+      const check = plan.check(objectSize);
+      if (check) await this.connection.run(check, file);
+      const deleteKeys = plan.deleteKeys(objectSize);
+      if (deleteKeys) await this.connection.run(deleteKeys, file);
+      const before = plan.ambiguous.length > 0 ? await this.lastRowid(target) : undefined;
+      await this.connection.run(plan.insert(objectSize), this.settings.add_metadata_columns ? [...file, this.batch.startedAt] : file);
+      if (before !== undefined && (await this.ambiguousRows(stream, before)) > 0) {
+        const refused = await this.explainChunk(stream, chunk);
+        if (refused) throw refused;
+      }
       batch.merged = true;
     } catch (error) {
-      throw new LoadError(`loading a batch failed: ${this.memory.describe(error, stream.columnCount)}`, { stream: stream.name });
+      if (error instanceof SingerInputError) throw error;
+      const refused = await this.explainChunk(stream, chunk);
+      if (refused) throw refused;
+      const [first, last] = chunk.lineRange;
+      throw new LoadError(`loading a batch failed: ${this.memory.describe(error, stream.columnCount)} (loading the records of lines ${first} to ${last})`, { source: this.source, stream: stream.name });
     }
-    await stage.reset();
+    chunk.reset();
+  }
+
+  private async lastRowid(target: MergeTarget): Promise<bigint> {
+    return (await this.connection.runAndReadAll(lastRowidStatement(target))).getRowsJS()[0]?.[0] as bigint;
+  }
+
+  /** Rows a chunk inserted (rowid above `before`) with SQL NULL in a column whose missing and null the schema tells apart. */
+  private async ambiguousRows(stream: LoadedStream, before: bigint): Promise<number> {
+    const nulls = stream.plan.ambiguous.map((name) => `${quoteIdentifier(stream.columns.find((c) => c.path.length === 1 && c.path[0] === name)?.name ?? name)} IS NULL`);
+    const sql = `SELECT count(*) FROM ${qualifiedName(stream.target.schema, stream.target.table)} WHERE rowid > ? AND (${nulls.join(" OR ")})`;
+    return Number((await this.connection.runAndReadAll(sql, [before])).getRowsJS()[0]?.[0]);
   }
 
   /** Once a stream's chunks of the batch are merged: the rows they replace go (upsert), then hard_delete's rows marked deleted. */

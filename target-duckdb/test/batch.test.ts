@@ -96,6 +96,36 @@ describe("target-duckdb BATCH messages", function () {
     ]);
   });
 
+  it("keeps the last line of each key in a file large enough to be read by several threads at once (rows land out of line order)", async () => {
+    // 45 MB: DuckDB splits the file into 32 MiB buffers read in parallel, and inserts them unordered (batch-load.ts).
+    const keys = 120_000;
+    const pad = "p".repeat(150);
+    const lines = ["first", "last"].map((pass) => Array.from({ length: keys }, (_, id) => JSON.stringify({ id, email: `${pass}@example.com`, plan: pad })).join("\n"));
+    const url = batchFile("twice.jsonl", lines.join("\n") + "\n");
+    const result = await runTarget(db.path, ndjson([SCHEMA, batch([url]), state(1)]));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(stateLines(result), [state(1).value]);
+    assert.deepEqual(await query(db.path, "SELECT email, count(*), count(DISTINCT id) FROM tap_intercom.users GROUP BY email"), [["last@example.com", String(keys), String(keys)]]);
+  });
+
+  it("fills _sdc_extracted_at with the BATCH message's time_extracted, else the time the target received the BATCH; refuses a time_extracted that is not a date-time", async () => {
+    const stamped = batchFile("stamped.jsonl", ndjson([user(1)]));
+    const unstamped = batchFile("unstamped.jsonl", ndjson([user(2)]));
+    const before = new Date().toISOString();
+    const result = await runTarget(db.path, ndjson([SCHEMA, { ...batch([stamped]), time_extracted: "2024-05-06T09:08:07+02:00" }, batch([unstamped]), state(1)]));
+    assert.equal(result.code, 0, result.stderr);
+    const rows = await query(db.path, "SELECT id, strftime(_sdc_extracted_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), _sdc_extracted_at = _sdc_received_at, _sdc_extracted_at >= CAST(? AS TIMESTAMPTZ) FROM tap_intercom.users ORDER BY id", [before]);
+    assert.deepEqual(rows, [
+      ["1", "2024-05-06T07:08:07Z", false, false],
+      ["2", rows[1]?.[1], true, true],
+    ]);
+
+    const bad = await runTarget(db.path, ndjson([SCHEMA, { ...batch([stamped]), time_extracted: "yesterday" }, state(2)]));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /line 2, stream "users", field "time_extracted": BATCH message "time_extracted" must be an RFC 3339 date-time/);
+    assert.deepEqual(stateLines(bad), []);
+  });
+
   // Each record breaks one rule the RECORD path enforces; the BATCH path must refuse it too, naming file, line and field.
   const refused: { name: string; record: Record<string, unknown>; field: string }[] = [
     { name: "a fraction for an integer", record: user(9, { age: 1.5 }), field: "age" },

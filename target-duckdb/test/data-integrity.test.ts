@@ -79,18 +79,27 @@ describe("target-duckdb data integrity", function () {
       });
     }
 
-    it("names duplicates at any depth and outside the record (a message's version)", async () => {
-      const nested = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","obj":{"a":1, "a" :2}}}\n');
-      assert.notEqual(nested.code, 0);
-      assert.match(nested.stderr, /line 2, stream "s", field "obj.a": the key "a" appears twice/);
-      const inArray = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","list":[{"a":1},[],{"b":"\\"a\\":","a":1,"a":2}]}}\n');
-      assert.match(inArray.stderr, /line 2, stream "s", field "list.2.a": the key "a" appears twice/);
+    it("names duplicates in the message and its record, and at any depth of a message it parses itself (a RECORD in another member order)", async () => {
       const keyTwice = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","id":"2"}}\n');
       assert.match(keyTwice.stderr, /line 2, stream "s", field "id": the key "id" appears twice/);
       const version = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","version":1,"record":{"id":"1"},"version":2}\n');
       assert.notEqual(version.code, 0);
       assert.match(version.stderr, /line 2, stream "s", field "version": the key "version" appears twice/);
+      const nested = await runTarget(db.path, ndjson([NUMBERED]) + '{"record":{"id":"1","obj":{"a":1, "a" :2}},"type":"RECORD","stream":"s"}\n');
+      assert.notEqual(nested.code, 0);
+      assert.match(nested.stderr, /line 2, stream "s", field "obj.a": the key "a" appears twice/);
+      const inArray = await runTarget(db.path, ndjson([NUMBERED]) + '{"stream":"s","type":"RECORD","record":{"id":"1","list":[{"a":1},[],{"b":"\\"a\\":","a":1,"a":2}]}}\n');
+      assert.match(inArray.stderr, /line 2, stream "s", field "list.2.a": the key "a" appears twice/);
       assert.deepEqual(await rows("SELECT count(*) FROM tap_intercom.s"), [["0"]]);
+    });
+
+    it("loads a nested duplicate in a RECORD DuckDB parses (the usual member order) with its first value checked and the object stored as sent", async () => {
+      const checked = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","obj":{"a":"x", "a" :2}}}\n');
+      assert.notEqual(checked.code, 0);
+      assert.match(checked.stderr, /line 2, stream "s", field "obj.a": the key "a" appears twice/);
+      const loaded = await runTarget(db.path, ndjson([NUMBERED]) + '{"type":"RECORD","stream":"s","record":{"id":"1","obj":{"a":1, "a" :"x"}}}\n');
+      assert.equal(loaded.code, 0, loaded.stderr);
+      assert.deepEqual(await rows("SELECT id, obj, obj->>'$.a' FROM tap_intercom.s"), [["1", '{"a":1,"a":"x"}', "1"]]);
     });
 
     it('loads strings that merely look like keys (\\":, escaped quotes) exactly', async () => {

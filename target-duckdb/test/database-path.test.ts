@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ROW_GROUP_SIZE } from "../src/database.js";
 import { runCommand, TARGET_BIN } from "../../test/helpers.js";
 import { ndjson, query, runTarget, stateLines, targetEnv, tempDatabase } from "./support.js";
 
@@ -41,6 +43,18 @@ describe("target-duckdb: where the database lives (the path setting)", function 
     const again = await runTarget(db.path, MESSAGES);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.users"), [["1"]]);
+  });
+
+  it(`writes tables in row groups of ${ROW_GROUP_SIZE} rows (a load's rows reach the file as each fills, not all at its commit)`, async () => {
+    const rows = 70_000;
+    const file = join(dirname(db.path), "users.jsonl");
+    writeFileSync(file, Array.from({ length: rows }, (_, id) => JSON.stringify({ id })).join("\n") + "\n");
+    const batch = { type: "BATCH", stream: "users", encoding: { format: "jsonl", compression: "none" }, manifest: [pathToFileURL(file).href] };
+    const result = await runTarget(db.path, ndjson([SCHEMA, batch, { type: "STATE", value: { bookmarks: { users: { n: rows } } } }]));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.users"), [[String(rows)]]);
+    const groups = await query(db.path, "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('tap_intercom.users')");
+    assert.deepEqual(groups, [[String(Math.ceil(rows / ROW_GROUP_SIZE))]]);
   });
 
   for (const [path, extension] of [

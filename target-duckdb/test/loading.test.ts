@@ -225,10 +225,11 @@ describe("target-duckdb loading", function () {
   });
 
   it("keeps a batch of ordinary records whole, however much of memory_limit their JSON fills", async () => {
-    const result = await runTarget(db.path, ndjson(textRecordsEachWithState("people", 4_000, 2_500)), { memory_limit: "16MB" });
+    // 40 MB of JSON at a 96MB memory_limit (DuckDB's JSON reader alone takes a 32 MiB buffer, so no smaller limit loads).
+    const result = await runTarget(db.path, ndjson(textRecordsEachWithState("people", 16_000, 2_500)), { memory_limit: "96MB" });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(stateLines(result), [{ loaded: 4_000 }], "one commit, at the end of input");
-    assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.people"), [["4000"]]);
+    assert.deepEqual(stateLines(result), [{ loaded: 16_000 }], "one commit, at the end of input");
+    assert.deepEqual(await query(db.path, "SELECT count(*) FROM tap_intercom.people"), [["16000"]]);
   });
 
   it("appends when the stream has no key properties", async () => {
