@@ -13,7 +13,7 @@ import {
   type SchemaMessage,
   type JsonSchema,
 } from "../../singer/src/index.js";
-import { BatchLoader, BatchLoadError } from "./batch-load.js";
+import { BatchLoader, BatchLoadError, batchThreads } from "./batch-load.js";
 import { uncheckedKeyword } from "./batch-sql.js";
 import { ChunkFile, SequenceClock } from "./chunk-file.js";
 import { chunkLoadPlan, PROPERTIES_PER_TRANSFORM, wideChunkPlan, type ChunkPlan } from "./chunk-sql.js";
@@ -23,6 +23,7 @@ import {
   deleteMarkedStatement,
   lastRowidStatement,
   METADATA_COLUMNS,
+  replaceByKeyInSequenceStatement,
   replaceByKeyStatement,
   type MergeTarget,
 } from "./merge.js";
@@ -76,6 +77,13 @@ interface LoadedStream {
    * rowid pick per chunk too (see MergeTarget.hidesRowid).
    */
   latestPerChunk: boolean;
+  /**
+   * DuckDB threads for the stream's chunk inserts. Above one, rows are inserted without insertion
+   * order (DuckDB's ordered insert keeps a second thread mostly waiting) and the batch's upsert
+   * orders a key's rows by _sdc_sequence; one keeps the ordered insert (no metadata columns, the
+   * per-chunk picks of wide and rowid-hiding tables, schemas loaded in groups of properties).
+   */
+  threads: number;
 }
 
 /** A stream's part in the open batch. */
@@ -127,6 +135,8 @@ export class Loader {
   private background: Promise<void> | undefined;
   private backgroundFailure: unknown;
   private batchLoader: BatchLoader | undefined;
+  /** DuckDB's thread count outside parallel chunk inserts, read at the first one. */
+  private ownThreads: number | undefined;
   /** The asynchronous work in progress (a flush, a schema change), if any; nothing else may touch the database meanwhile. */
   busy: Promise<void> | undefined;
 
@@ -390,6 +400,7 @@ export class Loader {
       columnCount,
       chunkRows: chunkRowsForColumns(columnCount, this.memory.limitBytes, this.chunkRows),
       latestPerChunk,
+      threads: this.settings.add_metadata_columns && !latestPerChunk && !target.hidesRowid && properties <= PROPERTIES_PER_TRANSFORM ? batchThreads(this.memory.limitBytes, columnCount) : 1,
     };
     this.streams.set(name, stream);
     if (lineChecked) this.router.delete(name);
@@ -581,7 +592,8 @@ export class Loader {
       const deleteKeys = plan.deleteKeys(objectSize);
       if (deleteKeys) await this.connection.run(deleteKeys, file);
       const before = plan.ambiguous.length > 0 ? await this.lastRowid(target) : undefined;
-      await this.connection.run(plan.insert(objectSize), this.settings.add_metadata_columns ? [...file, this.batch.startedAt] : file);
+      const parameters = this.settings.add_metadata_columns ? [...file, this.batch.startedAt] : file;
+      await this.withThreads(stream.threads, () => this.connection.run(plan.insert(objectSize), parameters));
       if (before !== undefined && (await this.ambiguousRows(stream, before)) > 0) {
         const refused = await this.explainChunk(stream, chunk);
         if (refused) throw refused;
@@ -595,6 +607,21 @@ export class Loader {
       throw new LoadError(`loading a batch failed: ${this.memory.describe(error, stream.columnCount)} (loading the records of lines ${first} to ${last})`, { source: this.source, stream: stream.name });
     }
     chunk.reset();
+  }
+
+  /** Runs a chunk insert on `threads` DuckDB threads, without insertion order when more than one. */
+  private async withThreads<T>(threads: number, work: () => Promise<T>): Promise<T> {
+    if (threads <= 1) return work();
+    this.ownThreads ??= Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]?.[0]) || 1;
+    await this.connection.run(`SET threads = ${threads}`);
+    await this.connection.run("SET preserve_insertion_order = false");
+    try {
+      return await work();
+    } finally {
+      // After a failed statement the transaction refuses even these: the failure itself is what to report.
+      await this.connection.run(`SET threads = ${this.ownThreads}`).catch(() => undefined);
+      await this.connection.run("SET preserve_insertion_order = true").catch(() => undefined);
+    }
   }
 
   private async lastRowid(target: MergeTarget): Promise<bigint> {
@@ -613,7 +640,9 @@ export class Loader {
     if (!batch.merged) return;
     const deleteMarked = deleteMarkedStatement(stream.target);
     try {
-      if (batch.lastRowidBefore !== undefined) await this.connection.run(replaceByKeyStatement(stream.target), [batch.lastRowidBefore]);
+      const before = batch.lastRowidBefore;
+      if (before !== undefined && stream.threads > 1) await this.connection.run(replaceByKeyInSequenceStatement(stream.target), [before, before]);
+      else if (before !== undefined) await this.connection.run(replaceByKeyStatement(stream.target), [before]);
       if (deleteMarked) await this.connection.run(deleteMarked);
     } catch (error) {
       throw new LoadError(`loading a batch failed: ${this.memory.describe(error, stream.columnCount)}`, { stream: stream.name });

@@ -46,6 +46,22 @@ export function replaceByKeyStatement(target: MergeTarget): string {
 }
 
 /**
+ * The upsert for loads whose rows may land out of line order (inserted by several threads) but
+ * carry `_sdc_sequence` increasing with the line (RECORD chunks): of a key's rows the load
+ * inserted, the one of the highest sequence stays, and every older row of that key goes. Takes the
+ * lastRowidStatement read before the load, twice.
+ */
+export function replaceByKeyInSequenceStatement(target: MergeTarget): string {
+  const table = qualifiedName(target.schema, target.table);
+  const keyColumns = keyColumnsOf(target);
+  const keys = keyColumns.map((c, i) => `${quoteIdentifier(c.name)} AS k${i}`).join(", ");
+  return (
+    `DELETE FROM ${table} AS t USING (SELECT ${keys}, max(_sdc_sequence) AS last FROM ${table} WHERE rowid > ? GROUP BY ALL) AS b ` +
+    `WHERE ${keysMatch(keyColumns)} AND (t.rowid <= ? OR t._sdc_sequence < b.last)`
+  );
+}
+
+/**
  * hard_delete: drops the rows marked deleted. Records carrying _sdc_deleted_at are deleted ones:
  * its metadata column, or without metadata columns a declared property of that name.
  */

@@ -125,6 +125,19 @@ describe("target-duckdb loading", function () {
     assert.deepEqual(wrong, [], "the last record per key wins");
   });
 
+  it("keeps the last record per key when a chunk is large enough for several DuckDB threads to read at once", async () => {
+    // Chunks load without insertion order on two threads; the upsert then orders a key's rows by
+    // _sdc_sequence. Each key appears twice, about 36 MB apart (read_json reads 32 MiB per thread).
+    const keys = 30_000;
+    const padding = "x".repeat(1200);
+    const lines = Array.from({ length: 2 * keys }, (_, i) => record("items", { id: i % keys, rev: i < keys ? "first" : "second", padding }));
+    const head = schema("items", { id: { type: "integer" }, rev: { type: "string" }, padding: { type: "string" } });
+    const result = await runTarget(db.path, ndjson([head, ...lines]));
+    assert.equal(result.code, 0, result.stderr);
+    const [totals] = await query(db.path, "SELECT count(*)::VARCHAR, count(DISTINCT id)::VARCHAR, count(*) FILTER (WHERE rev <> 'second')::VARCHAR FROM tap_intercom.items");
+    assert.deepEqual(totals, [String(keys), String(keys), "0"], "each key once, with its second record");
+  });
+
   it("upserts on key properties: the last record per key wins, within and across batches", async () => {
     const messages = [
       schema("tickets", { id: { type: "integer" }, region: { type: "string" }, status: { type: "string" } }, ["id", "region"]),
