@@ -5,34 +5,14 @@
  * window's budget and waits only for the announced reset needs about (requests / 167 - 1) × 10 s
  * at 1,000/min; one that spreads the budget or waits for a minute boundary needs more.
  */
-import { Writable } from "node:stream";
-import { perMinuteRateLimit, startFixtureServer } from "../fixtures/src/index.js";
-import { isStreamSelected, Logger, SingerWriter } from "../singer/src/index.js";
-import { IntercomClient } from "../tap-intercom/src/http/client.js";
-import { resolveConfig } from "../tap-intercom/src/settings.js";
-import { discover, sync } from "../tap-intercom/src/tap.js";
+import { perMinuteRateLimit } from "../fixtures/src/index.js";
+import { fullSync } from "./lib/full-sync.js";
 
-async function fullSync(perMinute: number): Promise<{ seconds: number; requests: number; rateLimited: number }> {
-  const server = await startFixtureServer({ seed: 1, scale: "small", rateLimit: perMinuteRateLimit(perMinute), log: () => undefined });
-  try {
-    const config = resolveConfig({ access_token: server.token, base_url: server.url, max_concurrency: 8 });
-    const logger = new Logger("bench", "warn");
-    const catalog = await discover(config, logger);
-    const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-    const client = new IntercomClient(config, logger);
-    const started = Date.now();
-    await sync({ config, logger, writer: new SingerWriter(sink), state: { bookmarks: {} }, streams: catalog.streams.filter((stream) => isStreamSelected(stream)), client });
-    const seconds = (Date.now() - started) / 1000;
-    client.close();
-    return { seconds, requests: client.stats.requests, rateLimited: client.stats.rateLimited };
-  } finally {
-    await server.close();
-  }
-}
+const atRate = (perMinute: number) => fullSync({ seed: 1, scale: "small", rateLimit: perMinuteRateLimit(perMinute), log: () => undefined });
 
 async function main(): Promise<void> {
-  const fast = await fullSync(10_000);
-  const slow = await fullSync(1_000);
+  const fast = await atRate(10_000);
+  const slow = await atRate(1_000);
   const window = perMinuteRateLimit(1_000);
   const resets = Math.max(0, Math.ceil(slow.requests / window.limit) - 1);
   process.stdout.write(

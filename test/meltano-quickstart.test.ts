@@ -77,7 +77,7 @@ describe("the README's Meltano quick start, in a fresh copy of the repository", 
       assert.equal(result.code, 0, `\`${line}\` failed:\n${transcript.join("\n")}`);
       if (command.startsWith("meltano run ")) {
         // One warning, which the tap's end-of-run summary repeats as a "  - " item.
-        const warnings = result.stderr.split("\n").filter((l) => /WARN tap-intercom: skipping report_/.test(l));
+        const warnings = result.stderr.split("\n").filter((l) => /WARN tap-intercom: skipping stream "report_/.test(l));
         assert.equal(warnings.length, 1, `one warning for the skipped reporting streams:\n${result.stderr}`);
       }
     }

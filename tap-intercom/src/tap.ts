@@ -76,7 +76,7 @@ function runnableStreams(streams: CatalogStream[], config: TapConfig, current: u
     if (reason !== undefined) skipped.set(reason, [...(skipped.get(reason) ?? []), stream.tap_stream_id]);
     return reason === undefined;
   });
-  for (const [reason, ids] of skipped) logger.warn(`skipping ${ids.join(", ")}: ${reason}`);
+  for (const [reason, ids] of skipped) logger.warn(`skipping ${ids.map(streamLabel).join(", ")}: ${reason}`);
   if (typeof current === "string" && [...skipped.values()].some((ids) => ids.includes(current))) {
     logger.forStream(current).warn("the state's currently_syncing names it, and it cannot run; continuing with the other streams");
   }
@@ -140,7 +140,7 @@ export async function sync(run: {
   logger.info(`sync done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${requests} requests, ${retries} retries, ${rateLimited} rate-limited`);
   logger.metric("counter", "http_request_count", requests, { retries, rate_limited: rateLimited });
   if (skipped.size === 0) return;
-  logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, why]) => (why ? `${id} (${why})` : id)).join(", ")}`, { repeatInSummary: false });
+  logger.warn(`skipped streams (not synced): ${[...skipped].map(([id, why]) => (why ? `${streamLabel(id)} (${why})` : streamLabel(id))).join(", ")}`, { repeatInSummary: false });
   const asked = [...skipped.keys()].filter((id) => run.explicit?.has(id));
   if (asked.length > 0) {
     throw new StreamsRefusedError(asked);

@@ -64,7 +64,7 @@ describe("tap-intercom content_data: the content data export on the reporting jo
     const config = configFor("2.14", { content_data_export: false });
     const run = await runTap(config, { catalog: selectOnly(await discoverCatalog(config), ["content_data", "tags"]) });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /skipping content_data: content_data runs export jobs only with "content_data_export": true/);
+    assert.match(run.stderr, /skipping stream "content_data": content_data runs export jobs only with "content_data_export": true/);
     assert.ok(recordsOf(run.messages, "tags").length > 0);
     assert.equal(server.stats().byRoute["POST /export/content/data"], undefined);
   });
@@ -73,7 +73,7 @@ describe("tap-intercom content_data: the content data export on the reporting jo
     const { start_date: _unset, ...config } = configFor("2.14");
     const run = await runTap(config, { catalog: selectOnly(await discoverCatalog(config), ["content_data", "tags"]) });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /skipping content_data: content_data needs "reporting_start_date" or "start_date"/);
+    assert.match(run.stderr, /skipping stream "content_data": content_data needs "reporting_start_date" or "start_date"/);
     assert.ok(recordsOf(run.messages, "tags").length > 0);
     assert.equal(server.stats().byRoute["POST /export/content/data"], undefined);
   });

@@ -134,7 +134,7 @@ describe("reporting export: the tap against the fixture's export API", function 
       if (root) root.metadata["selected"] = true;
       const result = await runCommand(TAP_BIN, ["--config", configPath, "--catalog", writeJson("selected.json", catalog)]);
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /WARN .*skipping report_conversation: reporting streams need the "app_id" and "client_id" settings/);
+      assert.match(result.stderr, /WARN .*skipping stream "report_conversation": reporting streams need the "app_id" and "client_id" settings/);
       assert.ok(!result.stdout.includes('"type":"RECORD"'), "nothing is exported");
     });
   });
@@ -193,9 +193,9 @@ describe("reporting export: the tap against the fixture's export API", function 
   });
 
   it("with a third of the downloads truncated, still reaches every row of every dataset within the retry budget", async () => {
-    // Datasets download concurrently, so which downloads the seeded faults truncate varies from run
-    // to run: at 0.3, ten failures in a row (the budget) has odds of 6e-6 per window, about 1e-3 for
-    // the run's 156 windows (12 datasets, 13 weeks); at 0.5 it was about 1 in 7.
+    // The fixture draws each download's faults from the download itself, so the same downloads are
+    // cut in every run. At 0.5, ten cut downloads in a row (the budget) would happen in some window
+    // of the run's 156 (12 datasets, 13 weeks) for about 1 seed in 7, seed 1 among them.
     await withServer({ faults: { truncateDownloadRate: 0.3 } }, async (server) => {
       const end = START + 91 * DAY;
       const { code, stderr, messages } = await runTap(configFor(server, 91, { reporting_datasets: undefined, reporting_window_seconds: 7 * DAY }));
@@ -203,6 +203,28 @@ describe("reporting export: the tap against the fixture's export API", function 
       assert.match(stderr, /download 1 of at most 10 failed \(the gzip download is truncated/);
       assertEveryRow(server, messages, end);
     });
+  });
+
+  it("meets the same faults on the same requests at any concurrency (fault draws keyed by request, not arrival order)", async () => {
+    const faults: FaultOptions = { truncateDownloadRate: 0.4, failExportJobRate: 0.1, expireDownloadRate: 0.1, badCsvRate: 0.1, errorRate: 0.1, errorStatuses: [503] };
+    const datasets = ["conversation", "call", "tickets_report", "conversation_state", "admin_status_change"];
+    const faultedAt = async (maxConcurrency: number): Promise<string[]> =>
+      withServer({ seed: 5, faults }, async (server) => {
+        const config = configFor(server, 28, { reporting_datasets: datasets, reporting_window_seconds: 7 * DAY, max_concurrency: maxConcurrency, max_retries: 8 });
+        const { code, stderr, messages } = await runTap(config);
+        assert.equal(code, 0, stderr);
+        const keys = keysByStream(messages);
+        for (const datasetId of datasets) {
+          assert.equal(keys.get(`report_${datasetId}`)?.size ?? 0, server.reportRows(datasetId, START, START + 28 * DAY).length, `${datasetId}: every row`);
+        }
+        return server.faultLog().map((f) => `${f.request} #${f.attempt}: ${f.faults.join(", ")}`).sort();
+      });
+    const one = await faultedAt(1);
+    const eight = await faultedAt(8);
+    for (const kind of ["truncateDownload", "failExportJob", "expireDownload", "badCsv", "error 503"]) {
+      assert.ok(one.some((f) => f.endsWith(kind) || f.includes(`: ${kind}`) || f.includes(`, ${kind}`)), `some request met ${kind}`);
+    }
+    assert.deepEqual(eight, one);
   });
 
   it("recovers from failed jobs, expired files and malformed CSV, and skips a no-data window", async () => {
@@ -275,7 +297,7 @@ describe("reporting export: the tap against the fixture's export API", function 
   });
 
   it("waits out Intercom's limit of 5 pending export jobs", async () => {
-    await withServer({ exportJobSeconds: 2 }, async (server) => {
+    await withServer({ exportJobSeconds: 5 }, async (server) => {
       for (let i = 0; i < 5; i++) {
         const reply = await fetch(`${server.url}/export/reporting_data/enqueue`, {
           method: "POST",

@@ -250,16 +250,25 @@ describe("tap-intercom units", () => {
       assert.equal(nextPageRequest({}, "/p", {}), undefined);
     });
 
-    it("finds the records at a declared path: an array's items, an object as one record, none where the path leads nowhere", () => {
+    it("finds the records at a declared path: an array's items, an object as one record only where declared, none where the path leads nowhere, else an error", () => {
       const parts = [{ id: "1" }, { id: "2" }];
-      assert.deepEqual(recordsAt({ conversation_parts: { type: "conversation_part.list", conversation_parts: parts } }, ["conversation_parts", "conversation_parts"]), parts);
-      assert.deepEqual(recordsAt({ id: "9", statistics: { views: 3 } }, ["statistics"]), [{ views: 3 }]);
-      for (const response of [{ id: "9" }, { statistics: null }, { statistics: 3 }, { conversation_parts: [{ id: "1" }] }]) {
-        assert.deepEqual(recordsAt(response, ["statistics"]).concat(recordsAt(response, ["conversation_parts", "conversation_parts"])), [], JSON.stringify(response));
+      const list = { stream: "conversation_parts", request: "GET /conversations/9" };
+      const statistics = { stream: "article_statistics", request: "GET /articles/9", objectIsRecord: true };
+      assert.deepEqual(recordsAt({ conversation_parts: { type: "conversation_part.list", conversation_parts: parts } }, list, ["conversation_parts", "conversation_parts"]), parts);
+      assert.deepEqual(recordsAt({ id: "9", statistics: { views: 3 } }, statistics, ["statistics"]), [{ views: 3 }]);
+      for (const response of [{ id: "9" }, { statistics: null }, { conversation_parts: [{ id: "1" }] }]) {
+        assert.deepEqual(recordsAt(response, statistics, ["statistics"]).concat(recordsAt(response, list, ["conversation_parts", "conversation_parts"])), [], JSON.stringify(response));
       }
+      assert.throws(() => recordsAt({ statistics: 3 }, statistics, ["statistics"]), /stream "article_statistics": GET \/articles\/9: the response holds a number at "statistics", where a list of records belongs/);
+      assert.throws(
+        () => recordsAt({ conversation_parts: { conversation_parts: { id: "1", part_type: "note" } } }, list, ["conversation_parts", "conversation_parts"]),
+        /stream "conversation_parts": GET \/conversations\/9: the response holds an object \(keys: id, part_type\) at "conversation_parts.conversation_parts", where a list of records belongs/,
+      );
       // The first path that holds records wins (GET /contacts/{id}/companies: `data` in its example, `companies` in its schema).
-      assert.deepEqual(recordsAt({ companies: [{ id: "c" }] }, ["data"], ["companies"]), [{ id: "c" }]);
-      assert.deepEqual(recordsAt({ data: [{ id: "d" }], companies: [{ id: "c" }] }, ["data"], ["companies"]), [{ id: "d" }]);
+      const companies = { stream: "contacts", request: "GET /contacts/1/companies" };
+      assert.deepEqual(recordsAt({ companies: [{ id: "c" }] }, companies, ["data"], ["companies"]), [{ id: "c" }]);
+      assert.deepEqual(recordsAt({ data: [{ id: "d" }], companies: [{ id: "c" }] }, companies, ["data"], ["companies"]), [{ id: "d" }]);
+      assert.deepEqual(recordsAt({ data: { id: "d" }, companies: [{ id: "c" }] }, companies, ["data"], ["companies"]), [{ id: "c" }]);
     });
 
     it("searches at or after the lower bound, ascending", () => {
@@ -313,7 +322,7 @@ describe("tap-intercom units", () => {
       });
       // Resumed from that state: the done slice is skipped, the others go on from their positions.
       const again = new SlicedBookmark("contacts", "updated_at", new Bookmark("contacts", "updated_at", state, undefined, 0, 10_000), 10_000);
-      again.slice(rangesOf(storedSlices(state, "contacts") ?? []), storedSlices(state, "contacts"));
+      again.slice(rangesOf([storedSlices(state, "contacts") ?? []]), storedSlices(state, "contacts"));
       assert.equal(again.isDone(1), true);
       assert.equal(again.wants(0, 50, '["b"]'), false);
       assert.equal(again.wants(0, 60, '["d"]'), true);

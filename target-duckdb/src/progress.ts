@@ -1,4 +1,4 @@
-import type { Logger } from "../../singer/src/index.js";
+import { streamLabel, type Logger } from "../../singer/src/index.js";
 
 /**
  * One whole line at most every few seconds on stderr: total rows, rows per second, and the rows of
@@ -21,7 +21,7 @@ export class Progress {
     const rate = Math.round(((total - this.lastTotal) * 1000) / (now - this.lastAt));
     const moved = [...counts].filter(([name, rows]) => this.lastCounts.get(name) !== rows);
     for (const [name, rows] of moved) this.lastCounts.set(name, rows);
-    const streams = moved.map(([name, rows]) => `${name} ${rows}`).join(", ");
+    const streams = moved.map(([name, rows]) => `${streamLabel(name)} ${rows}`).join(", ");
     this.logger.info(`progress: ${total} rows (${rate} rows/s; ${Math.round((now - this.startedAt) / 1000)} s)${streams ? `: ${streams}` : "; nothing new"}`);
     this.lastAt = now;
     this.lastTotal = total;

@@ -3,6 +3,7 @@
  * fresh it is (the latest `updated_at`). Streams that sent a SCHEMA but no record are listed too.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { streamLabel } from "../../singer/src/index.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
 import { textTable } from "./text-table.js";
 
@@ -67,6 +68,6 @@ export async function runSummary(
     rows.push([t.table, total, t.received, inserted, updated, await latestUpdatedAt(connection, schema, t.table, t.columns)]);
   }
   const lines = rows.length > 0 ? textTable(["table", "rows", "received", "inserted", "updated", "latest updated_at"], rows) : [];
-  if (empty.length > 0) lines.push(`no records this run: ${empty.join(", ")}`);
+  if (empty.length > 0) lines.push(`no records this run: ${empty.map(streamLabel).join(", ")}`);
   return lines;
 }

@@ -40,7 +40,7 @@ describe("target-duckdb progress on stderr", function () {
   it("reports rows per stream and rows per second while loading when asked to (a TTY on stderr)", async () => {
     const { log, stdout } = await runSlowly(db.path, true);
     assert.ok(
-      log.some((line) => /progress: 3 rows \(\d+ rows\/s; [234] s\): users 3$/.test(line)),
+      log.some((line) => /progress: 3 rows \(\d+ rows\/s; [234] s\): stream "users" 3$/.test(line)),
       `no progress line for the first 3 rows in:\n${log.join("\n")}`,
     );
     assert.equal(stdout, '{"n":5}\n');
@@ -60,8 +60,8 @@ describe("target-duckdb progress on stderr", function () {
     progress.tick(new Map([["admins", 25], ["contacts", 100]]), start + 2000);
     progress.tick(new Map([["admins", 25], ["contacts", 300]]), start + 4000);
     progress.tick(new Map([["admins", 25], ["contacts", 300]]), start + 6000);
-    assert.match(lines[0] ?? "", /progress: 125 rows \(\d+ rows\/s; 2 s\): admins 25, contacts 100$/);
-    assert.match(lines[1] ?? "", /progress: 325 rows \(100 rows\/s; 4 s\): contacts 300$/);
+    assert.match(lines[0] ?? "", /progress: 125 rows \(\d+ rows\/s; 2 s\): stream "admins" 25, stream "contacts" 100$/);
+    assert.match(lines[1] ?? "", /progress: 325 rows \(100 rows\/s; 4 s\): stream "contacts" 300$/);
     assert.match(lines[2] ?? "", /progress: 325 rows \(0 rows\/s; 6 s\); nothing new$/);
   });
 });

@@ -10,7 +10,8 @@ export type ApiRecord = Record<string, unknown>;
 /**
  * Where the records are in a response: the keys leading to them, as Airbyte's `field_path`
  * (`["data"]`, `["conversation_parts", "conversation_parts"]`). An array there holds the records,
- * an object is the one record, anything else none; read by `recordsAt` (response-path.ts).
+ * nothing (absent, null) none; an object is the one record only for a declaration with
+ * `objectIsRecord`, elsewhere an error; read by `recordsAt` (response-path.ts).
  */
 export type RecordsPath = readonly string[];
 
@@ -46,6 +47,8 @@ interface BaseDeclaration {
   keyProperties: string[];
   /** Where the records are in a response of the stream's endpoint: ["data"], ["admins"], … */
   recordsPath: RecordsPath;
+  /** The records path holds one object, the record (an article's statistics), not a list. */
+  objectIsRecord?: boolean;
   /** Incremental streams: the record field bookmarked; records are emitted with it at or after the bookmark. */
   replicationKey?: string;
   /** The data-attribute model whose custom attributes type this stream's `custom_attributes` at discovery. */

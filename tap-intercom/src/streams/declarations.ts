@@ -277,6 +277,7 @@ export const declarations: StreamDeclaration[] = [
     path: parentPath("articles"),
     // One object, so one record when the article has statistics and none otherwise.
     recordsPath: ["statistics"],
+    objectIsRecord: true,
     enrich: withParent("article"),
     skipNotFound: true,
   },

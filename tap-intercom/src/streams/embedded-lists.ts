@@ -52,7 +52,7 @@ export async function completeEmbeddedLists(
 /** Every item of one list, page after page; undefined when its owner is gone (404), which keeps the embedded page. */
 async function readWholeList(ctx: SyncContext, stream: string, job: Truncated): Promise<ApiRecord[] | undefined> {
   const items: ApiRecord[] = [];
-  const pageOf = (response: ApiRecord): ApiRecord[] => recordsAt(response, ...job.list.recordsPaths);
+  const pageOf = (response: ApiRecord): ApiRecord[] => recordsAt(response, { stream, request: `GET ${job.url}` }, ...job.list.recordsPaths);
   try {
     for await (const response of pagedResponses(ctx, stream, { path: job.url, query: {} }, (r) => pageOf(r).length > 0)) {
       items.push(...pageOf(response).map(job.list.item));

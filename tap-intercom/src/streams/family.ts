@@ -88,11 +88,10 @@ async function searchSlices(
   const bookmarks = members.flatMap((m) => (m.bookmark ? [m.bookmark] : []));
   const names = members.map((m) => m.output?.name);
   const stored = names.map((name) => (name ? storedSlices(ctx.state, name) : undefined));
-  const resumed = stored.find((slices) => slices !== undefined);
-  if (resumed) {
-    const ranges = rangesOf(resumed);
+  const resumed = stored.filter((slices) => slices !== undefined);
+  if (resumed.length > 0) {
     // A member wanting records below the stored first slice (a lookback, a newly selected child) widens it.
-    ranges[0] = { from: Math.min((ranges[0] as SliceRange).from, lowerBound), to: ranges[0]?.to };
+    const ranges = rangesOf(resumed, lowerBound);
     members.forEach((member, i) => member.bookmark?.slice(ranges, stored[i]));
     return { ranges };
   }
@@ -242,8 +241,9 @@ async function syncChildren(
   limit: number,
 ): Promise<void> {
   const decl = child.declaration;
-  const hasRecords = (response: ApiRecord): boolean => decl.paged === true && recordsAt(response, decl.recordsPath).length > 0;
+  const sourceOf = (parent: ApiRecord) => ({ stream: decl.name, request: `GET ${decl.path(parent)}`, objectIsRecord: decl.objectIsRecord });
   const fetchChildren = async (record: ApiRecord): Promise<ApiRecord[] | undefined> => {
+    const hasRecords = (response: ApiRecord): boolean => decl.paged === true && recordsAt(response, sourceOf(record), decl.recordsPath).length > 0;
     try {
       const pages: ApiRecord[] = [];
       for await (const page of pagedResponses(ctx, decl.name, { path: decl.path(record), query: { ...decl.query } }, hasRecords)) pages.push(page);
@@ -258,7 +258,7 @@ async function syncChildren(
   };
   await consumeConcurrentInOrder(parents, limit, fetchChildren, async (pages, parentRecord) => {
     if (!pages?.[0]) return;
-    const records = pages.flatMap((page) => recordsAt(page, decl.recordsPath));
+    const records = pages.flatMap((page) => recordsAt(page, sourceOf(parentRecord), decl.recordsPath));
     const problem = decl.inspect?.(pages[0], parentRecord, records.length);
     if (problem) {
       child.truncations += 1;

@@ -6,7 +6,9 @@
  * so it only passes a slice once every earlier slice is complete, and the slices still open are
  * saved beside it (`slices`, from that first open slice on). A resumed run reads the stored slices
  * again, each from its own position: a kill at any point loses nothing and re-emits nothing the
- * last STATE covers. A state without `slices` (an older tap's, or a sync that ended) is one slice
+ * last STATE covers. The members of a family may store different slices; a resumed family reads
+ * all their cuts, and each member takes its positions from the stored slice holding each range.
+ * A state without `slices` (an older tap's, or a sync that ended) is one slice
  * from its bookmark on.
  *
  * Slice boundaries hold whatever the search compares: a slice's query asks for at least `from`
@@ -49,13 +51,28 @@ export function storedSlices(state: StateHolder, stream: string): StoredSlice[] 
   return isStoredSlices(stored) ? stored : undefined;
 }
 
-export function rangesOf(stored: StoredSlice[]): SliceRange[] {
-  return stored.map((slice) => ({ from: slice.from, to: slice.to ?? undefined }));
+/**
+ * The slices a resumed family reads, from its members' stored slices: every member's cuts (their
+ * slices may differ: a member selected after an interrupted run stored slices from its own later
+ * run, or from its first open slice on when another member was further along), from the lowest
+ * start of any member on. Each stored slice is then a run of these slices.
+ */
+export function rangesOf(stored: StoredSlice[][], lowerBound = Infinity): SliceRange[] {
+  const from = Math.min(lowerBound, ...stored.map((slices) => (slices[0] as StoredSlice).from));
+  const cuts = [...new Set(stored.flat().flatMap((slice) => (slice.to === null || slice.to <= from ? [] : [slice.to])))].sort((a, b) => a - b);
+  return [from, ...cuts].map((start, i) => ({ from: start, to: cuts[i] }));
 }
 
-/** Whether stored slices cut time at the same points as `ranges` (the first slice's start may differ). */
-export function sameCuts(stored: StoredSlice[], ranges: SliceRange[]): boolean {
-  return stored.length === ranges.length && stored.every((slice, i) => (slice.to ?? undefined) === ranges[i]?.to);
+/**
+ * What a member's stored slices say of `range`: the stored slice holding it (its position and
+ * whether it is done), or done when the range ends before the first stored slice (the stored
+ * slices start at the first one not done); undefined when no stored slice holds it.
+ */
+function storedFor(stored: StoredSlice[], range: SliceRange): { slice?: StoredSlice; done: boolean } | undefined {
+  const first = stored[0] as StoredSlice;
+  if (range.to !== undefined && range.to <= first.from) return { done: true };
+  const slice = stored.find((s, i) => (i === 0 || s.from <= range.from) && (s.to === null || (range.to !== undefined && range.to <= s.to)));
+  return slice ? { slice, done: slice.done === true } : undefined;
 }
 
 /** One stream's bookmark over the family's slices. */
@@ -77,20 +94,26 @@ export class SlicedBookmark {
     this.slice([{ from: base.lowerBound(), to: undefined }], undefined);
   }
 
-  /** Cuts the range into `ranges`, with the positions of `stored` when it cuts at the same points. */
+  /**
+   * Cuts the range into `ranges`; with `stored`, each range takes the position and the done flag of
+   * the stored slice that holds it, and the ranges below the stored ones are done; so are the
+   * ranges below the bookmark's lower bound, which hold nothing it wants.
+   */
   slice(ranges: SliceRange[], stored: StoredSlice[] | undefined): void {
-    const resumed = stored !== undefined && sameCuts(stored, ranges) ? stored : undefined;
+    const resumed = ranges.map((range) => (stored ? storedFor(stored, range) : undefined));
     this.ranges = ranges;
     this.head = 0;
     this.folded = undefined;
-    this.done = ranges.map((_, i) => resumed?.[i]?.done === true);
+    this.done = ranges.map((range, i) => resumed[i]?.done === true || (range.to !== undefined && range.to <= this.base.lowerBound()));
+    const firstOpen = this.done.indexOf(false);
     this.progress = ranges.map((_, i) => {
-      const slice = resumed?.[i];
+      const slice = resumed[i]?.slice;
       // The first open slice's position is the bookmark proper.
-      if (i === 0) return this.base;
+      if (i === firstOpen) return this.base;
       const start = { value: slice?.value, keys: slice?.boundary_keys ?? [], recent: slice?.recent_keys ?? {} };
       return new Bookmark(this.stream, this.field, start, undefined, 0, this.ceiling);
     });
+    while (this.head < this.ranges.length && this.done[this.head]) this.head += 1;
   }
 
   /** The lowest value slice `index` needs from the API. */

@@ -58,10 +58,11 @@ async function* listPages(ctx: SyncContext, decl: ListDeclaration, lowerBound: n
   const path = typeof decl.path === "function" ? decl.path(ctx.config) : decl.path;
   const query: Query = { ...decl.query };
   if (decl.lowerBoundParam) query[decl.lowerBoundParam] = lowerBound ?? 0;
-  const hasRecords = (response: ApiRecord): boolean => decl.paged && recordsAt(response, decl.recordsPath).length > 0;
+  const source = { stream: decl.name, request: `GET ${path}`, objectIsRecord: decl.objectIsRecord };
+  const hasRecords = (response: ApiRecord): boolean => decl.paged && recordsAt(response, source, decl.recordsPath).length > 0;
   // A parent list's pages are one chain, each waiting for the one before: they go before child requests.
   for await (const response of pagedResponses(ctx, decl.name, { path, query }, hasRecords, true)) {
-    const records = recordsAt(response, decl.recordsPath);
+    const records = recordsAt(response, source, decl.recordsPath);
     const kept = decl.filter ? records.filter(decl.filter) : records;
     yield decl.complete ? kept.map(decl.complete) : kept;
   }
@@ -118,13 +119,13 @@ export function firstSearchPage(ctx: SyncContext, decl: SearchDeclaration, lower
 /** The replication value of the newest record at or after `lowerBound`, if any. */
 export async function newestSearchValue(ctx: SyncContext, decl: SearchDeclaration, lowerBound: number): Promise<number | undefined> {
   const response = await postSearch(ctx, decl, searchBody(decl.replicationKey, lowerBound, 1, undefined, { descending: true }));
-  const value = recordsAt(response, decl.recordsPath)[0]?.[decl.replicationKey];
+  const value = searchRecords(decl, response)[0]?.[decl.replicationKey];
   return typeof value === "number" ? value : undefined;
 }
 
 /** The records a search response holds. */
 export function searchRecords(decl: SearchDeclaration, response: ApiRecord): ApiRecord[] {
-  return recordsAt(response, decl.recordsPath);
+  return recordsAt(response, { stream: decl.name, request: `POST ${decl.path}`, objectIsRecord: decl.objectIsRecord }, decl.recordsPath);
 }
 
 /**
@@ -145,7 +146,7 @@ async function* searchPages(
   const upper = slice.first ? undefined : to;
   for (;;) {
     response ??= await postSearch(ctx, decl, searchBody(decl.replicationKey, slice.lowerBound, ctx.config.pageSize, startingAfter, { upper }));
-    const records = recordsAt(response, decl.recordsPath);
+    const records = searchRecords(decl, response);
     const valueOf = (record: ApiRecord): number => Number(record[decl.replicationKey] ?? 0);
     yield records.filter((record) => valueOf(record) >= from && (to === undefined || valueOf(record) < to));
     // Sorted ascending: nothing after a record past the slice belongs to it.
@@ -198,7 +199,7 @@ async function* scrollPages(ctx: SyncContext, decl: ScrollDeclaration, timing: S
           noRetry: scrollParam !== undefined,
           urgent: true,
         });
-        const records = recordsAt(response, decl.recordsPath);
+        const records = recordsAt(response, { stream: decl.name, request: `GET ${decl.path}`, objectIsRecord: decl.objectIsRecord }, decl.recordsPath);
         if (records.length === 0) return;
         if (typeof response["scroll_param"] === "string") scrollParam = response["scroll_param"];
         yield records;
