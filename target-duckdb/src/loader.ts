@@ -313,8 +313,16 @@ export class Loader {
     return this.afterStaged(stream, bytes.length);
   }
 
-  /** Counts a staged line; starts a background commit when the batch is full, a background load when the chunk is. */
+  /**
+   * Counts a staged line; starts a background commit when the batch is full, a background load when
+   * the chunk is. What it returns (waiting for the previous background work first) is tracked, so
+   * the age timer's flush cannot commit the batch meanwhile.
+   */
   private afterStaged(stream: LoadedStream, lineBytes: number): Promise<void> | undefined {
+    return this.track(this.startFullWork(stream, lineBytes));
+  }
+
+  private startFullWork(stream: LoadedStream, lineBytes: number): Promise<void> | undefined {
     stream.received += 1;
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
