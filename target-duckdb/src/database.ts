@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   config: Record<string, string>;
   /** Values that must never appear in an error (tokens). */
   secrets: string[];
+  /** The schema the target loads into: a local file's catalog must not share its name (DuckDB would call the name ambiguous). */
+  schema: string;
 }
 
 function extensionFor(path: string): { extension: string; what: string } | undefined {
@@ -84,16 +86,21 @@ function redact(text: string, secrets: string[]): string {
  */
 export const ROW_GROUP_SIZE = 32_768;
 
-/** The name a local database file is attached under: its file name without extension, as DuckDB would name it, unless DuckDB reserves that name. */
-function catalogName(path: string): string {
+/**
+ * The name a local database file is attached under: its file name without extension, as DuckDB
+ * would name it, unless DuckDB reserves that name; never the schema's name (tap_intercom.duckdb
+ * with schema tap_intercom made every table name ambiguous).
+ */
+function catalogName(path: string, schema: string): string {
   const stem = basename(path, extname(path));
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(stem) && !["memory", "system", "temp", "main"].includes(stem.toLowerCase()) ? stem : "target";
+  const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(stem) && !["memory", "system", "temp", "main"].includes(stem.toLowerCase()) ? stem : "target";
+  return name.toLowerCase() === schema.toLowerCase() ? `${name}_database` : name;
 }
 
 /** A connection to the database openDatabase opened: for a local file, its catalog is the default. */
-export async function connectDatabase(instance: DuckDBInstance, path: string): Promise<DuckDBConnection> {
+export async function connectDatabase(instance: DuckDBInstance, path: string, schema: string): Promise<DuckDBConnection> {
   const connection = await instance.connect();
-  if (isLocalFile(path)) await connection.run(`USE ${quoteIdentifier(catalogName(path))}`);
+  if (isLocalFile(path)) await connection.run(`USE ${quoteIdentifier(catalogName(path, schema))}`);
   return connection;
 }
 
@@ -113,7 +120,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DuckDBInst
       instance = await DuckDBInstance.create(":memory:", { ...config, temp_directory: `${resolve(path)}.tmp` });
       const connection = await instance.connect();
       try {
-        await connection.run(`ATTACH ${quoteString(resolve(path))} AS ${quoteIdentifier(catalogName(path))} (ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`);
+        await connection.run(`ATTACH ${quoteString(resolve(path))} AS ${quoteIdentifier(catalogName(path, options.schema))} (ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`);
       } catch (error) {
         connection.closeSync();
         instance.closeSync();

@@ -44,8 +44,9 @@ export async function runTarget(options: RunOptions): Promise<NodeJS.Signals | u
       ...(settings.token && /^(md|motherduck):/i.test(settings.path) ? { motherduck_token: settings.token } : {}),
     },
     secrets: [settings.token],
+    schema: settings.schema,
   });
-  const connection = await connectDatabase(instance, settings.path);
+  const connection = await connectDatabase(instance, settings.path, settings.schema);
   const writer = new NdjsonWriter(options.output);
   const loader = new Loader(connection, settings, logger, (value) => writer.writeLine(value), source);
   const progress = options.showProgress ? new Progress(logger) : undefined;

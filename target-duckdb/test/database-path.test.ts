@@ -38,6 +38,20 @@ describe("target-duckdb: where the database lives (the path setting)", function 
     });
   }
 
+  for (const file of ["tap_intercom.duckdb", "TAP_INTERCOM.db", "target.duckdb"]) {
+    it(`loads into a file named like the schema (${file} with schema tap_intercom, twice)`, async () => {
+      const path = join(dirname(db.path), file);
+      for (const run of [1, 2]) {
+        const result = await runTarget(path, MESSAGES, run === 2 ? { schema: "target" } : {});
+        assert.equal(result.code, 0, result.stderr);
+      }
+      // Opened directly, DuckDB names the file's catalog after it: a reader qualifies the schema with it.
+      const catalog = `"${file.split(".")[0]}"`;
+      assert.deepEqual(await query(path, `SELECT count(*) FROM ${catalog}.tap_intercom.users`), [["1"]]);
+      assert.deepEqual(await query(path, `SELECT count(*) FROM ${catalog}.target.users`), [["1"]]);
+    });
+  }
+
   it("keeps loading into an existing DuckDB file", async () => {
     assert.equal((await runTarget(db.path, MESSAGES)).code, 0);
     const again = await runTarget(db.path, MESSAGES);

@@ -11,8 +11,8 @@ describe("target-duckdb loader: the age timer and chunks loading in the backgrou
     // previous one still loads makes the loader wait for it. That wait must count as busy, or the
     // run's age timer (flushIfOlderThan) commits the batch while the waiting chunk's insert is in flight.
     const db = tempDatabase();
-    const instance = await openDatabase({ path: db.path, config: { threads: "1", memory_limit: "128MB", enable_external_file_cache: "false" }, secrets: [] });
-    const connection = await connectDatabase(instance, db.path);
+    const instance = await openDatabase({ path: db.path, config: { threads: "1", memory_limit: "128MB", enable_external_file_cache: "false" }, secrets: [], schema: "tap_intercom" });
+    const connection = await connectDatabase(instance, db.path, "tap_intercom");
     const states: unknown[] = [];
     const settings = resolveSettings({ path: db.path, memory_limit: "128MB", max_batch_age_seconds: 0.01 }, {});
     const loader = new Loader(connection, settings, new Logger("target-duckdb", "warn", () => undefined), async (value) => {
