@@ -6,7 +6,7 @@ import { InternalError, readLineBytes } from "../../singer/src/index.js";
 /** Where a process reaches its own open files by number (Linux): a file read there can be deleted while open. */
 const OWN_FILES = "/proc/self/fd";
 const WRITE_BUFFER_BYTES = 1024 * 1024;
-const HEADER = /^\{"_ln":(\d+),"_seq":(\d+),/;
+const HEADER = /^\{"__td_line":(\d+),"__td_seq":(\d+),/;
 
 /**
  * The moments records are read, as _sdc_sequence values: microseconds since the epoch times 1,000
@@ -33,7 +33,7 @@ export class SequenceClock {
 
 /**
  * A stream's chunk of RECORD lines on disk, for DuckDB's read_json: each line as received, its first
- * `{` replaced by `{"_ln":<input line>,"_seq":<sequence>,`, buffered into large writes. On Linux the
+ * `{` replaced by `{"__td_line":<input line>,"__td_seq":<sequence>,`, buffered into large writes. On Linux the
  * file is deleted as soon as it is created and read through /proc/self/fd, so it vanishes with the
  * process whatever ends it; elsewhere it lives in a private directory removed by `close`.
  */
@@ -89,7 +89,7 @@ export class ChunkFile {
 
   /** Adds a line: `line` from byte `from` on, which must be just after its opening `{`. */
   append(lineNumber: number, sequence: string, line: Buffer, from: number): void {
-    const header = `{"_ln":${lineNumber},"_seq":${sequence},`;
+    const header = `{"__td_line":${lineNumber},"__td_seq":${sequence},`;
     const length = header.length + line.length - from + 1;
     if (this.buffered + length > WRITE_BUFFER_BYTES) this.flush();
     const buffer = (this.buffer ??= Buffer.allocUnsafe(WRITE_BUFFER_BYTES));

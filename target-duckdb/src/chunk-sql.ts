@@ -37,7 +37,7 @@ function messageColumns(properties: Iterable<string>): string {
   const members = [...properties].map((name) => `${quoteIdentifier(name)} JSON`);
   const record = members.length > 0 ? `STRUCT(${members.join(", ")})` : "JSON";
   // type and stream are read so that a second "stream" (or "type") member fails the line as a repeated name.
-  return `{_ln: 'BIGINT', _seq: 'BIGINT', type: 'VARCHAR', stream: 'VARCHAR', version: 'JSON', time_extracted: 'JSON', record: ${quoteString(record)}}`;
+  return `{__td_line: 'BIGINT', __td_seq: 'BIGINT', type: 'VARCHAR', stream: 'VARCHAR', version: 'JSON', time_extracted: 'JSON', record: ${quoteString(record)}}`;
 }
 
 function readChunk(columns: string, maximumObjectSize: number): string {
@@ -78,15 +78,15 @@ export function chunkLoadPlan(stream: ChunkStream): ChunkPlan {
     names.push(...METADATA_COLUMNS.map((c) => quoteIdentifier(c.name)));
     values.push(
       "CAST(r.time_extracted ->> '$' AS TIMESTAMPTZ)",
-      "to_timestamp((r._seq // 1000) / 1000000.0)",
+      "to_timestamp((r.__td_seq // 1000) / 1000000.0)",
       "CAST($2 AS TIMESTAMPTZ)",
       deletedAt,
-      "r._seq",
+      "r.__td_seq",
       "CAST(r.version AS BIGINT)",
     );
   }
   const checks = [...messageChecks(target, record), ...(plan.valid ? [plan.valid] : [])];
-  const where = `CASE WHEN ${checks.join(" AND ")} THEN true ELSE error('the RECORD message in line ' || r._ln || ' does not pass the checks') END`;
+  const where = `CASE WHEN ${checks.join(" AND ")} THEN true ELSE error('the RECORD message in line ' || r.__td_line || ' does not pass the checks') END`;
   const table = qualifiedName(target.schema, target.table);
 
   // The key values of each line, typed as the key columns, over a read of the keys alone.
@@ -98,7 +98,7 @@ export function chunkLoadPlan(stream: ChunkStream): ChunkPlan {
     insert(size) {
       const statement = `INSERT INTO ${table} (${names.join(", ")}) SELECT ${values.join(", ")} FROM ${readChunk(columns, size)} AS r WHERE ${where}`;
       // The last line of each key, picked over a read of the keys alone: a window over the parsed rows would hold them all (wide tables).
-      if (stream.latestPerChunk) return `${statement} AND r._seq IN (SELECT max(k._seq) FROM ${keyRead(size)} AS k GROUP BY ${keyValues.join(", ")})`;
+      if (stream.latestPerChunk) return `${statement} AND r.__td_seq IN (SELECT max(k.__td_seq) FROM ${keyRead(size)} AS k GROUP BY ${keyValues.join(", ")})`;
       return statement;
     },
     check(size) {
@@ -136,7 +136,7 @@ function structureOf(columns: ColumnSpec[], metadata: boolean): Structure {
   }
   if (!metadata) return { record };
   record["_sdc_deleted_at"] ??= "TIMESTAMPTZ";
-  return { record, time_extracted: "TIMESTAMPTZ", version: "BIGINT", _seq: "BIGINT" };
+  return { record, time_extracted: "TIMESTAMPTZ", version: "BIGINT", __td_seq: "BIGINT" };
 }
 
 /** The columns in groups of at most PROPERTIES_PER_TRANSFORM top-level properties (a flattened property's columns stay together); the first group also carries the metadata. */
@@ -169,24 +169,24 @@ export function wideChunkPlan(target: MergeTarget, latestPerChunk: boolean): Chu
   const aliasOf = new Map(groups.flatMap((group) => group.columns.map((column) => [column, group.alias] as const)));
   const metadata: Record<string, string> = {
     _sdc_extracted_at: "m.time_extracted",
-    _sdc_received_at: "to_timestamp((m._seq // 1000) / 1000000.0)",
+    _sdc_received_at: "to_timestamp((m.__td_seq // 1000) / 1000000.0)",
     _sdc_batched_at: "CAST($2 AS TIMESTAMPTZ)",
     _sdc_deleted_at: valueAt(["_sdc_deleted_at"]),
-    _sdc_sequence: "m._seq",
+    _sdc_sequence: "m.__td_seq",
     _sdc_table_version: "m.version",
   };
   const names = [...target.columns.map((c) => c.name), ...(target.metadata ? METADATA_COLUMNS.map((c) => c.name) : [])];
   const values = [...target.columns.map((c) => valueAt(c.path, aliasOf.get(c))), ...(target.metadata ? METADATA_COLUMNS.map((c) => metadata[c.name] as string) : [])];
   const table = qualifiedName(target.schema, target.table);
   const keyColumns = target.keyProperties.length > 0 ? keyColumnsOf(target) : [];
-  const keyStructure = quoteString(JSON.stringify({ ...structureOf(keyColumns, false), _seq: "BIGINT" }));
+  const keyStructure = quoteString(JSON.stringify({ ...structureOf(keyColumns, false), __td_seq: "BIGINT" }));
   const stagedKeys = target.keyProperties.map((k) => `json_transform(line, ${keyStructure}).record.${quoteIdentifier(k)}`);
   const lines = (size: number) => `(SELECT json AS line FROM read_json_objects($1, format = 'newline_delimited', maximum_object_size = ${Math.ceil(size)}))`;
   return {
     insert(size) {
       let source = lines(size);
       // The last line per key among the chunk's lines (narrow rows), before the parse: a window over parsed wide rows holds them all in memory.
-      if (latestPerChunk) source = `(SELECT line FROM ${source} QUALIFY row_number() OVER (PARTITION BY ${stagedKeys.join(", ")} ORDER BY json_transform(line, ${keyStructure})._seq DESC) = 1)`;
+      if (latestPerChunk) source = `(SELECT line FROM ${source} QUALIFY row_number() OVER (PARTITION BY ${stagedKeys.join(", ")} ORDER BY json_transform(line, ${keyStructure}).__td_seq DESC) = 1)`;
       const transforms = groups.map((g, i) => `json_transform(line, ${quoteString(JSON.stringify(structureOf(g.columns, i === 0 && target.metadata)))}) AS ${g.alias}`);
       return `INSERT INTO ${table} (${names.map(quoteIdentifier).join(", ")}) SELECT ${values.join(", ")} FROM (SELECT ${transforms.join(", ")} FROM ${source}) AS src`;
     },

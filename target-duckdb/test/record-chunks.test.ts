@@ -72,6 +72,13 @@ describe("target-duckdb RECORD chunks", function () {
     assert.deepEqual(stateLines(spaced), stateLines(compact));
   });
 
+  it("loads a message whose own members have short names the loader could use for itself (_ln, _seq, line)", async () => {
+    const messages = [SCHEMA, ...Array.from({ length: 5 }, (_, i) => ({ ...person(i), _ln: "tap's own", _seq: i, line: 1 })), state(1)];
+    const result = await run(ndjson(messages));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((await query(db.path, DATA)).length, 5);
+  });
+
   it("names the input line, stream and field of a bad record in the middle of a chunk, among STATEs and another stream's lines, and emits no state after the last commit", async () => {
     const lines: unknown[] = [SCHEMA, OTHER];
     let bad = 0;
