@@ -150,7 +150,11 @@ describe("target-duckdb RECORD chunks", function () {
     child.stdin.write(ndjson([SCHEMA, ...Array.from({ length: 50 }, (_, i) => person(i))]));
     const fds = `/proc/${child.pid}/fd`;
     const openChunks = () => readdirSync(fds).map((fd) => { try { return readlinkSync(join(fds, fd)); } catch { return ""; } }).filter((target) => target.startsWith(temp));
-    while (openChunks().length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const deadline = Date.now() + 30_000;
+    while (openChunks().length === 0) {
+      assert.ok(child.exitCode === null && Date.now() < deadline, `the target opened no chunk file (exit code ${child.exitCode})`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     assert.ok(openChunks().every((target) => target.endsWith("(deleted)")), openChunks().join(", "));
     child.kill("SIGKILL");
     await once(child, "close");
