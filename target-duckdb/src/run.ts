@@ -18,10 +18,11 @@ export interface RunOptions {
 }
 
 /**
- * DuckDB's worker threads: one core fewer than the machine has, since this process's own thread
- * routes the RECORD lines into chunk files meanwhile. DuckDB threads beyond the free cores wait for
- * work by spinning: on 2 cores, 2 DuckDB threads took 4.3–4.6 CPU-s for 200,000 contacts where 1
- * took 3.5–3.8, and no less wall time.
+ * DuckDB's worker threads outside chunk and BATCH inserts (which set their own, see the loader's
+ * withThreads and batch-load.ts batchThreads): one core fewer than the machine has, since this
+ * process's own thread routes the RECORD lines into chunk files meanwhile. For ordered work, DuckDB
+ * threads beyond the free cores wait by spinning: on 2 cores, an ordered chunk insert on 2 threads
+ * took 4.3–4.6 CPU-s for 200,000 contacts where 1 took 3.5–3.8, and no less wall time.
  */
 function duckdbThreads(): number {
   return Math.max(1, availableParallelism() - 1);
