@@ -91,7 +91,10 @@ describe("target-duckdb killed at random points of a large load", function () {
     let resumeAfter = 0;
     let kills = 0;
     for (let round = 0; round < KILLS; round++) {
-      const kill = { afterStates: random.int(0, 2), delayMs: random.int(0, 799) };
+      // The whole load takes about a second now, a state printed after each batch's commit, some
+      // 30 ms apart: kill after at most 60% of the batches still to come have printed, at most 49 ms after one.
+      const batchesToCome = Math.ceil((RECORDS - resumeAfter) / SETTINGS.batch_size_rows);
+      const kill = { afterStates: random.int(0, Math.floor(batchesToCome * 0.6)), delayMs: random.int(0, 49) };
       const run = await runTarget(db.path, inputAfter(resumeAfter), kill);
       if (run.signal !== "SIGKILL") {
         assert.equal(run.code, 0, context(run.stderr));
