@@ -188,7 +188,9 @@ export class Loader {
     if (stream && isUtf8(line.bytes)) {
       if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
       stream.active.append(line.lineNumber, this.clock.next(), line.bytes, 1);
-      return this.afterStaged(stream, line.bytes.length);
+      // Tracked like every message's work (handle): a wait for the previous background load must
+      // keep the age timer's flush from committing the batch meanwhile.
+      return this.track(this.afterStaged(stream, line.bytes.length));
     }
     const text = decodeLine(line, this.source);
     if (text === undefined) return undefined;
@@ -313,16 +315,8 @@ export class Loader {
     return this.afterStaged(stream, bytes.length);
   }
 
-  /**
-   * Counts a staged line; starts a background commit when the batch is full, a background load when
-   * the chunk is. What it returns (waiting for the previous background work first) is tracked, so
-   * the age timer's flush cannot commit the batch meanwhile.
-   */
+  /** Counts a staged line; starts a background commit when the batch is full, a background load when the chunk is. */
   private afterStaged(stream: LoadedStream, lineBytes: number): Promise<void> | undefined {
-    return this.track(this.startFullWork(stream, lineBytes));
-  }
-
-  private startFullWork(stream: LoadedStream, lineBytes: number): Promise<void> | undefined {
     stream.received += 1;
     if (stream.uncommitted === 0) stream.oldestUncommittedAt = Date.now();
     stream.uncommitted += 1;
