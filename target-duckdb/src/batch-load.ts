@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { JsonSchema, Logger } from "../../singer/src/index.js";
 import { firstBadLine, unreadableReason, type BatchMessage } from "./batch-files.js";
 import { batchLoadPlan, uncheckedKeyword, type BatchLoadPlan } from "./batch-sql.js";
-import { deleteMarkedStatement, keyColumnsOf, lastRowidStatement, METADATA_COLUMNS, replaceByKeyStatement, type MergeTarget } from "./merge.js";
+import { deleteMarkedStatement, keyColumnsOf, lastRowidStatement, METADATA_COLUMNS, nullsAfterStatement, replaceByKeyStatement, type MergeTarget } from "./merge.js";
 import { keyProblem, valueProblem } from "./record-checks.js";
 import type { RecordValidator } from "./record-validator.js";
 import { qualifiedName, quoteIdentifier } from "./sql.js";
@@ -44,6 +44,32 @@ export function batchThreads(memoryBytes: number, columns: number, cores = avail
   return Math.max(1, Math.min(cores, Math.floor(memoryBytes / perThread)));
 }
 
+/**
+ * Runs inserts on more DuckDB threads than the target otherwise uses, without insertion order
+ * when more than one (DuckDB's ordered insert keeps a second thread mostly waiting), then puts
+ * the connection's own settings back. Shared by BATCH files and RECORD chunks.
+ */
+export class InsertThreads {
+  /** DuckDB's thread count outside these inserts, read at the first one. */
+  private own: number | undefined;
+
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  async run<T>(threads: number, work: () => Promise<T>): Promise<T> {
+    this.own ??= Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]?.[0]) || 1;
+    const unordered = threads > 1;
+    await this.connection.run(`SET threads = ${threads}`);
+    if (unordered) await this.connection.run("SET preserve_insertion_order = false");
+    try {
+      return await work();
+    } finally {
+      // After a failed statement the transaction refuses even these: the failure itself is what to report.
+      await this.connection.run(`SET threads = ${this.own}`).catch(() => undefined);
+      if (unordered) await this.connection.run("SET preserve_insertion_order = true").catch(() => undefined);
+    }
+  }
+}
+
 function firstLine(error: unknown): string {
   return (((error as Error).message ?? String(error)).split("\n")[0] as string).trim();
 }
@@ -56,12 +82,9 @@ function firstLine(error: unknown): string {
 export class BatchLoader {
   /** Each stream's plan, made once per SCHEMA (a new SCHEMA brings a new stream object). */
   private readonly plans = new WeakMap<BatchStreamInfo, { plan: BatchLoadPlan; lineChecked: string | undefined }>();
-  /** DuckDB's thread count outside BATCH loads, read at the first load. */
-  private ownThreads: number | undefined;
-
   constructor(
     private readonly connection: DuckDBConnection,
-    private readonly options: { metadata: boolean; logger: Logger; memoryBytes: number },
+    private readonly options: { metadata: boolean; logger: Logger; memoryBytes: number; threads: InsertThreads },
   ) {}
 
   /**
@@ -82,21 +105,13 @@ export class BatchLoader {
   async load(message: BatchMessage, stream: BatchStreamInfo, batchedAt: string): Promise<number> {
     const { plan, lineChecked } = this.planFor(stream);
     const table = qualifiedName(stream.target.schema, stream.target.table);
-    this.ownThreads ??= Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]?.[0]) || 1;
     // Nothing else runs in this process while DuckDB reads the files: let it use the cores memory_limit has room for.
     const threads = batchThreads(this.options.memoryBytes, stream.columns.length + (this.options.metadata ? METADATA_COLUMNS.length : 0));
-    const unordered = threads > 1;
-    await this.connection.run(`SET threads = ${threads}`);
-    if (unordered) await this.connection.run("SET preserve_insertion_order = false");
-    let rows = 0;
-    try {
+    return this.options.threads.run(threads, async () => {
+      let rows = 0;
       for (const file of message.files) rows += await this.loadFile(file, message, stream, plan, lineChecked, table, batchedAt, threads);
-    } finally {
-      // After a failed statement the transaction refuses even this: the failure itself is what to report.
-      await this.connection.run(`SET threads = ${this.ownThreads}`).catch(() => undefined);
-      if (unordered) await this.connection.run("SET preserve_insertion_order = true").catch(() => undefined);
-    }
-    return rows;
+      return rows;
+    });
   }
 
   private planFor(stream: BatchStreamInfo): { plan: BatchLoadPlan; lineChecked: string | undefined } {
@@ -180,8 +195,7 @@ export class BatchLoader {
       await this.connection.run("SET preserve_insertion_order = false");
     }
     if (stream.validate && plan.ambiguous.length > 0 && !lineChecked) {
-      const nulls = plan.ambiguous.map((name) => `${quoteIdentifier(stream.columns.find((c) => c.path.length === 1 && c.path[0] === name)?.name ?? name)} IS NULL`);
-      const count = (await this.connection.runAndReadAll(`SELECT count(*) FROM ${table} WHERE rowid > ? AND (${nulls.join(" OR ")})`, [before])).getRowsJS()[0]?.[0];
+      const count = (await this.connection.runAndReadAll(nullsAfterStatement(stream.target, plan.ambiguous), [before])).getRowsJS()[0]?.[0];
       if (Number(count) > 0) {
         const refused = await this.explain(file, message, stream);
         if (refused) throw refused;

@@ -13,7 +13,7 @@ import {
   type SchemaMessage,
   type JsonSchema,
 } from "../../singer/src/index.js";
-import { BatchLoader, BatchLoadError, batchThreads } from "./batch-load.js";
+import { BatchLoader, BatchLoadError, batchThreads, InsertThreads } from "./batch-load.js";
 import { uncheckedKeyword } from "./batch-sql.js";
 import { ChunkFile, SequenceClock } from "./chunk-file.js";
 import { chunkLoadPlan, PROPERTIES_PER_TRANSFORM, wideChunkPlan, type ChunkPlan } from "./chunk-sql.js";
@@ -23,6 +23,7 @@ import {
   deleteMarkedStatement,
   lastRowidStatement,
   METADATA_COLUMNS,
+  nullsAfterStatement,
   replaceByKeyInSequenceStatement,
   replaceByKeyStatement,
   type MergeTarget,
@@ -36,7 +37,7 @@ import { LoadError } from "./load-error.js";
 import { RecordRouter } from "./record-router.js";
 import { ColumnTypeChangeError, createSchemaIfMissing, prepareTable, type PreparedTable } from "./table-ddl.js";
 import type { ColumnSpec } from "./type-mapping.js";
-import { qualifiedName, quoteIdentifier } from "./sql.js";
+import { qualifiedName } from "./sql.js";
 
 interface LoadedStream {
   name: string;
@@ -135,8 +136,7 @@ export class Loader {
   private background: Promise<void> | undefined;
   private backgroundFailure: unknown;
   private batchLoader: BatchLoader | undefined;
-  /** DuckDB's thread count outside parallel chunk inserts, read at the first one. */
-  private ownThreads: number | undefined;
+  private readonly insertThreads: InsertThreads;
   /** The asynchronous work in progress (a flush, a schema change), if any; nothing else may touch the database meanwhile. */
   busy: Promise<void> | undefined;
 
@@ -151,6 +151,7 @@ export class Loader {
     this.memory = new MemoryFit(connection, settings, logger);
     this.schemaChecks = new SchemaChecks(settings, logger);
     this.batchCharacters = batchCharacterLimit(this.memory.limitBytes);
+    this.insertThreads = new InsertThreads(connection);
   }
 
   /** Handles one message; returns a promise only when the message needs database work beyond buffering. */
@@ -456,7 +457,7 @@ export class Loader {
     }
     const stream = this.streams.get(message.stream);
     if (!stream) throw this.inputError("BATCH arrived before the stream's SCHEMA", lineNumber, message.stream);
-    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger, memoryBytes: this.memory.limitBytes });
+    this.batchLoader ??= new BatchLoader(this.connection, { metadata: this.settings.add_metadata_columns, logger: this.logger, memoryBytes: this.memory.limitBytes, threads: this.insertThreads });
     const fail = (error: unknown): never => {
       if (error instanceof BatchLoadError) throw this.inputError(error.message, lineNumber, stream.name, error.field);
       throw new LoadError(`loading a BATCH failed: ${this.memory.describe(error, stream.columnCount)}`, { source: this.source, lineNumber, stream: stream.name });
@@ -595,7 +596,8 @@ export class Loader {
       if (deleteKeys) await this.connection.run(deleteKeys, file);
       const before = plan.ambiguous.length > 0 ? await this.lastRowid(target) : undefined;
       const parameters = this.settings.add_metadata_columns ? [...file, this.batch.startedAt] : file;
-      await this.withThreads(stream.threads, () => this.connection.run(plan.insert(objectSize), parameters));
+      const insert = () => this.connection.run(plan.insert(objectSize), parameters);
+      await (stream.threads > 1 ? this.insertThreads.run(stream.threads, insert) : insert());
       if (before !== undefined && (await this.ambiguousRows(stream, before)) > 0) {
         const refused = await this.explainChunk(stream, chunk);
         if (refused) throw refused;
@@ -611,30 +613,13 @@ export class Loader {
     chunk.reset();
   }
 
-  /** Runs a chunk insert on `threads` DuckDB threads, without insertion order when more than one. */
-  private async withThreads<T>(threads: number, work: () => Promise<T>): Promise<T> {
-    if (threads <= 1) return work();
-    this.ownThreads ??= Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]?.[0]) || 1;
-    await this.connection.run(`SET threads = ${threads}`);
-    await this.connection.run("SET preserve_insertion_order = false");
-    try {
-      return await work();
-    } finally {
-      // After a failed statement the transaction refuses even these: the failure itself is what to report.
-      await this.connection.run(`SET threads = ${this.ownThreads}`).catch(() => undefined);
-      await this.connection.run("SET preserve_insertion_order = true").catch(() => undefined);
-    }
-  }
-
   private async lastRowid(target: MergeTarget): Promise<bigint> {
     return (await this.connection.runAndReadAll(lastRowidStatement(target))).getRowsJS()[0]?.[0] as bigint;
   }
 
   /** Rows a chunk inserted (rowid above `before`) with SQL NULL in a column whose missing and null the schema tells apart. */
   private async ambiguousRows(stream: LoadedStream, before: bigint): Promise<number> {
-    const nulls = stream.plan.ambiguous.map((name) => `${quoteIdentifier(stream.columns.find((c) => c.path.length === 1 && c.path[0] === name)?.name ?? name)} IS NULL`);
-    const sql = `SELECT count(*) FROM ${qualifiedName(stream.target.schema, stream.target.table)} WHERE rowid > ? AND (${nulls.join(" OR ")})`;
-    return Number((await this.connection.runAndReadAll(sql, [before])).getRowsJS()[0]?.[0]);
+    return Number((await this.connection.runAndReadAll(nullsAfterStatement(stream.target, stream.plan.ambiguous), [before])).getRowsJS()[0]?.[0]);
   }
 
   /** Once a stream's chunks of the batch are merged: the rows they replace go (upsert), then hard_delete's rows marked deleted. */

@@ -62,6 +62,17 @@ export function replaceByKeyInSequenceStatement(target: MergeTarget): string {
 }
 
 /**
+ * Counts the rows a load inserted (rowid above the parameter) with SQL NULL in a column of one of
+ * `properties`: top-level properties whose missing and null the load's SQL checks cannot tell
+ * apart, so such rows are checked again line by line.
+ */
+export function nullsAfterStatement(target: MergeTarget, properties: string[]): string {
+  const column = (name: string) => target.columns.find((c) => c.path.length === 1 && c.path[0] === name)?.name ?? name;
+  const nulls = properties.map((name) => `${quoteIdentifier(column(name))} IS NULL`);
+  return `SELECT count(*) FROM ${qualifiedName(target.schema, target.table)} WHERE rowid > ? AND (${nulls.join(" OR ")})`;
+}
+
+/**
  * hard_delete: drops the rows marked deleted. Records carrying _sdc_deleted_at are deleted ones:
  * its metadata column, or without metadata columns a declared property of that name.
  */
